@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test`. Both install missing Debian packages
+# first (scripts/install-deps.sh, idempotent), then build in Release.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CONFIG ?= configs/cartpole_ppo.yaml
+RUN_DIR ?= runs/default
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/bin/fleet run $(CONFIG) --run-dir $(RUN_DIR)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bash benchmarks/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

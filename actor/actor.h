@@ -1,0 +1,30 @@
+// The actor role: steps a VectorEnv with the latest policy (Eigen), sends trajectory
+// chunks to the store over a ZeroMQ DEALER socket and keeps each one until the store
+// acknowledges it (resending after ack_timeout_ms), with at most max_in_flight
+// unacknowledged chunks: out of credit, the actor blocks (backpressure). Weights arrive
+// on a SUB socket (latest wins) and are swapped only between chunks, so every step of a
+// chunk carries one policy version.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/experiment_config.h"
+#include "common/status.h"
+
+namespace fleet::actor {
+
+struct ActorOptions {
+  int actor_id = 0;
+  ExperimentConfig config;
+  std::string ingest_endpoint;   // store's ROUTER
+  std::string weights_endpoint;  // learner's PUB
+
+  Status Validate() const;
+};
+
+// Runs until the learner publishes stop, a stop signal arrives, or an error. Returns OK on
+// a clean stop.
+Status RunActor(const ActorOptions& options);
+
+}  // namespace fleet::actor

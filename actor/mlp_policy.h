@@ -1,0 +1,68 @@
+// The actors' policy: the learner's actor-critic evaluated with Eigen from the parameters
+// of a PolicyWeights message, so actor processes never load libtorch. Matches the
+// learner's libtorch forward pass within float tolerance (tests/actor/mlp_policy_test.cc).
+// Not thread-safe; one per actor thread.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+
+namespace fleet::actor {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// One MLP: hidden layers with an activation, linear output.
+class Mlp {
+ public:
+  static StatusOr<Mlp> FromProto(const proto::Mlp& mlp);
+  int in_dim() const { return static_cast<int>(weights_.front().cols()); }
+  int out_dim() const { return static_cast<int>(weights_.back().rows()); }
+  // x: (batch x in_dim) -> (batch x out_dim).
+  void Forward(const RowMatrix& x, RowMatrix& out) const;
+
+ private:
+  std::vector<RowMatrix> weights_;            // (out x in) each
+  std::vector<Eigen::RowVectorXf> biases_;    // (out) each
+  proto::Activation activation_ = proto::ACTIVATION_TANH;
+  mutable std::vector<RowMatrix> scratch_;
+};
+
+class MlpPolicy {
+ public:
+  // Validates layer shapes against each other and against obs_dim / action space.
+  static StatusOr<MlpPolicy> FromProto(const proto::PolicyWeights& weights, int obs_dim,
+                                       int num_actions_or_dim, bool discrete);
+
+  uint64_t version() const { return version_; }
+
+  // obs: (batch x obs_dim) raw observations (normalized here if the weights carry a
+  // normalizer). Samples actions with `rng`. actions: (batch x action_width) with the
+  // discrete index as a float; logprobs, values: (batch).
+  void Act(std::span<const float> obs, int batch, std::mt19937_64& rng, std::span<float> actions,
+           std::span<float> logprobs, std::span<float> values);
+
+  // Deterministic action (argmax / mean), for evaluation.
+  void ActGreedy(std::span<const float> obs, int batch, std::span<float> actions);
+
+ private:
+  void Prepare(std::span<const float> obs, int batch);
+
+  uint64_t version_ = 0;
+  bool discrete_ = true;
+  int obs_dim_ = 0;
+  int action_width_ = 1;
+  Mlp actor_, critic_;
+  std::vector<float> log_std_;
+  std::vector<float> norm_mean_, norm_inv_std_;
+  float norm_clip_ = 0.0f;
+  RowMatrix x_, logits_, value_;
+};
+
+}  // namespace fleet::actor

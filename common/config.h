@@ -1,0 +1,136 @@
+// Strict YAML <-> struct binding. A config struct lists its fields once, in a
+// `template <class V> void Visit(V& v)` member calling `v("key", field)`; the reader
+// below fills it from YAML and rejects unknown keys and wrong types naming the full
+// dotted key, the writer emits it back (the resolved config of a run).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/status.h"
+
+namespace fleet::config {
+
+template <class T, class V>
+concept Visitable = requires(T& t, V& v) { t.Visit(v); };
+
+template <class T>
+const char* TypeName() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else if constexpr (std::is_same_v<T, std::string>) return "a string";
+  else if constexpr (std::is_same_v<T, std::vector<int>>) return "a list of integers";
+  else return "a mapping of strings";
+}
+
+// Reads a YAML mapping into a visitable struct. Errors accumulate into `status()`
+// (the first one is kept); every key of the mapping that no field claims is an error.
+class YamlReader {
+ public:
+  YamlReader(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+
+  template <class T>
+  void operator()(const char* key, T& field) {
+    seen_.insert(key);
+    if (!status_.ok() || !node_.IsMap()) return;
+    YAML::Node child = node_[key];
+    if (!child.IsDefined() || child.IsNull()) return;
+    const std::string full = Join(key);
+    if constexpr (Visitable<T, YamlReader>) {
+      if (!child.IsMap()) return Fail(full, "a mapping");
+      status_ = Read(child, full, field);
+    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+      if (!child.IsMap()) return Fail(full, TypeName<T>());
+      field.clear();
+      for (const auto& kv : child) {
+        if (!kv.second.IsScalar()) return Fail(full + "." + kv.first.as<std::string>(), "a scalar");
+        field[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      }
+    } else {
+      try {
+        if constexpr (std::is_same_v<T, std::vector<int>>) {
+          if (!child.IsSequence()) return Fail(full, TypeName<T>());
+        } else if (!child.IsScalar()) {
+          return Fail(full, TypeName<T>());
+        }
+        field = child.as<T>();
+      } catch (const YAML::Exception&) {
+        Fail(full, TypeName<T>());
+      }
+    }
+  }
+
+  // Fills `out` from `node`; `path` is the dotted prefix used in error messages.
+  template <class T>
+  static Status Read(const YAML::Node& node, const std::string& path, T& out) {
+    YamlReader reader(node, path);
+    out.Visit(reader);
+    if (!reader.status_.ok()) return reader.status_;
+    return reader.CheckUnknown();
+  }
+
+ private:
+  std::string Join(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+  void Fail(const std::string& key, const char* expected) {
+    status_ = InvalidArgumentError("config key '" + key + "' must be " + expected);
+  }
+  Status CheckUnknown() const;
+
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> seen_;
+  Status status_;
+};
+
+// Emits a visitable struct as a YAML mapping.
+class YamlWriter {
+ public:
+  explicit YamlWriter(YAML::Emitter& out) : out_(out) {}
+
+  template <class T>
+  void operator()(const char* key, const T& field) {
+    out_ << YAML::Key << key << YAML::Value;
+    if constexpr (Visitable<T, YamlWriter>) {
+      out_ << YAML::BeginMap;
+      const_cast<T&>(field).Visit(*this);
+      out_ << YAML::EndMap;
+    } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+      out_ << YAML::Flow << YAML::BeginSeq;
+      for (int x : field) out_ << x;
+      out_ << YAML::EndSeq;
+    } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+      out_ << YAML::BeginMap;
+      for (const auto& [k, v] : field) out_ << YAML::Key << k << YAML::Value << v;
+      out_ << YAML::EndMap;
+    } else {
+      out_ << field;
+    }
+  }
+
+ private:
+  YAML::Emitter& out_;
+};
+
+template <class T>
+std::string ToYaml(const T& value) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  YamlWriter writer(out);
+  const_cast<T&>(value).Visit(writer);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+// Applies "a.b.c=value" to a YAML tree, creating mappings on the way. The value is parsed
+// as YAML, so "--set learner.network.hidden=[32,32]" works. Unknown keys are caught when
+// the tree is read, like keys in the file.
+Status ApplyOverride(YAML::Node& root, const std::string& assignment);
+
+}  // namespace fleet::config

@@ -1,0 +1,106 @@
+#include "common/experiment_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/config.h"
+
+namespace fleet {
+namespace {
+
+Status Require(bool ok, const std::string& key, const std::string& what) {
+  if (ok) return OkStatus();
+  return InvalidArgumentError("config key '" + key + "' " + what);
+}
+
+}  // namespace
+
+Status ExperimentConfig::Validate() const {
+  FLEET_RETURN_IF_ERROR(Require(run.transport == "ipc" || run.transport == "tcp",
+                                "run.transport", "must be 'ipc' or 'tcp'"));
+  FLEET_RETURN_IF_ERROR(Require(run.status_interval_s > 0, "run.status_interval_s", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Require(!env.id.empty(), "env.id", "must not be empty"));
+  FLEET_RETURN_IF_ERROR(Require(env.num_envs >= 1, "env.num_envs", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(actors.count >= 1, "actors.count", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1, "actors.steps_per_chunk",
+                                "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(actors.max_in_flight >= 1, "actors.max_in_flight", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(actors.ack_timeout_ms >= 1, "actors.ack_timeout_ms", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(actors.weights_timeout_ms >= 1, "actors.weights_timeout_ms",
+                                "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(store.queue_chunks >= 1, "store.queue_chunks", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(store.max_policy_lag >= 0, "store.max_policy_lag", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024, "store.max_chunk_bytes",
+                                "must be >= 1024"));
+  FLEET_RETURN_IF_ERROR(Require(learner.algo == "ppo", "learner.algo",
+                                "must be 'ppo' (the only online algorithm so far)"));
+  FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",
+                                "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(learner.device == "cpu" || learner.device == "cuda" ||
+                                    learner.device == "auto",
+                                "learner.device", "must be 'cpu', 'cuda' or 'auto'"));
+  FLEET_RETURN_IF_ERROR(Require(learner.threads >= 1, "learner.threads", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(learner.chunks_per_update >= 0, "learner.chunks_per_update",
+                                "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
+                                "learner.chunks_per_update",
+                                "must not exceed store.queue_chunks"));
+  FLEET_RETURN_IF_ERROR(Require(!learner.network.hidden.empty(), "learner.network.hidden",
+                                "must list at least one layer"));
+  for (int h : learner.network.hidden) {
+    FLEET_RETURN_IF_ERROR(Require(h >= 1, "learner.network.hidden", "sizes must be >= 1"));
+  }
+  const auto& act = learner.network.activation;
+  FLEET_RETURN_IF_ERROR(Require(act == "tanh" || act == "relu", "learner.network.activation",
+                                "must be 'tanh' or 'relu'"));
+  const auto& p = learner.ppo;
+  FLEET_RETURN_IF_ERROR(Require(p.learning_rate > 0, "learner.ppo.learning_rate", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Require(p.gamma > 0 && p.gamma <= 1, "learner.ppo.gamma",
+                                "must be in (0, 1]"));
+  FLEET_RETURN_IF_ERROR(Require(p.gae_lambda >= 0 && p.gae_lambda <= 1, "learner.ppo.gae_lambda",
+                                "must be in [0, 1]"));
+  FLEET_RETURN_IF_ERROR(Require(p.num_minibatches >= 1, "learner.ppo.num_minibatches",
+                                "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(p.update_epochs >= 1, "learner.ppo.update_epochs", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(p.clip_coef > 0, "learner.ppo.clip_coef", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Require(p.max_grad_norm > 0, "learner.ppo.max_grad_norm", "must be > 0"));
+  const int64_t batch =
+      int64_t{ChunksPerUpdate()} * actors.steps_per_chunk * env.num_envs;
+  FLEET_RETURN_IF_ERROR(Require(batch >= p.num_minibatches, "learner.ppo.num_minibatches",
+                                "must not exceed the batch size (" + std::to_string(batch) + ")"));
+  return OkStatus();
+}
+
+StatusOr<ExperimentConfig> ParseExperimentConfig(const std::string& yaml_text,
+                                                 const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgumentError(std::string("config is not valid YAML: ") + e.what());
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) return InvalidArgumentError("config must be a YAML mapping");
+  for (const auto& o : overrides) FLEET_RETURN_IF_ERROR(config::ApplyOverride(root, o));
+  ExperimentConfig cfg;
+  FLEET_RETURN_IF_ERROR(config::YamlReader::Read(root, "", cfg));
+  FLEET_RETURN_IF_ERROR(cfg.Validate());
+  return cfg;
+}
+
+StatusOr<ExperimentConfig> LoadExperimentConfig(const std::string& path,
+                                                const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError("cannot open config file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cfg = ParseExperimentConfig(ss.str(), overrides);
+  if (!cfg.ok()) return Status(cfg.status().code(), path + ": " + cfg.status().message());
+  return cfg;
+}
+
+std::string ExperimentConfigToYaml(const ExperimentConfig& config) {
+  return config::ToYaml(config);
+}
+
+}  // namespace fleet

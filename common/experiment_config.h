@@ -1,0 +1,200 @@
+// The experiment config: one YAML file (configs/*.yaml) read by the orchestrator and, in
+// its resolved form (run_dir/config.yaml), by every role process. Defaults follow
+// CleanRL's ppo.py (vwxyzjn/cleanrl, cleanrl/ppo.py) unless a field says otherwise.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fleet {
+
+struct RunSection {
+  std::string name = "fleet";
+  int64_t seed = 1;
+  // seconds between the orchestrator's status lines.
+  double status_interval_s = 2.0;
+  // "ipc" (unix sockets in a private temp dir) or "tcp" (127.0.0.1, ephemeral ports).
+  std::string transport = "ipc";
+  // stop the run once mean_return_100 reaches the env's reward threshold.
+  bool stop_at_threshold = false;
+  std::string log_level = "info";
+
+  template <class V>
+  void Visit(V& v) {
+    v("name", name);
+    v("seed", seed);
+    v("status_interval_s", status_interval_s);
+    v("transport", transport);
+    v("stop_at_threshold", stop_at_threshold);
+    v("log_level", log_level);
+  }
+};
+
+struct EnvSection {
+  std::string id = "CartPole-v1";
+  // envs stepped as one vector by each actor.
+  int num_envs = 4;
+  // Gymnasium keyword arguments of the env (e.g. sutton_barto_reward: true).
+  std::map<std::string, std::string> options;
+
+  template <class V>
+  void Visit(V& v) {
+    v("id", id);
+    v("num_envs", num_envs);
+    v("options", options);
+  }
+};
+
+struct ActorsSection {
+  int count = 2;
+  // steps per env in one trajectory chunk (CleanRL's num_steps).
+  int steps_per_chunk = 128;
+  // synchronous mode: after sending a chunk made with policy version v, wait for weights
+  // of version > v. Deterministic under a seed; async mode overlaps acting and learning.
+  bool sync = true;
+  // unacknowledged chunks an actor may have outstanding before it blocks (its credit).
+  int max_in_flight = 2;
+  // resend an unacknowledged chunk after this long.
+  int ack_timeout_ms = 2000;
+  // give up when no weights arrive for this long.
+  int weights_timeout_ms = 60000;
+
+  template <class V>
+  void Visit(V& v) {
+    v("count", count);
+    v("steps_per_chunk", steps_per_chunk);
+    v("sync", sync);
+    v("max_in_flight", max_in_flight);
+    v("ack_timeout_ms", ack_timeout_ms);
+    v("weights_timeout_ms", weights_timeout_ms);
+  }
+};
+
+struct StoreSection {
+  // chunks held in memory for the learner; when full the store stops taking chunks and
+  // actors block (backpressure).
+  int queue_chunks = 64;
+  // chunks older than learner_version - max_policy_lag are dropped (counted).
+  int max_policy_lag = 1;
+  // record every step to HDF5 under run_dir/dataset/.
+  bool record = false;
+  // reject chunks larger than this.
+  int64_t max_chunk_bytes = 64 << 20;
+
+  template <class V>
+  void Visit(V& v) {
+    v("queue_chunks", queue_chunks);
+    v("max_policy_lag", max_policy_lag);
+    v("record", record);
+    v("max_chunk_bytes", max_chunk_bytes);
+  }
+};
+
+struct NetworkSection {
+  std::vector<int> hidden = {64, 64};
+  std::string activation = "tanh";
+
+  template <class V>
+  void Visit(V& v) {
+    v("hidden", hidden);
+    v("activation", activation);
+  }
+};
+
+struct PpoSection {
+  double learning_rate = 2.5e-4;
+  bool anneal_lr = true;
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  int num_minibatches = 4;
+  int update_epochs = 4;
+  bool norm_adv = true;
+  double clip_coef = 0.2;
+  bool clip_vloss = true;
+  double ent_coef = 0.01;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;
+  // stop the epochs of one update early when approx KL exceeds this (0: off).
+  double target_kl = 0.0;
+  // bootstrap truncated episodes with V(final observation) (CleanRL treats them as ends).
+  bool bootstrap_truncated = true;
+
+  template <class V>
+  void Visit(V& v) {
+    v("learning_rate", learning_rate);
+    v("anneal_lr", anneal_lr);
+    v("gamma", gamma);
+    v("gae_lambda", gae_lambda);
+    v("num_minibatches", num_minibatches);
+    v("update_epochs", update_epochs);
+    v("norm_adv", norm_adv);
+    v("clip_coef", clip_coef);
+    v("clip_vloss", clip_vloss);
+    v("ent_coef", ent_coef);
+    v("vf_coef", vf_coef);
+    v("max_grad_norm", max_grad_norm);
+    v("target_kl", target_kl);
+    v("bootstrap_truncated", bootstrap_truncated);
+  }
+};
+
+struct LearnerSection {
+  std::string algo = "ppo";
+  int64_t total_env_steps = 500000;
+  // "cpu", "cuda" or "auto".
+  std::string device = "cpu";
+  // intra-op threads of libtorch in the learner.
+  int threads = 1;
+  // chunks per PPO update; 0 means one per actor.
+  int chunks_per_update = 0;
+  NetworkSection network;
+  PpoSection ppo;
+
+  template <class V>
+  void Visit(V& v) {
+    v("algo", algo);
+    v("total_env_steps", total_env_steps);
+    v("device", device);
+    v("threads", threads);
+    v("chunks_per_update", chunks_per_update);
+    v("network", network);
+    v("ppo", ppo);
+  }
+};
+
+struct ExperimentConfig {
+  RunSection run;
+  EnvSection env;
+  ActorsSection actors;
+  StoreSection store;
+  LearnerSection learner;
+
+  template <class V>
+  void Visit(V& v) {
+    v("run", run);
+    v("env", env);
+    v("actors", actors);
+    v("store", store);
+    v("learner", learner);
+  }
+
+  int ChunksPerUpdate() const {
+    return learner.chunks_per_update > 0 ? learner.chunks_per_update : actors.count;
+  }
+  // Checks ranges and enumerations; names the offending key.
+  Status Validate() const;
+};
+
+// Reads a config file, applies "key=value" overrides, validates. Errors name the file and
+// the key.
+StatusOr<ExperimentConfig> LoadExperimentConfig(const std::string& path,
+                                                const std::vector<std::string>& overrides = {});
+StatusOr<ExperimentConfig> ParseExperimentConfig(const std::string& yaml_text,
+                                                 const std::vector<std::string>& overrides = {});
+std::string ExperimentConfigToYaml(const ExperimentConfig& config);
+
+}  // namespace fleet

@@ -1,0 +1,67 @@
+// The Env interface, with Gymnasium 1.x semantics: Reset(seed) returns the first
+// observation; Step(action) returns reward, terminated, truncated and the next
+// observation. The time limit (Gymnasium's TimeLimit wrapper) is applied here, so every
+// env truncates at spec().max_episode_steps. Not thread-safe: one env, one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "common/status.h"
+#include "envs/space.h"
+
+namespace fleet::envs {
+
+struct EnvSpec {
+  std::string id;
+  Space observation_space;
+  Space action_space;
+  int max_episode_steps = 0;  // 0: no limit
+  std::optional<double> reward_threshold;
+};
+
+struct StepResult {
+  double reward = 0.0;
+  bool terminated = false;
+  bool truncated = false;
+};
+
+class Env {
+ public:
+  explicit Env(EnvSpec spec) : spec_(std::move(spec)) {}
+  virtual ~Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+
+  const EnvSpec& spec() const { return spec_; }
+  int obs_dim() const { return spec_.observation_space.FlatDim(); }
+  // Floats per action: 1 for discrete (the index), else the Box's size.
+  int action_width() const { return spec_.action_space.FlatDim(); }
+
+  // Starts an episode. With a seed, the env's generator is reseeded first (as Gymnasium's
+  // reset(seed=...)); without one it continues. `obs` holds obs_dim() floats.
+  void Reset(std::optional<uint64_t> seed, std::span<float> obs);
+
+  // Advances one step. `action` holds action_width() floats; a discrete action must be an
+  // integral value in the space. Returns InvalidArgument (and leaves the env unchanged)
+  // for an action of the wrong length, out of range, or not finite.
+  StatusOr<StepResult> Step(std::span<const float> action, std::span<float> obs);
+
+  int elapsed_steps() const { return elapsed_steps_; }
+
+ protected:
+  virtual void DoReset(std::optional<uint64_t> seed, float* obs) = 0;
+  // `action` was validated by Step(); discrete actions arrive as their index.
+  virtual StepResult DoStep(const float* action, float* obs) = 0;
+
+  EnvSpec spec_;
+
+ private:
+  Status ValidateAction(std::span<const float> action) const;
+  int elapsed_steps_ = 0;
+};
+
+}  // namespace fleet::envs

@@ -1,0 +1,56 @@
+// Envs by Gymnasium id. Each family has a Register*Envs() function that the registry
+// calls once on first use (explicit, so static linking cannot drop a family); MakeEnv()
+// builds one with Gymnasium-style keyword options (strings from YAML or Python, parsed
+// and checked by the env).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "envs/env.h"
+
+namespace fleet::envs {
+
+// Typed access to an env's keyword options. Every Get* marks the key as known;
+// Finish() fails naming any option the env did not ask for.
+class EnvOptions {
+ public:
+  EnvOptions(std::string env_id, std::map<std::string, std::string> values)
+      : env_id_(std::move(env_id)), values_(std::move(values)) {}
+
+  StatusOr<double> GetDouble(const std::string& key, double default_value);
+  StatusOr<bool> GetBool(const std::string& key, bool default_value);
+  StatusOr<int64_t> GetInt(const std::string& key, int64_t default_value);
+  Status Finish() const;
+
+ private:
+  std::string env_id_;
+  std::map<std::string, std::string> values_;
+  std::set<std::string> known_;
+};
+
+using EnvFactory = std::function<StatusOr<std::unique_ptr<Env>>(EnvOptions&)>;
+
+// Registers `id` (replacing an earlier factory of the same id). Thread-safe.
+void RegisterEnv(const std::string& id, EnvFactory factory);
+
+// Builds env `id`. NotFound (listing the known ids) for an unknown id; InvalidArgument
+// for an unknown or malformed option.
+StatusOr<std::unique_ptr<Env>> MakeEnv(const std::string& id,
+                                       const std::map<std::string, std::string>& options = {});
+
+// The spec of `id` with default options.
+StatusOr<EnvSpec> GetSpec(const std::string& id,
+                          const std::map<std::string, std::string>& options = {});
+
+std::vector<std::string> RegisteredIds();
+
+// family registration functions, one per family folder.
+void RegisterClassicControlEnvs();
+
+}  // namespace fleet::envs

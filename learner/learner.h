@@ -1,0 +1,32 @@
+// The learner role (executable fleet-learner, the only process that loads libtorch):
+// asks the store for rollouts (a DEALER to the store's rollout ROUTER), runs PPO updates,
+// publishes versioned weights to actors (PUB, republished every 250 ms so late joiners
+// get them) and progress to the orchestrator (PUB), writes metrics.csv, summary.json and
+// checkpoints into the run directory. On reaching learner.total_env_steps (or a stop
+// signal) it checkpoints, writes the summary and publishes a stop to the actors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/experiment_config.h"
+#include "common/status.h"
+
+namespace fleet::learner {
+
+struct LearnerOptions {
+  ExperimentConfig config;
+  std::string run_dir;
+  std::string rollout_endpoint;  // store's rollout ROUTER
+  std::string weights_endpoint;  // bound here (PUB)
+  std::string stats_endpoint;    // bound here (PUB); may be empty
+  // run start as unix time in ms (the orchestrator's launch); 0: now.
+  int64_t start_unix_ms = 0;
+
+  Status Validate() const;
+};
+
+Status RunLearner(const LearnerOptions& options);
+
+}  // namespace fleet::learner

@@ -1,0 +1,40 @@
+// fleet-learner: the learner role's executable, kept apart from `fleet` so that only this
+// process loads libtorch. Started by the orchestrator (or `fleet learner ...`).
+#include <sys/prctl.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "common/logging.h"
+#include "common/signals.h"
+#include "learner/learner.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Fleet learner role"};
+  std::string config_path;
+  fleet::learner::LearnerOptions o;
+  app.add_option("--config", config_path, "resolved experiment config (YAML)")->required();
+  app.add_option("--run-dir", o.run_dir, "run directory")->required();
+  app.add_option("--rollout", o.rollout_endpoint, "store's rollout endpoint")->required();
+  app.add_option("--weights", o.weights_endpoint, "endpoint to publish weights on")->required();
+  app.add_option("--stats", o.stats_endpoint, "endpoint to publish progress on");
+  app.add_option("--start-unix-ms", o.start_unix_ms, "run start (unix ms)");
+  CLI11_PARSE(app, argc, argv);
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  fleet::InstallStopSignalHandlers();
+  auto cfg = fleet::LoadExperimentConfig(config_path);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "fleet-learner: %s\n", cfg.status().ToString().c_str());
+    return 2;
+  }
+  o.config = *cfg;
+  fleet::SetLogLevel(o.config.run.log_level);
+  fleet::Status st = fleet::learner::RunLearner(o);
+  if (!st.ok()) {
+    fleet::GetLogger("learner")->error("{}", st.ToString());
+    return 1;
+  }
+  return 0;
+}

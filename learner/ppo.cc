@@ -1,0 +1,187 @@
+#include "learner/ppo.h"
+
+#include <algorithm>
+
+#include "common/status.h"
+#include "learner/gae.h"
+
+namespace fleet::learner {
+
+torch::Device ResolveDevice(const std::string& name) {
+  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) {
+    return torch::Device(torch::kCUDA);
+  }
+  return torch::Device(torch::kCPU);
+}
+
+namespace {
+
+ActorCritic MakeModel(const NetworkOptions& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  return ActorCritic(net);
+}
+
+}  // namespace
+
+Ppo::Ppo(const NetworkOptions& network, const PpoOptions& options)
+    : net_(network),
+      o_(options),
+      device_(ResolveDevice(options.device)),
+      model_(MakeModel(network, options.seed)),
+      optimizer_(model_->parameters(), torch::optim::AdamOptions(options.learning_rate).eps(1e-5)) {
+  model_->to(device_);
+}
+
+UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_fraction) {
+  FLEET_CHECK(!segments.empty());
+  const int D = net_.obs_dim;
+  const int A = net_.discrete ? 1 : net_.action_dim;
+  int64_t B = 0, n_boot = 0;
+  for (const auto& s : segments) {
+    B += int64_t{s.num_steps} * s.num_envs;
+    n_boot += s.num_envs + static_cast<int64_t>(s.final_indices.size());
+  }
+
+  // gather observations of every step, then the bootstrap observations (next and final).
+  std::vector<float> obs_host(static_cast<size_t>(B + n_boot) * D);
+  std::vector<float> logp_host(B), act_f(net_.discrete ? 0 : B * A);
+  std::vector<int64_t> act_i(net_.discrete ? B : 0);
+  {
+    size_t o = 0, k = 0;
+    for (const auto& s : segments) {
+      std::copy(s.observations.begin(), s.observations.end(), obs_host.begin() + o);
+      o += s.observations.size();
+      std::copy(s.logprobs.begin(), s.logprobs.end(), logp_host.begin() + k);
+      if (net_.discrete) {
+        std::copy(s.discrete_actions.begin(), s.discrete_actions.end(), act_i.begin() + k);
+      } else {
+        std::copy(s.continuous_actions.begin(), s.continuous_actions.end(), act_f.begin() + k * A);
+      }
+      k += s.logprobs.size();
+    }
+    for (const auto& s : segments) {
+      std::copy(s.next_observations.begin(), s.next_observations.end(), obs_host.begin() + o);
+      o += s.next_observations.size();
+      std::copy(s.final_observations.begin(), s.final_observations.end(), obs_host.begin() + o);
+      o += s.final_observations.size();
+    }
+  }
+  torch::Tensor all_obs =
+      torch::from_blob(obs_host.data(), {B + n_boot, D}, torch::kFloat32).to(device_);
+  torch::Tensor values_all;
+  {
+    torch::NoGradGuard no_grad;
+    values_all = model_->Value(all_obs).to(torch::kCPU).contiguous();
+  }
+  const float* v = values_all.data_ptr<float>();
+
+  // advantages per segment.
+  std::vector<float> adv(B), ret(B), trunc_values;
+  {
+    int64_t k = 0, boot = B;
+    for (const auto& s : segments) {
+      const int64_t n = int64_t{s.num_steps} * s.num_envs;
+      std::span<const float> next_values(v + boot, s.num_envs);
+      boot += s.num_envs;
+      trunc_values.assign(n, 0.0f);
+      for (size_t j = 0; j < s.final_indices.size(); ++j) trunc_values[s.final_indices[j]] = v[boot + j];
+      boot += static_cast<int64_t>(s.final_indices.size());
+      GaeInputs in;
+      in.num_steps = s.num_steps;
+      in.num_envs = s.num_envs;
+      in.rewards = s.rewards;
+      in.values = {v + k, static_cast<size_t>(n)};
+      in.next_values = next_values;
+      in.terminated = s.terminated;
+      in.truncated = s.truncated;
+      if (o_.bootstrap_truncated) in.truncation_values = trunc_values;
+      in.gamma = o_.gamma;
+      in.lambda = o_.gae_lambda;
+      ComputeGae(in, {adv.data() + k, static_cast<size_t>(n)}, {ret.data() + k, static_cast<size_t>(n)});
+      k += n;
+    }
+  }
+
+  torch::Tensor b_obs = all_obs.slice(0, 0, B);
+  torch::Tensor b_actions =
+      net_.discrete ? torch::from_blob(act_i.data(), {B}, torch::kInt64).to(device_)
+                    : torch::from_blob(act_f.data(), {B, A}, torch::kFloat32).to(device_);
+  torch::Tensor b_logp = torch::from_blob(logp_host.data(), {B}, torch::kFloat32).to(device_);
+  torch::Tensor b_adv = torch::from_blob(adv.data(), {B}, torch::kFloat32).to(device_);
+  torch::Tensor b_ret = torch::from_blob(ret.data(), {B}, torch::kFloat32).to(device_);
+  torch::Tensor b_val = values_all.slice(0, 0, B).to(device_);
+  // from_blob does not own its memory: the host vectors above outlive every use.
+
+  const double lr = o_.learning_rate * lr_fraction;
+  for (auto& group : optimizer_.param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+
+  UpdateStats st;
+  st.learning_rate = lr;
+  st.samples = B;
+  const int64_t mb = std::max<int64_t>(1, B / o_.num_minibatches);
+  double kl_sum = 0, clip_sum = 0, pg_sum = 0, v_sum = 0, ent_sum = 0;
+  int count = 0;
+  bool stop = false;
+  for (int epoch = 0; epoch < o_.update_epochs && !stop; ++epoch) {
+    torch::Tensor perm = torch::randperm(B, torch::TensorOptions().dtype(torch::kInt64)).to(device_);
+    for (int64_t start = 0; start + mb <= B; start += mb) {
+      torch::Tensor idx = perm.slice(0, start, start + mb);
+      torch::Tensor obs = b_obs.index_select(0, idx);
+      torch::Tensor act = b_actions.index_select(0, idx);
+      PolicyOutput out = model_->Evaluate(obs, act);
+      torch::Tensor logratio = out.logprob - b_logp.index_select(0, idx);
+      torch::Tensor ratio = logratio.exp();
+      torch::Tensor mb_adv = b_adv.index_select(0, idx);
+      if (o_.norm_adv) mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8);
+      torch::Tensor pg1 = -mb_adv * ratio;
+      torch::Tensor pg2 = -mb_adv * torch::clamp(ratio, 1 - o_.clip_coef, 1 + o_.clip_coef);
+      torch::Tensor pg_loss = torch::max(pg1, pg2).mean();
+      torch::Tensor mb_ret = b_ret.index_select(0, idx);
+      torch::Tensor v_loss;
+      if (o_.clip_vloss) {
+        torch::Tensor mb_val = b_val.index_select(0, idx);
+        torch::Tensor unclipped = (out.value - mb_ret).pow(2);
+        torch::Tensor clipped =
+            (mb_val + torch::clamp(out.value - mb_val, -o_.clip_coef, o_.clip_coef) - mb_ret).pow(2);
+        v_loss = 0.5 * torch::max(unclipped, clipped).mean();
+      } else {
+        v_loss = 0.5 * (out.value - mb_ret).pow(2).mean();
+      }
+      torch::Tensor entropy = out.entropy.mean();
+      torch::Tensor loss = pg_loss - o_.ent_coef * entropy + o_.vf_coef * v_loss;
+      optimizer_.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), o_.max_grad_norm);
+      optimizer_.step();
+      {
+        torch::NoGradGuard no_grad;
+        const double kl = ((ratio - 1) - logratio).mean().item<double>();
+        kl_sum += kl;
+        clip_sum += ((ratio - 1.0).abs() > o_.clip_coef).to(torch::kFloat32).mean().item<double>();
+        pg_sum += pg_loss.item<double>();
+        v_sum += v_loss.item<double>();
+        ent_sum += entropy.item<double>();
+        ++count;
+        if (o_.target_kl > 0 && kl > o_.target_kl) stop = true;
+      }
+      if (stop) break;
+    }
+  }
+  st.minibatch_steps = count;
+  if (count > 0) {
+    st.policy_loss = pg_sum / count;
+    st.value_loss = v_sum / count;
+    st.entropy = ent_sum / count;
+    st.approx_kl = kl_sum / count;
+    st.clip_fraction = clip_sum / count;
+  }
+  torch::Tensor ret_cpu = b_ret.to(torch::kCPU), val_cpu = b_val.to(torch::kCPU);
+  const double var_y = ret_cpu.var().item<double>();
+  st.explained_variance =
+      var_y == 0 ? 0.0 : 1.0 - (ret_cpu - val_cpu).var().item<double>() / var_y;
+  return st;
+}
+
+}  // namespace fleet::learner

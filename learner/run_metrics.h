@@ -1,0 +1,62 @@
+// Bookkeeping of a training run: finished episodes (mean return of the last 100), env
+// steps, the first time the mean reaches the env's reward threshold, metrics.csv rows
+// and summary.json. Plain C++; shared by online and offline learners. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fleet::learner {
+
+class RunMetrics {
+ public:
+  // `t0` is the start of the run (the orchestrator's launch time when known).
+  RunMetrics(std::optional<double> threshold, std::chrono::system_clock::time_point t0);
+
+  void AddEpisode(double episode_return, int64_t length);
+  void AddEnvSteps(int64_t steps) { env_steps_ += steps; }
+
+  int64_t env_steps() const { return env_steps_; }
+  int64_t episodes() const { return episodes_; }
+  // NaN while no episode has finished.
+  double mean_return_100() const;
+  double wall_seconds() const;
+  std::optional<double> threshold() const { return threshold_; }
+  std::optional<int64_t> threshold_step() const { return threshold_step_; }
+  std::optional<double> threshold_seconds() const { return threshold_seconds_; }
+  // Records the threshold crossing if it happened; call after each batch of episodes.
+  void CheckThreshold();
+
+  // metrics.csv: the header is written with the first row; columns are fixed by the
+  // first row's keys (in order).
+  Status OpenCsv(const std::string& path);
+  Status WriteRow(const std::vector<std::pair<std::string, double>>& row);
+
+  // summary.json with the contract's keys plus `extra` (already JSON-encoded values).
+  Status WriteSummary(const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& extra) const;
+
+ private:
+  std::optional<double> threshold_;
+  std::chrono::system_clock::time_point t0_;
+  std::deque<double> last_100_;
+  int64_t episodes_ = 0;
+  int64_t env_steps_ = 0;
+  std::optional<int64_t> threshold_step_;
+  std::optional<double> threshold_seconds_;
+  std::ofstream csv_;
+  std::vector<std::string> columns_;
+};
+
+std::string JsonNumber(double v);  // "null" for NaN/inf
+std::string JsonString(const std::string& s);
+
+}  // namespace fleet::learner

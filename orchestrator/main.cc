@@ -1,0 +1,111 @@
+// fleet: the one command. `fleet run` launches an experiment; `fleet store` and
+// `fleet actor` are the roles the orchestrator starts; `fleet learner` hands over to the
+// fleet-learner executable (the only one that loads libtorch).
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+
+#include "actor/actor.h"
+#include "common/experiment_config.h"
+#include "common/logging.h"
+#include "common/signals.h"
+#include "orchestrator/run.h"
+#include "replay/store.h"
+
+namespace {
+
+std::string BinDir() {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return std::filesystem::path(buf).parent_path().string();
+}
+
+int Fail(const char* what, const fleet::Status& st) {
+  std::fprintf(stderr, "fleet %s: %s\n", what, st.ToString().c_str());
+  return st.code() == fleet::StatusCode::kInvalidArgument ||
+                 st.code() == fleet::StatusCode::kNotFound
+             ? 2
+             : 1;
+}
+
+fleet::StatusOr<fleet::ExperimentConfig> LoadRoleConfig(const std::string& path) {
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  auto cfg = fleet::LoadExperimentConfig(path);
+  if (cfg.ok()) fleet::SetLogLevel(cfg->run.log_level);
+  return cfg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Fleet: a distributed actor-learner system for reinforcement learning"};
+  app.require_subcommand(1);
+
+  fleet::orchestrator::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "train online: store, learner and actors");
+  run_cmd->add_option("config", run.config_path, "experiment config (YAML)")->required();
+  run_cmd->add_option("--run-dir", run.run_dir, "run directory (default runs/NAME-TIME)");
+  run_cmd->add_option("--set", run.overrides, "override a config key: key=value")
+      ->take_all()
+      ->allow_extra_args(false);
+
+  std::string config_path, run_dir;
+  fleet::replay::StoreOptions store;
+  auto* store_cmd = app.add_subcommand("store", "the trajectory store role");
+  store_cmd->add_option("--config", config_path)->required();
+  store_cmd->add_option("--run-dir", store.run_dir);
+  store_cmd->add_option("--ingest", store.ingest_endpoint)->required();
+  store_cmd->add_option("--rollout", store.rollout_endpoint)->required();
+
+  fleet::actor::ActorOptions actor;
+  auto* actor_cmd = app.add_subcommand("actor", "the actor role");
+  actor_cmd->add_option("--config", config_path)->required();
+  actor_cmd->add_option("--id", actor.actor_id)->required();
+  actor_cmd->add_option("--ingest", actor.ingest_endpoint)->required();
+  actor_cmd->add_option("--weights", actor.weights_endpoint)->required();
+
+  auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
+  learner_cmd->prefix_command();
+
+  CLI11_PARSE(app, argc, argv);
+  fleet::InstallStopSignalHandlers();
+
+  if (*run_cmd) {
+    run.bin_dir = BinDir();
+    fleet::Status st = fleet::orchestrator::RunExperiment(run);
+    return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*store_cmd) {
+    auto cfg = LoadRoleConfig(config_path);
+    if (!cfg.ok()) return Fail("store", cfg.status());
+    store.config = *cfg;
+    fleet::Status st = fleet::replay::RunStore(store);
+    return st.ok() ? 0 : Fail("store", st);
+  }
+  if (*actor_cmd) {
+    auto cfg = LoadRoleConfig(config_path);
+    if (!cfg.ok()) return Fail("actor", cfg.status());
+    actor.config = *cfg;
+    fleet::Status st = fleet::actor::RunActor(actor);
+    return st.ok() ? 0 : Fail("actor", st);
+  }
+  if (*learner_cmd) {
+    const std::string exe = BinDir() + "/fleet-learner";
+    std::vector<std::string> rest = learner_cmd->remaining();
+    std::vector<char*> args{const_cast<char*>(exe.c_str())};
+    for (auto& r : rest) args.push_back(r.data());
+    args.push_back(nullptr);
+    ::execv(exe.c_str(), args.data());
+    std::perror(("fleet learner: cannot exec " + exe).c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,49 @@
+// A child process started by fork + exec of a Fleet binary, with its stdout and stderr
+// sent to a log file. The child asks the kernel for SIGTERM when the orchestrator dies
+// (PR_SET_PDEATHSIG), so no role outlives its run. The destructor kills a child still
+// running. Not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fleet::orchestrator {
+
+class ChildProcess {
+ public:
+  // Starts `argv[0]` with `argv`; `name` labels it in messages ("store", "actor 1").
+  static StatusOr<ChildProcess> Spawn(const std::string& name, const std::vector<std::string>& argv,
+                                      const std::string& log_path);
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ~ChildProcess();
+
+  const std::string& name() const { return name_; }
+  const std::string& log_path() const { return log_path_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0 && !exit_code_; }
+
+  // Non-blocking: the exit code once the child has ended (128 + signal if killed).
+  std::optional<int> Poll();
+  void Signal(int sig);
+  // Waits up to `timeout` for the child to end; true if it did.
+  bool Wait(std::chrono::milliseconds timeout);
+
+ private:
+  ChildProcess() = default;
+
+  std::string name_, log_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+// The last `lines` lines of a text file (for failure reports).
+std::string TailFile(const std::string& path, int lines);
+
+}  // namespace fleet::orchestrator

@@ -1,0 +1,25 @@
+// `fleet run`: launches one experiment as local processes (store, learner, K actors),
+// shows a live status line, stops everything at the end or on Ctrl-C, and fails naming
+// the component that failed. Config errors (unknown key, wrong type, unknown env id) are
+// reported before any process starts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fleet::orchestrator {
+
+struct RunOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;  // "key=value"
+  std::string run_dir;                 // default: runs/<name>-<timestamp>
+  // directory holding the `fleet` and `fleet-learner` executables.
+  std::string bin_dir;
+};
+
+// Returns OK when the learner finished; the error names the failed component otherwise.
+Status RunExperiment(const RunOptions& options);
+
+}  // namespace fleet::orchestrator

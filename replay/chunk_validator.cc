@@ -1,0 +1,109 @@
+#include "replay/chunk_validator.h"
+
+#include <cmath>
+
+namespace fleet::replay {
+namespace {
+
+Status SizeError(const char* field, int64_t got, int64_t want) {
+  return InvalidArgumentError(std::string("chunk field '") + field + "' has " +
+                              std::to_string(got) + " values, expected " + std::to_string(want));
+}
+
+template <class Repeated>
+Status CheckFinite(const char* field, const Repeated& values) {
+  for (int i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values.Get(i))) {
+      return InvalidArgumentError(std::string("chunk field '") + field +
+                                  "' holds a non-finite value at index " + std::to_string(i));
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckFlags(const char* field, const std::string& bytes, int64_t want) {
+  if (static_cast<int64_t>(bytes.size()) != want) return SizeError(field, bytes.size(), want);
+  for (char c : bytes) {
+    if (c != 0 && c != 1) return InvalidArgumentError(std::string("chunk field '") + field +
+                                                      "' holds a value other than 0 or 1");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e) {
+  if (c.env_id() != e.env_id) {
+    return InvalidArgumentError("chunk env_id '" + c.env_id() + "' is not this run's '" +
+                                e.env_id + "'");
+  }
+  if (static_cast<int>(c.obs_dim()) != e.obs_dim) {
+    return InvalidArgumentError("chunk obs_dim " + std::to_string(c.obs_dim()) +
+                                " does not match the env's " + std::to_string(e.obs_dim));
+  }
+  if (static_cast<int>(c.action_dim()) != e.action_dim) {
+    return InvalidArgumentError("chunk action_dim " + std::to_string(c.action_dim()) +
+                                " does not match the env's " + std::to_string(e.action_dim));
+  }
+  if (c.num_steps() == 0 || c.num_envs() == 0) {
+    return InvalidArgumentError("chunk has no steps (num_steps or num_envs is 0)");
+  }
+  const int64_t steps = int64_t{c.num_steps()} * c.num_envs();
+  if (steps > (int64_t{1} << 28)) return InvalidArgumentError("chunk declares too many steps");
+  const int64_t d = e.obs_dim;
+  if (c.observations_size() != steps * d) return SizeError("observations", c.observations_size(), steps * d);
+  if (c.rewards_size() != steps) return SizeError("rewards", c.rewards_size(), steps);
+  if (c.logprobs_size() != steps) return SizeError("logprobs", c.logprobs_size(), steps);
+  if (c.values_size() != steps) return SizeError("values", c.values_size(), steps);
+  if (c.next_observations_size() != int64_t{c.num_envs()} * d) {
+    return SizeError("next_observations", c.next_observations_size(), int64_t{c.num_envs()} * d);
+  }
+  if (e.action_dim == 0) {
+    if (c.discrete_actions_size() != steps) {
+      return SizeError("discrete_actions", c.discrete_actions_size(), steps);
+    }
+    for (int i = 0; i < c.discrete_actions_size(); ++i) {
+      const int a = c.discrete_actions(i);
+      if (a < 0 || a >= e.num_actions) {
+        return InvalidArgumentError("chunk discrete action " + std::to_string(a) +
+                                    " at index " + std::to_string(i) + " is outside [0, " +
+                                    std::to_string(e.num_actions) + ")");
+      }
+    }
+  } else {
+    if (c.continuous_actions_size() != steps * e.action_dim) {
+      return SizeError("continuous_actions", c.continuous_actions_size(), steps * e.action_dim);
+    }
+    FLEET_RETURN_IF_ERROR(CheckFinite("continuous_actions", c.continuous_actions()));
+  }
+  FLEET_RETURN_IF_ERROR(CheckFlags("terminated", c.terminated(), steps));
+  FLEET_RETURN_IF_ERROR(CheckFlags("truncated", c.truncated(), steps));
+  const int64_t finals = c.final_indices_size();
+  if (c.final_observations_size() != finals * d) {
+    return SizeError("final_observations", c.final_observations_size(), finals * d);
+  }
+  int64_t ended = 0;
+  for (int64_t i = 0; i < steps; ++i) ended += (c.terminated()[i] | c.truncated()[i]) ? 1 : 0;
+  if (ended != finals) {
+    return InvalidArgumentError("chunk has " + std::to_string(ended) + " episode ends but " +
+                                std::to_string(finals) + " final observations");
+  }
+  for (uint32_t idx : c.final_indices()) {
+    if (idx >= steps || !(c.terminated()[idx] | c.truncated()[idx])) {
+      return InvalidArgumentError("chunk final index " + std::to_string(idx) +
+                                  " is not an episode end");
+    }
+  }
+  if (c.episode_returns_size() != c.episode_lengths_size()) {
+    return InvalidArgumentError("chunk episode_returns and episode_lengths differ in length");
+  }
+  FLEET_RETURN_IF_ERROR(CheckFinite("observations", c.observations()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("next_observations", c.next_observations()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("final_observations", c.final_observations()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("rewards", c.rewards()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("logprobs", c.logprobs()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("values", c.values()));
+  return OkStatus();
+}
+
+}  // namespace fleet::replay

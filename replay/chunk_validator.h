@@ -1,0 +1,25 @@
+// Checks a received TrajectoryChunk before the store accepts it: array sizes agree with
+// the declared shape, the shape matches the run's env, flags are 0/1, values finite.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+
+namespace fleet::replay {
+
+struct ChunkExpectations {
+  std::string env_id;
+  int obs_dim = 0;
+  // 0 for discrete action spaces.
+  int action_dim = 0;
+  // discrete: actions must lie in [0, num_actions).
+  int num_actions = 0;
+};
+
+// InvalidArgument naming the first problem found.
+Status ValidateChunk(const proto::TrajectoryChunk& chunk, const ChunkExpectations& expect);
+
+}  // namespace fleet::replay

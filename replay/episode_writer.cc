@@ -1,0 +1,244 @@
+#include "replay/episode_writer.h"
+
+#include <fstream>
+
+#include <hdf5.h>
+
+namespace fleet::replay {
+namespace {
+
+// owns an HDF5 id and closes it with the matching H5*close.
+class H5Handle {
+ public:
+  H5Handle() = default;
+  H5Handle(hid_t id, herr_t (*closer)(hid_t)) : id_(id), closer_(closer) {}
+  H5Handle(H5Handle&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
+  H5Handle& operator=(H5Handle&& o) noexcept {
+    std::swap(id_, o.id_);
+    std::swap(closer_, o.closer_);
+    return *this;
+  }
+  ~H5Handle() {
+    if (id_ >= 0) closer_(id_);
+  }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = -1;
+  herr_t (*closer_)(hid_t) = nullptr;
+};
+
+// a 1-d or 2-d dataset that grows along its first axis.
+struct GrowingDataset {
+  H5Handle dset;
+  hid_t type = -1;
+  hsize_t cols = 0;  // 0: 1-d
+  hsize_t rows = 0;
+};
+
+StatusOr<GrowingDataset> CreateDataset(hid_t loc, const std::string& name, hid_t type,
+                                       hsize_t cols) {
+  const int rank = cols ? 2 : 1;
+  hsize_t dims[2] = {0, cols}, maxdims[2] = {H5S_UNLIMITED, cols};
+  hsize_t chunk[2] = {cols ? std::max<hsize_t>(1, 16384 / cols) : 16384, cols};
+  H5Handle space(H5Screate_simple(rank, dims, maxdims), H5Sclose);
+  H5Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(plist.get(), rank, chunk);
+  H5Pset_deflate(plist.get(), 1);
+  H5Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  hid_t id = H5Dcreate2(loc, name.c_str(), type, space.get(), lcpl.get(), plist.get(), H5P_DEFAULT);
+  if (id < 0) return InternalError("cannot create HDF5 dataset '" + name + "'");
+  GrowingDataset d;
+  d.dset = H5Handle(id, H5Dclose);
+  d.type = type;
+  d.cols = cols;
+  return d;
+}
+
+Status Append(GrowingDataset& d, const void* data, hsize_t n) {
+  if (n == 0) return OkStatus();
+  const int rank = d.cols ? 2 : 1;
+  hsize_t new_dims[2] = {d.rows + n, d.cols};
+  if (H5Dset_extent(d.dset.get(), new_dims) < 0) return InternalError("HDF5 extend failed");
+  H5Handle file_space(H5Dget_space(d.dset.get()), H5Sclose);
+  hsize_t start[2] = {d.rows, 0}, count[2] = {n, d.cols};
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  H5Handle mem_space(H5Screate_simple(rank, count, nullptr), H5Sclose);
+  if (H5Dwrite(d.dset.get(), d.type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) {
+    return InternalError("HDF5 write failed");
+  }
+  d.rows += n;
+  return OkStatus();
+}
+
+std::string JsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct EpisodeWriter::Impl {
+  H5Handle file;
+  GrowingDataset obs, actions, rewards, terminals, timeouts, version, logprob, value, actor;
+  GrowingDataset ep_start, ep_length, ep_return, ep_actor, ep_env;
+};
+
+void EpisodeWriter::Columns::Append(const Columns& o) {
+  obs.insert(obs.end(), o.obs.begin(), o.obs.end());
+  cont_actions.insert(cont_actions.end(), o.cont_actions.begin(), o.cont_actions.end());
+  disc_actions.insert(disc_actions.end(), o.disc_actions.begin(), o.disc_actions.end());
+  rewards.insert(rewards.end(), o.rewards.begin(), o.rewards.end());
+  logprob.insert(logprob.end(), o.logprob.begin(), o.logprob.end());
+  value.insert(value.end(), o.value.begin(), o.value.end());
+  terminals.insert(terminals.end(), o.terminals.begin(), o.terminals.end());
+  timeouts.insert(timeouts.end(), o.timeouts.begin(), o.timeouts.end());
+  version.insert(version.end(), o.version.begin(), o.version.end());
+  actor.insert(actor.end(), o.actor.begin(), o.actor.end());
+}
+
+void EpisodeWriter::Columns::Clear() { *this = Columns(); }
+
+EpisodeWriter::EpisodeWriter(EpisodeWriterOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+
+EpisodeWriter::~EpisodeWriter() { (void)Close(); }
+
+StatusOr<std::unique_ptr<EpisodeWriter>> EpisodeWriter::Create(const EpisodeWriterOptions& o) {
+  std::unique_ptr<EpisodeWriter> w(new EpisodeWriter(o));
+  hid_t f = H5Fcreate(o.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) return UnavailableError("cannot create HDF5 file '" + o.path + "'");
+  Impl& m = *w->impl_;
+  m.file = H5Handle(f, H5Fclose);
+  const hsize_t d = o.obs_dim, a = o.action_dim;
+  FLEET_ASSIGN_OR_RETURN(m.obs, CreateDataset(f, "observations", H5T_NATIVE_FLOAT, d));
+  if (o.action_dim == 0) {
+    FLEET_ASSIGN_OR_RETURN(m.actions, CreateDataset(f, "actions", H5T_NATIVE_INT64, 0));
+  } else {
+    FLEET_ASSIGN_OR_RETURN(m.actions, CreateDataset(f, "actions", H5T_NATIVE_FLOAT, a));
+  }
+  FLEET_ASSIGN_OR_RETURN(m.rewards, CreateDataset(f, "rewards", H5T_NATIVE_FLOAT, 0));
+  FLEET_ASSIGN_OR_RETURN(m.terminals, CreateDataset(f, "terminals", H5T_NATIVE_UINT8, 0));
+  FLEET_ASSIGN_OR_RETURN(m.timeouts, CreateDataset(f, "timeouts", H5T_NATIVE_UINT8, 0));
+  FLEET_ASSIGN_OR_RETURN(m.version, CreateDataset(f, "infos/policy_version", H5T_NATIVE_UINT64, 0));
+  FLEET_ASSIGN_OR_RETURN(m.logprob, CreateDataset(f, "infos/logprob", H5T_NATIVE_FLOAT, 0));
+  FLEET_ASSIGN_OR_RETURN(m.value, CreateDataset(f, "infos/value", H5T_NATIVE_FLOAT, 0));
+  FLEET_ASSIGN_OR_RETURN(m.actor, CreateDataset(f, "infos/actor_id", H5T_NATIVE_UINT32, 0));
+  FLEET_ASSIGN_OR_RETURN(m.ep_start, CreateDataset(f, "episodes/start", H5T_NATIVE_INT64, 0));
+  FLEET_ASSIGN_OR_RETURN(m.ep_length, CreateDataset(f, "episodes/length", H5T_NATIVE_INT64, 0));
+  FLEET_ASSIGN_OR_RETURN(m.ep_return, CreateDataset(f, "episodes/return", H5T_NATIVE_DOUBLE, 0));
+  FLEET_ASSIGN_OR_RETURN(m.ep_actor, CreateDataset(f, "episodes/actor_id", H5T_NATIVE_UINT32, 0));
+  FLEET_ASSIGN_OR_RETURN(m.ep_env, CreateDataset(f, "episodes/env_index", H5T_NATIVE_UINT32, 0));
+  return w;
+}
+
+Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
+  const int T = c.num_steps(), N = c.num_envs(), D = c.obs_dim(), A = c.action_dim();
+  for (int e = 0; e < N; ++e) {
+    Columns& ep = open_[{c.actor_id(), static_cast<uint32_t>(e)}];
+    for (int t = 0; t < T; ++t) {
+      const int i = t * N + e;
+      ep.obs.insert(ep.obs.end(), c.observations().begin() + i * D,
+                    c.observations().begin() + (i + 1) * D);
+      if (A == 0) {
+        ep.disc_actions.push_back(c.discrete_actions(i));
+      } else {
+        ep.cont_actions.insert(ep.cont_actions.end(), c.continuous_actions().begin() + i * A,
+                               c.continuous_actions().begin() + (i + 1) * A);
+      }
+      ep.rewards.push_back(c.rewards(i));
+      ep.logprob.push_back(c.logprobs(i));
+      ep.value.push_back(c.values(i));
+      ep.terminals.push_back(static_cast<uint8_t>(c.terminated()[i]));
+      ep.timeouts.push_back(static_cast<uint8_t>(c.truncated()[i]));
+      ep.version.push_back(c.policy_version());
+      ep.actor.push_back(c.actor_id());
+      if (c.terminated()[i] || c.truncated()[i]) {
+        double ret = 0.0;
+        for (float r : ep.rewards) ret += r;
+        ep_start_.push_back(static_cast<int64_t>(steps_written_) + pending_.size());
+        ep_length_.push_back(ep.size());
+        ep_return_.push_back(ret);
+        ep_actor_.push_back(c.actor_id());
+        ep_env_.push_back(static_cast<uint32_t>(e));
+        pending_.Append(ep);
+        ep.Clear();
+      }
+    }
+  }
+  if (pending_.size() >= options_.flush_steps) return Flush();
+  return OkStatus();
+}
+
+Status EpisodeWriter::Flush() {
+  if (closed_) return FailedPreconditionError("episode writer is closed");
+  Impl& m = *impl_;
+  const hsize_t n = pending_.size(), e = ep_start_.size();
+  FLEET_RETURN_IF_ERROR(Append(m.obs, pending_.obs.data(), n));
+  if (options_.action_dim == 0) {
+    FLEET_RETURN_IF_ERROR(Append(m.actions, pending_.disc_actions.data(), n));
+  } else {
+    FLEET_RETURN_IF_ERROR(Append(m.actions, pending_.cont_actions.data(), n));
+  }
+  FLEET_RETURN_IF_ERROR(Append(m.rewards, pending_.rewards.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.terminals, pending_.terminals.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.timeouts, pending_.timeouts.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.version, pending_.version.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.logprob, pending_.logprob.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.value, pending_.value.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.actor, pending_.actor.data(), n));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_start, ep_start_.data(), e));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_length, ep_length_.data(), e));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_return, ep_return_.data(), e));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_actor, ep_actor_.data(), e));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_env, ep_env_.data(), e));
+  steps_written_ += n;
+  episodes_written_ += e;
+  pending_.Clear();
+  ep_start_.clear();
+  ep_length_.clear();
+  ep_return_.clear();
+  ep_actor_.clear();
+  ep_env_.clear();
+  if (H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL) < 0) return InternalError("HDF5 flush failed");
+  return WriteManifest();
+}
+
+Status EpisodeWriter::WriteManifest() {
+  const std::string path = options_.path + ".json";
+  std::ofstream out(path + ".tmp");
+  out << "{\n  \"format\": \"fleet-d4rl\",\n  \"format_version\": 1,\n"
+      << "  \"env_id\": \"" << JsonEscape(options_.env_id) << "\",\n"
+      << "  \"obs_dim\": " << options_.obs_dim << ",\n"
+      << "  \"action_dim\": " << options_.action_dim << ",\n"
+      << "  \"discrete_actions\": " << (options_.action_dim == 0 ? "true" : "false") << ",\n"
+      << "  \"total_steps\": " << steps_written_ << ",\n"
+      << "  \"total_episodes\": " << episodes_written_ << ",\n"
+      << "  \"config_yaml\": \"" << JsonEscape(options_.config_yaml) << "\"\n}\n";
+  out.close();
+  if (!out) return UnavailableError("cannot write manifest '" + path + "'");
+  if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0) {
+    return UnavailableError("cannot rename manifest into '" + path + "'");
+  }
+  return OkStatus();
+}
+
+Status EpisodeWriter::Close() {
+  if (closed_) return OkStatus();
+  Status st = Flush();
+  closed_ = true;
+  impl_.reset();
+  return st;
+}
+
+}  // namespace fleet::replay

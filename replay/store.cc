@@ -1,0 +1,233 @@
+#include "replay/store.h"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/logging.h"
+#include "common/signals.h"
+#include "common/zmq_util.h"
+#include "envs/registry.h"
+#include "replay/chunk_validator.h"
+#include "replay/dedup.h"
+#include "replay/episode_writer.h"
+#include "replay/rollout_queue.h"
+
+namespace fleet::replay {
+namespace {
+
+struct PendingRequest {
+  std::string identity;
+  uint64_t learner_version = 0;
+  int num_chunks = 0;
+};
+
+class Store {
+ public:
+  Store(const StoreOptions& o, ChunkExpectations expect)
+      : o_(o),
+        log_(GetLogger("store")),
+        expect_(std::move(expect)),
+        queue_(o.config.store.queue_chunks, o.config.store.max_policy_lag),
+        ingest_(ctx_, zmq::socket_type::router),
+        rollout_(ctx_, zmq::socket_type::router) {
+    zmqu::Configure(ingest_);
+    zmqu::Configure(rollout_);
+    ingest_.bind(o.ingest_endpoint);
+    rollout_.bind(o.rollout_endpoint);
+  }
+
+  Status Run();
+
+ private:
+  void HandleChunk(const std::string& identity, const zmq::message_t& payload);
+  void Reply(const std::string& identity, const proto::ChunkAck& ack);
+  void Reject(const std::string& identity, proto::ChunkAck& ack, const std::string& reason);
+  void ServeRollout();
+
+  const StoreOptions& o_;
+  std::shared_ptr<spdlog::logger> log_;
+  ChunkExpectations expect_;
+  RolloutQueue queue_;
+  DedupIndex dedup_;
+  std::unique_ptr<EpisodeWriter> writer_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t ingest_, rollout_;
+  std::optional<PendingRequest> pending_;
+  DroppedStats dropped_;
+  proto::StoreStats stats_;
+};
+
+void Store::Reply(const std::string& identity, const proto::ChunkAck& ack) {
+  zmq::message_t id(identity.data(), identity.size());
+  (void)ingest_.send(id, zmq::send_flags::sndmore);
+  (void)zmqu::SendProto(ingest_, ack);
+}
+
+void Store::Reject(const std::string& identity, proto::ChunkAck& ack, const std::string& reason) {
+  stats_.set_rejected_chunks(stats_.rejected_chunks() + 1);
+  log_->warn("rejected chunk from '{}': {} (rejected so far: {})", identity, reason,
+             stats_.rejected_chunks());
+  ack.set_accepted(false);
+  ack.set_error(reason);
+  Reply(identity, ack);
+}
+
+void Store::HandleChunk(const std::string& identity, const zmq::message_t& payload) {
+  proto::ChunkAck ack;
+  if (static_cast<int64_t>(payload.size()) > o_.config.store.max_chunk_bytes) {
+    return Reject(identity, ack, "chunk of " + std::to_string(payload.size()) +
+                                     " bytes exceeds store.max_chunk_bytes");
+  }
+  proto::TrajectoryChunk chunk;
+  if (Status st = zmqu::ParseProto(payload, chunk); !st.ok()) {
+    return Reject(identity, ack, st.message());
+  }
+  ack.set_actor_id(chunk.actor_id());
+  ack.set_sequence(chunk.sequence());
+  if (Status st = ValidateChunk(chunk, expect_); !st.ok()) {
+    return Reject(identity, ack, st.message());
+  }
+  if (!dedup_.Insert(chunk.actor_id(), chunk.sequence())) {
+    stats_.set_duplicate_chunks(stats_.duplicate_chunks() + 1);
+    ack.set_accepted(true);
+    ack.set_duplicate(true);
+    return Reply(identity, ack);
+  }
+  if (writer_) {
+    if (Status st = writer_->Add(chunk); !st.ok()) {
+      log_->error("recording failed: {}", st.ToString());
+    }
+    stats_.set_recorded_steps(writer_->steps_written());
+    stats_.set_recorded_episodes(writer_->episodes_written());
+  }
+  QueuedChunk q;
+  q.actor_id = chunk.actor_id();
+  q.sequence = chunk.sequence();
+  q.policy_version = chunk.policy_version();
+  q.num_steps = uint64_t{chunk.num_steps()} * chunk.num_envs();
+  q.episode_returns.assign(chunk.episode_returns().begin(), chunk.episode_returns().end());
+  q.episode_lengths.assign(chunk.episode_lengths().begin(), chunk.episode_lengths().end());
+  q.bytes.assign(static_cast<const char*>(payload.data()), payload.size());
+  queue_.Push(std::move(q));
+  stats_.set_accepted_chunks(stats_.accepted_chunks() + 1);
+  ack.set_accepted(true);
+  Reply(identity, ack);
+}
+
+void Store::ServeRollout() {
+  if (!pending_) return;
+  std::vector<QueuedChunk> batch;
+  if (!queue_.TakeBatch(pending_->learner_version, pending_->num_chunks, batch, dropped_)) return;
+  stats_.set_dropped_stale_chunks(dropped_.chunks);
+  stats_.set_queued_chunks(queue_.size());
+  proto::RolloutHeader header;
+  header.set_num_chunks(static_cast<uint32_t>(batch.size()));
+  *header.mutable_stats() = stats_;
+  header.set_dropped_steps(dropped_.steps);
+  header.mutable_dropped_episode_returns()->Add(dropped_.episode_returns.begin(),
+                                                dropped_.episode_returns.end());
+  header.mutable_dropped_episode_lengths()->Add(dropped_.episode_lengths.begin(),
+                                                dropped_.episode_lengths.end());
+  const uint64_t total_dropped = dropped_.chunks;
+  dropped_ = DroppedStats();
+  dropped_.chunks = total_dropped;
+  zmq::message_t id(pending_->identity.data(), pending_->identity.size());
+  (void)rollout_.send(id, zmq::send_flags::sndmore);
+  (void)zmqu::SendProto(rollout_, header, /*more=*/true);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    zmq::message_t frame(batch[i].bytes.data(), batch[i].bytes.size());
+    (void)rollout_.send(frame, i + 1 < batch.size() ? zmq::send_flags::sndmore
+                                                    : zmq::send_flags::none);
+  }
+  pending_.reset();
+}
+
+Status Store::Run() {
+  if (o_.config.store.record) {
+    const std::string dir = o_.run_dir + "/dataset";
+    std::filesystem::create_directories(dir);
+    EpisodeWriterOptions wo;
+    wo.path = dir + "/shard-00000.h5";
+    wo.env_id = expect_.env_id;
+    wo.obs_dim = expect_.obs_dim;
+    wo.action_dim = expect_.action_dim;
+    wo.config_yaml = ExperimentConfigToYaml(o_.config);
+    FLEET_ASSIGN_OR_RETURN(writer_, EpisodeWriter::Create(wo));
+    log_->info("recording to {}", wo.path);
+  }
+  log_->info("serving ingest at {}, rollouts at {}", o_.ingest_endpoint, o_.rollout_endpoint);
+  std::vector<zmq::message_t> frames;
+  while (!StopRequested()) {
+    zmq::pollitem_t items[] = {{rollout_.handle(), 0, ZMQ_POLLIN, 0},
+                               {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
+    // backpressure: a full queue is not read from until the learner takes a batch.
+    const int n_items = queue_.full() ? 1 : 2;
+    try {
+      zmq::poll(items, n_items, std::chrono::milliseconds(100));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      return InternalError(std::string("poll failed: ") + e.what());
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      while (zmqu::RecvMultipart(rollout_, frames)) {
+        proto::RolloutRequest req;
+        if (frames.size() != 2 || !zmqu::ParseProto(frames[1], req).ok() || req.num_chunks() == 0) {
+          log_->warn("ignored malformed rollout request");
+          continue;
+        }
+        pending_ = PendingRequest{frames[0].to_string(), req.learner_version(),
+                                  static_cast<int>(req.num_chunks())};
+      }
+    }
+    if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
+      for (int i = 0; i < 256 && !queue_.full() && zmqu::RecvMultipart(ingest_, frames); ++i) {
+        if (frames.size() != 2) {
+          proto::ChunkAck ack;
+          Reject(frames[0].to_string(), ack,
+                 "expected one frame per chunk, got " + std::to_string(frames.size() - 1));
+          continue;
+        }
+        HandleChunk(frames[0].to_string(), frames[1]);
+      }
+    }
+    ServeRollout();
+  }
+  if (writer_) FLEET_RETURN_IF_ERROR(writer_->Close());
+  log_->info("stopped: {} accepted, {} rejected, {} duplicate, {} dropped stale chunks",
+             stats_.accepted_chunks(), stats_.rejected_chunks(), stats_.duplicate_chunks(),
+             stats_.dropped_stale_chunks());
+  return OkStatus();
+}
+
+}  // namespace
+
+Status StoreOptions::Validate() const {
+  if (ingest_endpoint.empty()) return InvalidArgumentError("store needs --ingest");
+  if (rollout_endpoint.empty()) return InvalidArgumentError("store needs --rollout");
+  if (config.store.record && run_dir.empty()) {
+    return InvalidArgumentError("store.record needs --run-dir");
+  }
+  return config.Validate();
+}
+
+Status RunStore(const StoreOptions& options) {
+  FLEET_RETURN_IF_ERROR(options.Validate());
+  FLEET_ASSIGN_OR_RETURN(auto spec, envs::GetSpec(options.config.env.id, options.config.env.options));
+  ChunkExpectations expect;
+  expect.env_id = spec.id;
+  expect.obs_dim = spec.observation_space.FlatDim();
+  expect.action_dim = spec.action_space.is_discrete() ? 0 : spec.action_space.FlatDim();
+  expect.num_actions = spec.action_space.is_discrete() ? static_cast<int>(spec.action_space.n) : 0;
+  try {
+    Store store(options, expect);
+    return store.Run();
+  } catch (const zmq::error_t& e) {
+    return UnavailableError(std::string("store socket error: ") + e.what());
+  }
+}
+
+}  // namespace fleet::replay

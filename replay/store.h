@@ -1,0 +1,32 @@
+// The store role: a ZeroMQ ROUTER for actors' chunks (ingest) and one for the learner's
+// rollout requests, served by one event-loop thread.
+//
+// Ingest: each chunk is size-checked, parsed, validated and deduplicated by (actor id,
+// sequence), then acknowledged with a ChunkAck; a rejected chunk gets an ack with the
+// reason, is counted and logged, and nothing else is affected. While the rollout queue is
+// full the store stops reading the ingest socket, so actors run out of credit and block.
+// Rollouts: a RolloutRequest is answered, once enough fresh chunks are queued, with a
+// RolloutHeader frame followed by the chunks' bytes (FIFO, policy-lag bounded).
+// Recording (store.record): every accepted step goes to run_dir/dataset/ as HDF5.
+#pragma once
+
+#include <string>
+
+#include "common/experiment_config.h"
+#include "common/status.h"
+
+namespace fleet::replay {
+
+struct StoreOptions {
+  ExperimentConfig config;
+  std::string ingest_endpoint;
+  std::string rollout_endpoint;
+  std::string run_dir;  // for the dataset; may be empty when recording is off
+
+  Status Validate() const;
+};
+
+// Serves until a stop signal; flushes the dataset and returns OK on a clean stop.
+Status RunStore(const StoreOptions& options);
+
+}  // namespace fleet::replay
