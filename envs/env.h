@@ -52,6 +52,9 @@ class Env {
 
   int elapsed_steps() const { return elapsed_steps_; }
 
+  // The check Step() applies: OK, or InvalidArgument naming the problem.
+  Status ValidateAction(std::span<const float> action) const;
+
  protected:
   virtual void DoReset(std::optional<uint64_t> seed, float* obs) = 0;
   // `action` was validated by Step(); discrete actions arrive as their index.
@@ -60,7 +63,6 @@ class Env {
   EnvSpec spec_;
 
  private:
-  Status ValidateAction(std::span<const float> action) const;
   int elapsed_steps_ = 0;
 };
 

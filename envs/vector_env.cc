@@ -45,13 +45,17 @@ Status VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
                                 std::to_string(actions.size()));
   }
   FLEET_CHECK(static_cast<int>(obs.size()) == n * d);
+  // all actions are checked before any env moves, so a bad batch changes nothing.
+  for (int i = 0; i < n; ++i) {
+    if (Status st = envs_[i]->ValidateAction(actions.subspan(i * w, w)); !st.ok()) {
+      return InvalidArgumentError("env " + std::to_string(i) + ": " + st.message());
+    }
+  }
   out.Clear();
   for (int i = 0; i < n; ++i) {
     auto o = obs.subspan(i * d, d);
     auto r = envs_[i]->Step(actions.subspan(i * w, w), o);
-    if (!r.ok()) {
-      return InvalidArgumentError("env " + std::to_string(i) + ": " + r.status().message());
-    }
+    FLEET_CHECK_MSG(r.ok(), r.status().ToString());
     rewards[i] = static_cast<float>(r->reward);
     terminated[i] = r->terminated;
     truncated[i] = r->truncated;

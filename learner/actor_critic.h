@@ -25,6 +25,9 @@ struct PolicyOutput {
   torch::Tensor value;    // (B)
 };
 
+// tanh with autograd, computed through vectorized exp (see actor_critic.cc).
+torch::Tensor Tanh(const torch::Tensor& x);
+
 class ActorCriticImpl : public torch::nn::Module {
  public:
   explicit ActorCriticImpl(const NetworkOptions& options);

@@ -1,0 +1,125 @@
+// The actors' Eigen policy must compute what the learner's libtorch model computes.
+#include "actor/mlp_policy.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "learner/actor_critic.h"
+#include "learner/weights.h"
+
+namespace fleet {
+namespace {
+
+struct Case {
+  bool discrete;
+  int action_dim;
+  const char* activation;
+};
+
+class MlpPolicyTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(MlpPolicyTest, MatchesLibtorchForward) {
+  const Case c = GetParam();
+  torch::manual_seed(3);
+  learner::NetworkOptions net;
+  net.obs_dim = 5;
+  net.action_dim = c.action_dim;
+  net.discrete = c.discrete;
+  net.hidden = {16, 8};
+  net.activation = c.activation;
+  learner::ActorCritic model(net);
+  {
+    // move the output layers away from their tiny initial gains so errors would show.
+    torch::NoGradGuard g;
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.3);
+  }
+  proto::PolicyWeights w = learner::ExportWeights(model, 7);
+  auto policy = actor::MlpPolicy::FromProto(w, 5, c.action_dim, c.discrete);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ(policy->version(), 7u);
+
+  const int batch = 6;
+  torch::Tensor obs = torch::randn({batch, 5}) * 2.0;
+  std::vector<float> obs_v(obs.data_ptr<float>(), obs.data_ptr<float>() + obs.numel());
+  std::vector<float> actions(batch * (c.discrete ? 1 : c.action_dim)), logp(batch), values(batch);
+  std::mt19937_64 rng(1);
+  policy->Act(obs_v, batch, rng, actions, logp, values);
+
+  torch::Tensor act_t = c.discrete
+                            ? torch::tensor(std::vector<int64_t>(actions.begin(), actions.end()))
+                            : torch::from_blob(actions.data(), {batch, c.action_dim}).clone();
+  torch::NoGradGuard g;
+  learner::PolicyOutput out = model->Evaluate(obs, act_t);
+  for (int b = 0; b < batch; ++b) {
+    EXPECT_NEAR(values[b], out.value[b].item<float>(), 1e-4) << "value " << b;
+    EXPECT_NEAR(logp[b], out.logprob[b].item<float>(), 1e-4) << "logprob " << b;
+  }
+  // greedy actions are the argmax / the mean.
+  std::vector<float> greedy(actions.size());
+  policy->ActGreedy(obs_v, batch, greedy);
+  torch::Tensor head = model->PolicyHead(obs);
+  for (int b = 0; b < batch; ++b) {
+    if (c.discrete) {
+      EXPECT_EQ(greedy[b], head[b].argmax().item<int64_t>());
+    } else {
+      for (int j = 0; j < c.action_dim; ++j) {
+        EXPECT_NEAR(greedy[b * c.action_dim + j], head[b][j].item<float>(), 1e-4);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Heads, MlpPolicyTest,
+                         ::testing::Values(Case{true, 3, "tanh"}, Case{true, 2, "relu"},
+                                           Case{false, 2, "tanh"}),
+                         [](const auto& info) {
+                           return std::string(info.param.discrete ? "Categorical" : "Gaussian") +
+                                  "_" + info.param.activation;
+                         });
+
+TEST(MlpPolicyFromProtoTest, RejectsInconsistentWeights) {
+  torch::manual_seed(0);
+  learner::NetworkOptions net;
+  net.obs_dim = 4;
+  net.action_dim = 2;
+  learner::ActorCritic model(net);
+  proto::PolicyWeights w = learner::ExportWeights(model, 1);
+  EXPECT_FALSE(actor::MlpPolicy::FromProto(w, 5, 2, true).ok());   // wrong obs_dim
+  EXPECT_FALSE(actor::MlpPolicy::FromProto(w, 4, 3, true).ok());   // wrong action count
+  EXPECT_FALSE(actor::MlpPolicy::FromProto(w, 4, 2, false).ok());  // wrong distribution
+  proto::PolicyWeights broken = w;
+  broken.mutable_actor()->mutable_layers(1)->mutable_weight()->RemoveLast();
+  auto st = actor::MlpPolicy::FromProto(broken, 4, 2, true);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("layer 1"), std::string::npos);
+}
+
+TEST(MlpPolicySamplingTest, DiscreteSamplesFollowTheSoftmax) {
+  torch::manual_seed(5);
+  learner::NetworkOptions net;
+  net.obs_dim = 2;
+  net.action_dim = 3;
+  learner::ActorCritic model(net);
+  {
+    torch::NoGradGuard g;
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p));
+  }
+  auto policy = actor::MlpPolicy::FromProto(learner::ExportWeights(model, 0), 2, 3, true);
+  ASSERT_TRUE(policy.ok());
+  const int n = 20000;
+  std::vector<float> obs(2 * n, 0.3f), actions(n), logp(n), values(n);
+  std::mt19937_64 rng(2);
+  policy->Act(obs, n, rng, actions, logp, values);
+  std::vector<int> counts(3);
+  for (float a : actions) counts[static_cast<int>(a)]++;
+  torch::NoGradGuard g;
+  torch::Tensor p = torch::softmax(model->PolicyHead(torch::full({1, 2}, 0.3f)), -1);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(counts[k] / static_cast<double>(n), p[0][k].item<double>(), 0.015) << k;
+  }
+}
+
+}  // namespace
+}  // namespace fleet

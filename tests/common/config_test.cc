@@ -1,0 +1,95 @@
+#include "common/experiment_config.h"
+
+#include <gtest/gtest.h>
+
+namespace fleet {
+namespace {
+
+TEST(ExperimentConfigTest, EmptyConfigGivesValidDefaults) {
+  auto cfg = ParseExperimentConfig("");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->env.id, "CartPole-v1");
+  EXPECT_EQ(cfg->learner.ppo.num_minibatches, 4);
+  EXPECT_DOUBLE_EQ(cfg->learner.ppo.learning_rate, 2.5e-4);
+}
+
+TEST(ExperimentConfigTest, UnknownTopLevelKeyIsNamed) {
+  auto cfg = ParseExperimentConfig("envv:\n  id: CartPole-v1\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(cfg.status().message().find("unknown config key 'envv'"), std::string::npos)
+      << cfg.status().message();
+}
+
+TEST(ExperimentConfigTest, UnknownNestedKeyIsNamedWithItsPath) {
+  auto cfg = ParseExperimentConfig("learner:\n  ppo:\n    learning_rte: 0.1\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("'learner.ppo.learning_rte'"), std::string::npos)
+      << cfg.status().message();
+  // the message lists what is known at that level.
+  EXPECT_NE(cfg.status().message().find("learning_rate"), std::string::npos);
+}
+
+TEST(ExperimentConfigTest, WrongTypeIsNamed) {
+  auto cfg = ParseExperimentConfig("env:\n  num_envs: many\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("'env.num_envs' must be an integer"), std::string::npos)
+      << cfg.status().message();
+  auto cfg2 = ParseExperimentConfig("learner:\n  network:\n    hidden: 64\n");
+  ASSERT_FALSE(cfg2.ok());
+  EXPECT_NE(cfg2.status().message().find("'learner.network.hidden'"), std::string::npos);
+}
+
+TEST(ExperimentConfigTest, SectionThatIsNotAMappingIsRejected) {
+  auto cfg = ParseExperimentConfig("learner: 3\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("'learner' must be a mapping"), std::string::npos);
+}
+
+TEST(ExperimentConfigTest, OutOfRangeValueIsNamed) {
+  auto cfg = ParseExperimentConfig("actors:\n  count: 0\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("'actors.count'"), std::string::npos);
+  auto cfg2 = ParseExperimentConfig("run:\n  transport: carrier-pigeon\n");
+  ASSERT_FALSE(cfg2.ok());
+  EXPECT_NE(cfg2.status().message().find("'run.transport'"), std::string::npos);
+}
+
+TEST(ExperimentConfigTest, OverridesApplyAndAreCheckedLikeFileKeys) {
+  auto cfg = ParseExperimentConfig("env:\n  num_envs: 4\n",
+                                   {"env.num_envs=8", "learner.network.hidden=[32, 16]",
+                                    "env.options.sutton_barto_reward=true"});
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->env.num_envs, 8);
+  EXPECT_EQ(cfg->learner.network.hidden, (std::vector<int>{32, 16}));
+  EXPECT_EQ(cfg->env.options.at("sutton_barto_reward"), "true");
+
+  auto bad = ParseExperimentConfig("", {"learner.ppo.gama=0.9"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'learner.ppo.gama'"), std::string::npos);
+  auto malformed = ParseExperimentConfig("", {"no-equals-sign"});
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_NE(malformed.status().message().find("key=value"), std::string::npos);
+}
+
+TEST(ExperimentConfigTest, ResolvedYamlRoundTrips) {
+  auto cfg = ParseExperimentConfig("", {"learner.ppo.clip_coef=0.3", "env.options.a=1",
+                                        "learner.network.hidden=[8,8,8]"});
+  ASSERT_TRUE(cfg.ok());
+  const std::string yaml = ExperimentConfigToYaml(*cfg);
+  auto again = ParseExperimentConfig(yaml);
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
+  EXPECT_DOUBLE_EQ(again->learner.ppo.clip_coef, 0.3);
+  EXPECT_EQ(again->env.options.at("a"), "1");
+  EXPECT_EQ(again->learner.network.hidden, (std::vector<int>{8, 8, 8}));
+  EXPECT_EQ(ExperimentConfigToYaml(*again), yaml);
+}
+
+TEST(ExperimentConfigTest, MissingFileIsNotFound) {
+  auto cfg = LoadExperimentConfig("/nonexistent/config.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace fleet

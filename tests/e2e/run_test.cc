@@ -1,0 +1,145 @@
+// End-to-end: `fleet run` starting the store, the learner and actors as real processes.
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <filesystem>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace fleet {
+namespace {
+
+struct CommandResult {
+  int exit_code;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& cmd) {
+  CommandResult r{-1, ""};
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Fleet() { return std::string(FLEET_BIN_DIR) + "/fleet"; }
+std::string Config() { return std::string(FLEET_SOURCE_DIR) + "/configs/cartpole_ppo.yaml"; }
+
+// metrics.csv as columns.
+std::map<std::string, std::vector<double>> ReadCsv(const std::string& path) {
+  std::istringstream in(testing::ReadFile(path));
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  std::getline(in, line);
+  std::istringstream h(line);
+  for (std::string n; std::getline(h, n, ',');) names.push_back(n);
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (size_t i = 0; i < names.size() && std::getline(row, cell, ','); ++i) {
+      cols[names[i]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
+    }
+  }
+  return cols;
+}
+
+// 2 actors x 8 envs, 60k steps: a few seconds, enough for CartPole to learn visibly.
+const char* kShortRun =
+    " --set learner.total_env_steps=60000 --set env.num_envs=8 --set actors.steps_per_chunk=64"
+    " --set learner.ppo.learning_rate=1e-3 --set learner.ppo.num_minibatches=2";
+
+TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + run + kShortRun +
+                      " --set store.record=true");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* f : {"config.yaml", "metrics.csv", "summary.json", "logs/store.log",
+                        "logs/learner.log", "logs/actor-0.log", "logs/actor-1.log",
+                        "checkpoints/final_model.pt", "checkpoints/final_policy.pb",
+                        "dataset/shard-00000.h5", "dataset/shard-00000.h5.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(run + "/" + f)) << f;
+  }
+  auto m = ReadCsv(run + "/metrics.csv");
+  const auto& ret = m["mean_return_100"];
+  ASSERT_GT(ret.size(), 10u);
+  // the first updates see a random policy (~20); learning must at least triple that.
+  EXPECT_LT(ret.front(), 40.0);
+  EXPECT_GT(ret.back(), 3 * ret.front()) << "return did not improve";
+  EXPECT_GT(ret.back(), 80.0);
+  // synchronous mode: every chunk was made by the current policy.
+  for (double lag : m["policy_lag"]) ASSERT_EQ(lag, 0.0);
+
+  const std::string summary = testing::ReadFile(run + "/summary.json");
+  for (const char* key : {"\"env_steps\": 6", "\"wall_seconds\"", "\"episodes\"",
+                          "\"mean_return_100\"", "\"threshold\": 475", "\"threshold_step\"",
+                          "\"threshold_seconds\""}) {
+    EXPECT_NE(summary.find(key), std::string::npos) << key << "\n" << summary;
+  }
+  // the recorded dataset opens with h5py and is consistent (Debian's python3-h5py).
+  auto check = RunCommand("/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) +
+                          "/tests/replay/check_dataset.py " + run + "/dataset/shard-00000.h5");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+TEST(EndToEndTest, SynchronousRunsAreDeterministicUnderASeed) {
+  testing::TempDir dir;
+  const std::string flags =
+      " --set learner.total_env_steps=16384 --set env.num_envs=4 --set actors.steps_per_chunk=64";
+  auto a = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() + "/a" + flags);
+  auto b = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() + "/b" + flags);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  auto ma = ReadCsv(dir.path() + "/a/metrics.csv"), mb = ReadCsv(dir.path() + "/b/metrics.csv");
+  for (const char* col : {"env_steps", "episodes", "mean_return_100", "policy_loss",
+                          "value_loss", "entropy", "approx_kl"}) {
+    ASSERT_FALSE(ma[col].empty()) << col;
+    EXPECT_EQ(ma[col], mb[col]) << col;
+  }
+  auto c = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() + "/c" + flags +
+                      " --set run.seed=2");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_NE(ReadCsv(dir.path() + "/c/metrics.csv")["policy_loss"], ma["policy_loss"]);
+}
+
+TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
+  testing::TempDir dir;
+  auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +
+                      "/run --set learner.ppo.learning_rat=0.1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown config key 'learner.ppo.learning_rat'"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/run"));
+}
+
+TEST(EndToEndTest, UnknownEnvIdListsKnownIds) {
+  testing::TempDir dir;
+  auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +
+                      "/run --set env.id=CartPole-v9");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown env id 'CartPole-v9'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("CartPole-v1"), std::string::npos) << r.output;
+}
+
+TEST(EndToEndTest, FailingComponentIsNamedAndEverythingStops) {
+  testing::TempDir dir;
+  // actors give up after 1 ms without weights, long before the learner has started.
+  auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +
+                      "/run --set actors.weights_timeout_ms=1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("actor"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("failed (exit code 1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no weights from the learner"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace fleet

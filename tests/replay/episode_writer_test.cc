@@ -1,0 +1,85 @@
+#include "replay/episode_writer.h"
+
+#include <hdf5.h>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace fleet::replay {
+namespace {
+
+template <class T>
+std::vector<T> ReadAll(hid_t file, const char* name, hid_t type, int cols = 1) {
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  EXPECT_GE(d, 0) << name;
+  hid_t s = H5Dget_space(d);
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  std::vector<T> out(dims[0] * cols);
+  if (!out.empty()) H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+  H5Sclose(s);
+  H5Dclose(d);
+  return out;
+}
+
+TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
+  testing::TempDir dir;
+  EpisodeWriterOptions o;
+  o.path = dir.path() + "/shard.h5";
+  o.env_id = "CartPole-v1";
+  o.obs_dim = 4;
+  o.flush_steps = 4;  // exercise several flushes
+  auto w = EpisodeWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // env 0 ends episodes at t = 4, 9; env 1 at t = 3, 8 (see CartPoleChunk).
+  ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, 0, 10, 2, 3)).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_EQ((*w)->episodes_written(), 4u);
+  EXPECT_EQ((*w)->steps_written(), 19u);  // 5 + 5 + 4 + 5; env 1's last step is open
+
+  hid_t f = H5Fopen(o.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  auto obs = ReadAll<float>(f, "observations", H5T_NATIVE_FLOAT, 4);
+  auto rewards = ReadAll<float>(f, "rewards", H5T_NATIVE_FLOAT);
+  auto terminals = ReadAll<uint8_t>(f, "terminals", H5T_NATIVE_UINT8);
+  auto timeouts = ReadAll<uint8_t>(f, "timeouts", H5T_NATIVE_UINT8);
+  auto actions = ReadAll<int64_t>(f, "actions", H5T_NATIVE_INT64);
+  auto version = ReadAll<uint64_t>(f, "infos/policy_version", H5T_NATIVE_UINT64);
+  auto starts = ReadAll<int64_t>(f, "episodes/start", H5T_NATIVE_INT64);
+  auto lengths = ReadAll<int64_t>(f, "episodes/length", H5T_NATIVE_INT64);
+  auto returns = ReadAll<double>(f, "episodes/return", H5T_NATIVE_DOUBLE);
+  H5Fclose(f);
+  ASSERT_EQ(rewards.size(), 19u);
+  ASSERT_EQ(obs.size(), 19u * 4);
+  EXPECT_EQ(actions.size(), 19u);
+  EXPECT_EQ(version, std::vector<uint64_t>(19, 3));
+  EXPECT_EQ(timeouts, std::vector<uint8_t>(19, 0));
+  ASSERT_EQ(starts.size(), 4u);
+  int64_t expect_start = 0;
+  for (size_t e = 0; e < starts.size(); ++e) {
+    EXPECT_EQ(starts[e], expect_start);
+    // each episode ends in a terminal, and only there.
+    for (int64_t i = starts[e]; i < starts[e] + lengths[e]; ++i) {
+      EXPECT_EQ(terminals[i], i == starts[e] + lengths[e] - 1 ? 1 : 0) << i;
+    }
+    EXPECT_DOUBLE_EQ(returns[e], static_cast<double>(lengths[e]));
+    expect_start += lengths[e];
+  }
+  // env 0's first episode: steps t = 0..4 at flat indices 0, 2, 4, 6, 8.
+  EXPECT_FLOAT_EQ(obs[4 * 1 + 0], 0.01f * 2);
+  EXPECT_NE(testing::ReadFile(o.path + ".json").find("\"total_episodes\": 4"), std::string::npos);
+}
+
+TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
+  EpisodeWriterOptions o;
+  o.path = "/nonexistent-dir/shard.h5";
+  o.obs_dim = 4;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  auto w = EpisodeWriter::Create(o);
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().message().find("/nonexistent-dir/shard.h5"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fleet::replay
