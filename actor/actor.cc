@@ -40,7 +40,7 @@ class Actor {
     zmqu::Configure(ingest_);
     ingest_.set(zmq::sockopt::routing_id, "actor-" + std::to_string(o.actor_id));
     ingest_.connect(o.ingest_endpoint);
-    weights_.set(zmq::sockopt::linger, 0);
+    zmqu::Configure(weights_);
     weights_.set(zmq::sockopt::conflate, 1);
     weights_.set(zmq::sockopt::subscribe, "");
     weights_.connect(o.weights_endpoint);

@@ -13,7 +13,7 @@
 
 namespace fleet::zmqu {
 
-// Sets linger 0 and the send/receive high-water marks.
+// Sets linger 0, the send/receive high-water marks and a 10 ms reconnect interval.
 void Configure(zmq::socket_t& socket, int hwm = 1000);
 
 // Serializes and sends `msg` as one frame; `more` marks further frames of a multipart

@@ -1,6 +1,13 @@
-// The PPO network: separate actor and critic MLPs (CleanRL's layout), orthogonal
-// initialization (hidden gain sqrt(2), policy head 0.01, value head 1), a categorical
-// head for discrete actions or a diagonal Gaussian with state-independent log-std.
+// The PPO network: an actor MLP and a critic MLP of the same hidden sizes (CleanRL's
+// separate-network layout), orthogonal initialization (hidden gain sqrt(2), policy head
+// 0.01, value head 1), a categorical head for discrete actions or a diagonal Gaussian with
+// state-independent log-std.
+//
+// The two MLPs are evaluated together: layer i of both is one (2 x in x out) parameter
+// and one batched matmul (baddbmm), which halves the op count of a PPO step against two
+// torch::nn::Linear stacks (the update is op-overhead bound at these sizes). The maths
+// is exactly that of two separate networks. The critic's output layer is padded to the
+// actor's width; its extra columns start at zero, get no gradient and are never read.
 #pragma once
 
 #include <string>
@@ -40,16 +47,21 @@ class ActorCriticImpl : public torch::nn::Module {
   // Log-prob and entropy of `actions` ((B) int64 or (B x action_dim) float) and values.
   PolicyOutput Evaluate(const torch::Tensor& obs, const torch::Tensor& actions);
 
-  const std::vector<torch::nn::Linear>& actor_layers() const { return actor_; }
-  const std::vector<torch::nn::Linear>& critic_layers() const { return critic_; }
+  int num_layers() const { return static_cast<int>(weights_.size()); }
+  // Layer `i` of the actor (net 0) or critic (net 1) as torch::nn::Linear stores it:
+  // weight (out x in), bias (out); the critic's output layer has out = 1.
+  torch::Tensor LayerWeight(int net, int i) const;
+  torch::Tensor LayerBias(int net, int i) const;
   const torch::Tensor& log_std() const { return log_std_; }
 
  private:
-  torch::Tensor Run(std::vector<torch::nn::Linear>& layers, torch::Tensor x);
+  // (2 x B x width): actor output in [0], critic output in [1] (column 0).
+  torch::Tensor Twin(const torch::Tensor& obs);
 
   NetworkOptions options_;
-  std::vector<torch::nn::Linear> actor_, critic_;
-  torch::Tensor log_std_;  // (1 x action_dim), continuous only
+  std::vector<torch::Tensor> weights_;  // (2 x in x out) each
+  std::vector<torch::Tensor> biases_;   // (2 x 1 x out) each
+  torch::Tensor log_std_;               // (1 x action_dim), continuous only
 };
 TORCH_MODULE(ActorCritic);
 

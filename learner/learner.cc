@@ -187,7 +187,10 @@ Status Learner::Run() {
     bool got = false;
     while (!got && !StopRequested()) {
       if (zmqu::WaitReadable(rollout_, milliseconds(50))) got = zmqu::RecvMultipart(rollout_, frames);
-      if (Clock::now() - last_publish_ > milliseconds(250)) PublishWeights();
+      // late joiners miss a PUB message: repeat the weights, often until the first
+      // rollout shows that the actors have them.
+      const auto every = updates_ == 0 ? milliseconds(10) : milliseconds(250);
+      if (Clock::now() - last_publish_ > every) PublishWeights();
     }
     if (!got) break;
     proto::RolloutHeader header;

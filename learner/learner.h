@@ -1,7 +1,7 @@
 // The learner role (executable fleet-learner, the only process that loads libtorch):
 // asks the store for rollouts (a DEALER to the store's rollout ROUTER), runs PPO updates,
-// publishes versioned weights to actors (PUB, republished every 250 ms so late joiners
-// get them) and progress to the orchestrator (PUB), writes metrics.csv, summary.json and
+// publishes versioned weights to actors (PUB, republished every 10 ms until the first
+// rollout and every 250 ms after, so late joiners get them) and progress to the orchestrator (PUB), writes metrics.csv, summary.json and
 // checkpoints into the run directory. On reaching learner.total_env_steps (or a stop
 // signal) it checkpoints, writes the summary and publishes a stop to the actors.
 #pragma once

@@ -3,12 +3,12 @@
 namespace fleet::learner {
 namespace {
 
-void ExportMlp(const std::vector<torch::nn::Linear>& layers, const std::string& activation,
-               proto::Mlp* out) {
-  out->set_activation(activation == "relu" ? proto::ACTIVATION_RELU : proto::ACTIVATION_TANH);
-  for (const auto& layer : layers) {
-    torch::Tensor w = layer->weight.detach().to(torch::kCPU).contiguous();
-    torch::Tensor b = layer->bias.detach().to(torch::kCPU).contiguous();
+void ExportMlp(ActorCritic& model, int net, proto::Mlp* out) {
+  out->set_activation(model->options().activation == "relu" ? proto::ACTIVATION_RELU
+                                                            : proto::ACTIVATION_TANH);
+  for (int i = 0; i < model->num_layers(); ++i) {
+    torch::Tensor w = model->LayerWeight(net, i);
+    torch::Tensor b = model->LayerBias(net, i);
     proto::Layer* l = out->add_layers();
     l->set_out_dim(static_cast<uint32_t>(w.size(0)));
     l->set_in_dim(static_cast<uint32_t>(w.size(1)));
@@ -23,8 +23,8 @@ proto::PolicyWeights ExportWeights(ActorCritic& model, uint64_t version) {
   proto::PolicyWeights w;
   w.set_version(version);
   const auto& o = model->options();
-  ExportMlp(model->actor_layers(), o.activation, w.mutable_actor());
-  ExportMlp(model->critic_layers(), o.activation, w.mutable_critic());
+  ExportMlp(model, 0, w.mutable_actor());
+  ExportMlp(model, 1, w.mutable_critic());
   if (o.discrete) {
     w.set_distribution(proto::DISTRIBUTION_CATEGORICAL);
   } else {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Creates .venv-bench: Debian's python3 with its python3-torch (the same libtorch 1.13 as
+# Fleet's learner) visible, plus the reference peers benchmarks compare against, from PyPI:
+# CleanRL 1.2.0's ppo.py (run as the peer, never imported by Fleet) and the gym 0.23.1 it
+# targets. Idempotent. Benchmarks only: the product never imports any of this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv-bench
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+need=()
+for p in python3-venv python3-torch python3-numpy; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+[ -x $venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $venv
+$venv/bin/python -c "import gym, tensorboard" 2>/dev/null ||
+  $venv/bin/pip install -q "gym==0.23.1" tensorboard
+if [ ! -f $venv/cleanrl/ppo.py ]; then
+  tmp=$(mktemp -d)
+  # cleanrl's wheel declares python < 3.10; only its single-file ppo.py is used.
+  $venv/bin/pip download -q --no-deps --python-version 3.9 --only-binary=:all: -d "$tmp" cleanrl==1.2.0
+  $venv/bin/python -m zipfile -e "$tmp"/cleanrl-1.2.0-py3-none-any.whl "$tmp/x"
+  mkdir -p $venv/cleanrl
+  cp "$tmp/x/cleanrl/ppo.py" $venv/cleanrl/ppo.py
+  rm -rf "$tmp"
+fi
+echo "setup-bench-venv: $venv ready (torch $($venv/bin/python -c 'import torch; print(torch.__version__)'))"
