@@ -17,8 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 [ -x $venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $venv
-$venv/bin/python -c "import gym, tensorboard" 2>/dev/null ||
-  $venv/bin/pip install -q "gym==0.23.1" tensorboard
+# gym 0.23.1's classic_control imports pygame at import time.
+$venv/bin/python -c "import gym, pygame, tensorboard" 2>/dev/null ||
+  $venv/bin/pip install -q "gym==0.23.1" pygame tensorboard
 if [ ! -f $venv/cleanrl/ppo.py ]; then
   tmp=$(mktemp -d)
   # cleanrl's wheel declares python < 3.10; only its single-file ppo.py is used.
