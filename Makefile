@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= configs/cartpole_ppo.yaml
 RUN_DIR ?= runs/default
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build python venv run test bench clean
 
 all: build
 
@@ -18,10 +18,17 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+python: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target fleet_python
+
+# Python test environment: Debian's python3 + Gymnasium (the reference) from PyPI.
+venv:
+	@bash scripts/setup-test-venv.sh
+
 run: build
 	$(BUILD)/bin/fleet run $(CONFIG) --run-dir $(RUN_DIR)
 
-test: build
+test: build venv
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build

@@ -43,4 +43,16 @@ StatusOr<StepResult> Env::Step(std::span<const float> action, std::span<float> o
   return r;
 }
 
+Status CheckStateSize(const std::string& env_id, std::span<const double> state,
+                      size_t expected) {
+  if (state.size() != expected) {
+    return InvalidArgumentError(env_id + ": state has " + std::to_string(state.size()) +
+                                " values, expected " + std::to_string(expected));
+  }
+  for (double v : state) {
+    if (!std::isfinite(v)) return InvalidArgumentError(env_id + ": state holds a non-finite value");
+  }
+  return OkStatus();
+}
+
 }  // namespace fleet::envs

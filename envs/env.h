@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "envs/space.h"
@@ -65,5 +66,19 @@ class Env {
  private:
   int elapsed_steps_ = 0;
 };
+
+// Envs whose physical state is a small float64 vector (classic control) expose it like
+// Gymnasium's `env.unwrapped.state`, for tests and for users who set up situations.
+class PhysicalStateAccess {
+ public:
+  virtual ~PhysicalStateAccess() = default;
+  virtual std::vector<double> GetState() const = 0;
+  // InvalidArgument for a state of the wrong length or with non-finite values. The step
+  // counter is not touched; the next Step() starts from this state.
+  virtual Status SetState(std::span<const double> state) = 0;
+};
+
+// Shared check for SetState implementations.
+Status CheckStateSize(const std::string& env_id, std::span<const double> state, size_t expected);
 
 }  // namespace fleet::envs

@@ -12,7 +12,7 @@ packages=(
   libbox2d-dev libmujoco-dev
   libeigen3-dev libspdlog-dev libhdf5-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  pybind11-dev python3-dev python3-numpy python3-h5py
+  pybind11-dev python3-dev python3-numpy python3-h5py python3-venv
 )
 
 missing=()

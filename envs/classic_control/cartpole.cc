@@ -1,5 +1,6 @@
 #include "envs/classic_control/cartpole.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -29,6 +30,12 @@ StatusOr<std::unique_ptr<Env>> CartPole::Create(EnvOptions& options) {
 }
 
 CartPole::CartPole(Options options) : Env(CartPoleSpec()), options_(options), rng_(0) {}
+
+Status CartPole::SetState(std::span<const double> state) {
+  FLEET_RETURN_IF_ERROR(CheckStateSize(spec_.id, state, 4));
+  std::copy(state.begin(), state.end(), state_.begin());
+  return OkStatus();
+}
 
 void CartPole::WriteObs(float* obs) const {
   for (int i = 0; i < 4; ++i) obs[i] = static_cast<float>(state_[i]);

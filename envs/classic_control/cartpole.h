@@ -12,7 +12,7 @@
 
 namespace fleet::envs {
 
-class CartPole : public Env {
+class CartPole : public Env, public PhysicalStateAccess {
  public:
   struct Options {
     bool sutton_barto_reward = false;
@@ -24,6 +24,8 @@ class CartPole : public Env {
   // unwrapped.state; setting it does not touch the step counter.
   const std::array<double, 4>& state() const { return state_; }
   void set_state(const std::array<double, 4>& s) { state_ = s; }
+  std::vector<double> GetState() const override { return {state_.begin(), state_.end()}; }
+  Status SetState(std::span<const double> state) override;
 
   // Gymnasium's constants.
   static constexpr double kGravity = 9.8;

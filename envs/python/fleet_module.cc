@@ -1,0 +1,297 @@
+// The `fleet` Python module: Fleet's environments with Gymnasium 1.x's API.
+//   env = fleet.make("CartPole-v1", **options)
+//   obs, info = env.reset(seed=0); obs, r, terminated, truncated, info = env.step(a)
+//   vec = fleet.make_vec("CartPole-v1", 8)   # same-step auto-reset, see VectorEnv
+// Bad input raises ValueError with Fleet's message; the env is left unchanged.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <random>
+
+#include "envs/registry.h"
+#include "envs/vector_env.h"
+
+namespace py = pybind11;
+
+namespace fleet::envs {
+namespace {
+
+std::map<std::string, std::string> OptionsFromKwargs(const py::kwargs& kwargs) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : kwargs) {
+    std::string value;
+    if (py::isinstance<py::bool_>(v)) {
+      value = v.cast<bool>() ? "true" : "false";
+    } else {
+      value = py::str(v).cast<std::string>();
+    }
+    out[k.cast<std::string>()] = value;
+  }
+  return out;
+}
+
+template <class T>
+T ValueOrThrow(StatusOr<T> s) {
+  if (!s.ok()) throw py::value_error(s.status().message());
+  return std::move(s).value();
+}
+void ThrowIfError(const Status& s) {
+  if (!s.ok()) throw py::value_error(s.message());
+}
+
+py::dtype NumpyDtype(DType d) {
+  switch (d) {
+    case DType::kFloat32: return py::dtype::of<float>();
+    case DType::kFloat64: return py::dtype::of<double>();
+    case DType::kInt64: return py::dtype::of<int64_t>();
+  }
+  return py::dtype::of<float>();
+}
+
+// A Gymnasium-like space: Box (shape, dtype, low, high) or Discrete (n, start).
+struct PySpace {
+  Space space;
+  std::vector<int> batch;  // leading batch dims for vector envs
+  std::mt19937_64 rng{0};
+
+  py::tuple shape() const {
+    std::vector<int> s = batch;
+    if (!space.is_discrete()) s.insert(s.end(), space.shape.begin(), space.shape.end());
+    return py::cast(s);
+  }
+  py::array Bound(const std::vector<double>& b) const {
+    py::array_t<double> src(static_cast<py::ssize_t>(b.size()), b.data());
+    return src.attr("astype")(NumpyDtype(space.dtype)).cast<py::array>();
+  }
+  py::object Sample() {
+    if (space.is_discrete()) {
+      return py::int_(space.start + static_cast<int64_t>(rng() % static_cast<uint64_t>(space.n)));
+    }
+    std::vector<float> v(space.FlatDim());
+    for (size_t i = 0; i < v.size(); ++i) {
+      const double lo = space.low[i], hi = space.high[i];
+      if (std::isfinite(lo) && std::isfinite(hi)) {
+        v[i] = static_cast<float>(std::uniform_real_distribution<double>(lo, hi)(rng));
+      } else {
+        v[i] = static_cast<float>(std::normal_distribution<double>()(rng));
+      }
+    }
+    return py::array_t<float>(static_cast<py::ssize_t>(v.size()), v.data());
+  }
+  std::string Repr() const { return space.ToString(); }
+};
+
+class PyEnv {
+ public:
+  PyEnv(const std::string& id, const py::kwargs& kwargs)
+      : env_(ValueOrThrow(MakeEnv(id, OptionsFromKwargs(kwargs)))),
+        obs_(env_->obs_dim()) {}
+
+  py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
+    env_->Reset(seed, obs_);
+    return py::make_tuple(Obs(), py::dict());
+  }
+
+  py::tuple Step(py::object action) {
+    std::vector<float> a = ToAction(action);
+    auto r = ValueOrThrow(env_->Step(a, obs_));
+    return py::make_tuple(Obs(), r.reward, r.terminated, r.truncated, py::dict());
+  }
+
+  py::array_t<double> GetState() const {
+    auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
+    if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
+    auto v = s->GetState();
+    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+  }
+  void SetState(py::array_t<double, py::array::c_style | py::array::forcecast> state) {
+    auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
+    if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
+    ThrowIfError(s->SetState({state.data(), static_cast<size_t>(state.size())}));
+  }
+
+  const Env& env() const { return *env_; }
+
+ private:
+  py::array_t<float> Obs() const {
+    return py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data());
+  }
+  std::vector<float> ToAction(py::object action) const {
+    const Space& as = env_->spec().action_space;
+    if (as.is_discrete()) {
+      py::array arr = py::array::ensure(action);
+      if (!arr || arr.size() != 1) {
+        throw py::value_error(env_->spec().id + ": a discrete action is one integer");
+      }
+      return {arr.attr("item")().cast<float>()};
+    }
+    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(action);
+    if (!arr) throw py::value_error(env_->spec().id + ": action must be an array of numbers");
+    return std::vector<float>(arr.data(), arr.data() + arr.size());
+  }
+
+  std::unique_ptr<Env> env_;
+  std::vector<float> obs_;
+};
+
+class PyVectorEnv {
+ public:
+  PyVectorEnv(const std::string& id, int num_envs, const py::kwargs& kwargs)
+      : vec_(ValueOrThrow(VectorEnv::Create(id, num_envs, OptionsFromKwargs(kwargs)))),
+        obs_(num_envs * vec_->obs_dim()),
+        rewards_(num_envs),
+        term_(num_envs),
+        trunc_(num_envs) {}
+
+  int num_envs() const { return vec_->num_envs(); }
+  const VectorEnv& vec() const { return *vec_; }
+
+  py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
+    if (!seed) seed = std::random_device()();
+    vec_->Reset(*seed, obs_);
+    return py::make_tuple(Obs(), py::dict());
+  }
+
+  py::tuple Step(py::array actions) {
+    const int n = num_envs(), w = vec_->action_width();
+    auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(actions);
+    if (!a || a.size() != n * w) {
+      throw py::value_error(vec_->spec().id + ": expected " + std::to_string(n * w) +
+                            " action values for " + std::to_string(n) + " envs");
+    }
+    ThrowIfError(vec_->Step({a.data(), static_cast<size_t>(a.size())}, obs_, rewards_, term_,
+                            trunc_, out_));
+    py::array_t<double> rew(n);
+    py::array_t<bool> term(n), trunc(n);
+    for (int i = 0; i < n; ++i) {
+      rew.mutable_at(i) = rewards_[i];
+      term.mutable_at(i) = term_[i] != 0;
+      trunc.mutable_at(i) = trunc_[i] != 0;
+    }
+    py::dict info;
+    if (!out_.final_indices.empty()) {
+      const int d = vec_->obs_dim();
+      py::array_t<float> final_obs({n, d});
+      py::array_t<bool> mask(n);
+      py::array_t<double> ep_r(n);
+      py::array_t<int64_t> ep_l(n);
+      std::fill(final_obs.mutable_data(), final_obs.mutable_data() + n * d, 0.0f);
+      for (int i = 0; i < n; ++i) {
+        mask.mutable_at(i) = false;
+        ep_r.mutable_at(i) = 0.0;
+        ep_l.mutable_at(i) = 0;
+      }
+      for (size_t k = 0; k < out_.final_indices.size(); ++k) {
+        const int i = out_.final_indices[k];
+        std::copy_n(out_.final_observations.data() + k * d, d, final_obs.mutable_data() + i * d);
+        mask.mutable_at(i) = true;
+        ep_r.mutable_at(i) = out_.episode_returns[k];
+        ep_l.mutable_at(i) = out_.episode_lengths[k];
+      }
+      info["final_obs"] = final_obs;
+      info["_final_obs"] = mask;
+      py::dict episode;
+      episode["r"] = ep_r;
+      episode["l"] = ep_l;
+      episode["_r"] = mask;
+      info["episode"] = episode;
+    }
+    return py::make_tuple(Obs(), rew, term, trunc, info);
+  }
+
+ private:
+  py::array_t<float> Obs() const {
+    const int n = num_envs(), d = vec_->obs_dim();
+    py::array_t<float> o({n, d});
+    std::copy(obs_.begin(), obs_.end(), o.mutable_data());
+    return o;
+  }
+
+  std::unique_ptr<VectorEnv> vec_;
+  std::vector<float> obs_, rewards_;
+  std::vector<uint8_t> term_, trunc_;
+  VectorStepOutput out_;
+};
+
+py::object SpecOf(const EnvSpec& s) {
+  py::object ns = py::module_::import("types").attr("SimpleNamespace")();
+  ns.attr("id") = s.id;
+  ns.attr("max_episode_steps") = s.max_episode_steps > 0 ? py::object(py::int_(s.max_episode_steps))
+                                                         : py::none();
+  ns.attr("reward_threshold") =
+      s.reward_threshold ? py::object(py::float_(*s.reward_threshold)) : py::none();
+  return ns;
+}
+
+}  // namespace
+}  // namespace fleet::envs
+
+PYBIND11_MODULE(fleet, m) {
+  using namespace fleet::envs;
+  m.doc() = "Fleet's environments with Gymnasium 1.x's API";
+
+  py::class_<PySpace>(m, "Space")
+      .def_property_readonly("shape", &PySpace::shape)
+      .def_property_readonly("dtype", [](const PySpace& s) { return NumpyDtype(s.space.dtype); })
+      .def_property_readonly("low", [](const PySpace& s) -> py::object {
+        if (s.space.is_discrete()) return py::none();
+        return s.Bound(s.space.low);
+      })
+      .def_property_readonly("high", [](const PySpace& s) -> py::object {
+        if (s.space.is_discrete()) return py::none();
+        return s.Bound(s.space.high);
+      })
+      .def_property_readonly("n", [](const PySpace& s) -> py::object {
+        if (!s.space.is_discrete()) return py::none();
+        return py::int_(s.space.n);
+      })
+      .def_property_readonly("start", [](const PySpace& s) { return s.space.start; })
+      .def_property_readonly("is_discrete", [](const PySpace& s) { return s.space.is_discrete(); })
+      .def("seed", [](PySpace& s, uint64_t seed) { s.rng.seed(seed); })
+      .def("sample", &PySpace::Sample)
+      .def("__repr__", &PySpace::Repr);
+
+  py::class_<PyEnv>(m, "Env")
+      .def("reset", &PyEnv::Reset, py::kw_only(), py::arg("seed") = py::none(),
+           py::arg("options") = py::none())
+      .def("step", &PyEnv::Step, py::arg("action"))
+      .def("close", [](PyEnv&) {})
+      .def_property_readonly("observation_space",
+                             [](const PyEnv& e) { return PySpace{e.env().spec().observation_space}; })
+      .def_property_readonly("action_space",
+                             [](const PyEnv& e) { return PySpace{e.env().spec().action_space}; })
+      .def_property_readonly("spec", [](const PyEnv& e) { return SpecOf(e.env().spec()); })
+      .def_property_readonly("unwrapped", [](py::object self) { return self; })
+      .def_property("state", &PyEnv::GetState, &PyEnv::SetState,
+                    "classic-control physical state (float64), like Gymnasium's unwrapped.state");
+
+  py::class_<PyVectorEnv>(m, "VectorEnv")
+      .def("reset", &PyVectorEnv::Reset, py::kw_only(), py::arg("seed") = py::none(),
+           py::arg("options") = py::none())
+      .def("step", &PyVectorEnv::Step, py::arg("actions"))
+      .def("close", [](PyVectorEnv&) {})
+      .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
+      .def_property_readonly("single_observation_space",
+                             [](const PyVectorEnv& v) { return PySpace{v.vec().spec().observation_space}; })
+      .def_property_readonly("single_action_space",
+                             [](const PyVectorEnv& v) { return PySpace{v.vec().spec().action_space}; })
+      .def_property_readonly("observation_space",
+                             [](const PyVectorEnv& v) {
+                               return PySpace{v.vec().spec().observation_space, {v.num_envs()}};
+                             })
+      .def_property_readonly("action_space",
+                             [](const PyVectorEnv& v) {
+                               return PySpace{v.vec().spec().action_space, {v.num_envs()}};
+                             })
+      .def_property_readonly("spec", [](const PyVectorEnv& v) { return SpecOf(v.vec().spec()); });
+
+  m.def("make", [](const std::string& id, py::kwargs kwargs) { return PyEnv(id, kwargs); },
+        py::arg("id"));
+  m.def("make_vec",
+        [](const std::string& id, int num_envs, py::kwargs kwargs) {
+          return PyVectorEnv(id, num_envs, kwargs);
+        },
+        py::arg("id"), py::arg("num_envs") = 1);
+  m.def("registered_ids", &RegisteredIds);
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Creates .venv for the Python tests: Debian's python3 (the one the bindings are built
+# for) with its numpy and h5py visible, plus Gymnasium from PyPI as the reference the
+# alignment tests compare Fleet's envs with. Idempotent. Tests only: Fleet never imports
+# gymnasium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv
+[ -x $venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $venv
+if ! $venv/bin/python -c "import gymnasium" 2>/dev/null; then
+  $venv/bin/pip install -q --disable-pip-version-check "gymnasium>=1.0"
+fi
+echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"

@@ -1,0 +1,72 @@
+"""Fleet's envs against Gymnasium's, the reference (as EnvPool's tests compare with gym).
+
+For every classic-control env: the registration (spaces, bounds, time limit, reward
+threshold) must match, and one step from the same physical state with the same action
+must give the same observation, reward and termination, for 300 random steps. The state
+is copied from Gymnasium into Fleet before every step, so the comparison is of the
+dynamics, not of the random reset streams (Fleet seeds its own generator).
+
+Needs gymnasium (scripts/setup-test-venv.sh installs it into .venv).
+"""
+import unittest
+
+import gymnasium as gym
+import numpy as np
+
+import fleet
+
+ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0",
+        "Acrobot-v1"]
+
+
+class AlignmentTest(unittest.TestCase):
+    def test_registration_matches(self):
+        for env_id in ENVS:
+            with self.subTest(env=env_id):
+                g, f = gym.make(env_id), fleet.make(env_id)
+                self.assertEqual(g.spec.max_episode_steps, f.spec.max_episode_steps)
+                self.assertEqual(g.spec.reward_threshold, f.spec.reward_threshold)
+                self.assertEqual(g.observation_space.shape, f.observation_space.shape)
+                self.assertEqual(g.observation_space.dtype, f.observation_space.dtype)
+                np.testing.assert_array_equal(g.observation_space.low, f.observation_space.low)
+                np.testing.assert_array_equal(g.observation_space.high, f.observation_space.high)
+                if isinstance(g.action_space, gym.spaces.Discrete):
+                    self.assertTrue(f.action_space.is_discrete)
+                    self.assertEqual(int(g.action_space.n), f.action_space.n)
+                else:
+                    self.assertEqual(g.action_space.shape, f.action_space.shape)
+                    np.testing.assert_array_equal(g.action_space.low, f.action_space.low)
+                    np.testing.assert_array_equal(g.action_space.high, f.action_space.high)
+
+    def test_one_step_dynamics_match(self):
+        rng = np.random.default_rng(0)
+        for env_id in ENVS:
+            with self.subTest(env=env_id):
+                g, f = gym.make(env_id), fleet.make(env_id)
+                g.reset(seed=1)
+                f.reset(seed=1)
+                g.action_space.seed(2)
+                for t in range(300):
+                    state = np.array(g.unwrapped.state, dtype=np.float64)
+                    f.unwrapped.state = state
+                    if isinstance(g.action_space, gym.spaces.Discrete):
+                        action = g.action_space.sample()
+                    else:  # beyond the bounds too: clipping must match
+                        action = rng.uniform(-1.5, 1.5, size=g.action_space.shape) * \
+                            g.action_space.high
+                        action = action.astype(np.float32)
+                    go, gr, gterm, _, _ = g.step(action)
+                    fo, fr, fterm, _, _ = f.step(action)
+                    np.testing.assert_allclose(fo, go, rtol=1e-5, atol=1e-5,
+                                               err_msg=f"{env_id} step {t}")
+                    self.assertAlmostEqual(fr, float(gr), places=5, msg=f"{env_id} step {t}")
+                    self.assertEqual(fterm, gterm, f"{env_id} step {t}")
+                    np.testing.assert_allclose(f.unwrapped.state,
+                                               np.asarray(g.unwrapped.state, dtype=np.float64),
+                                               rtol=1e-6, atol=1e-6)
+                    if gterm:
+                        g.reset()
+
+
+if __name__ == "__main__":
+    unittest.main()
