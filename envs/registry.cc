@@ -17,7 +17,10 @@ std::map<std::string, EnvFactory>& Storage() {
 // the registry with the built-in families added on first use.
 std::map<std::string, EnvFactory>& Registry() {
   static std::once_flag builtins;
-  std::call_once(builtins, [] { RegisterClassicControlEnvs(); });
+  std::call_once(builtins, [] {
+    RegisterClassicControlEnvs();
+    RegisterBox2dEnvs();
+  });
   return Storage();
 }
 

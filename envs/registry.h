@@ -52,5 +52,6 @@ std::vector<std::string> RegisteredIds();
 
 // family registration functions, one per family folder.
 void RegisterClassicControlEnvs();
+void RegisterBox2dEnvs();
 
 }  // namespace fleet::envs

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv
 [ -x $venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $venv
-if ! $venv/bin/python -c "import gymnasium" 2>/dev/null; then
-  $venv/bin/pip install -q --disable-pip-version-check "gymnasium>=1.0"
+# gymnasium[box2d] brings pybox2d and pygame, which its Box2D module imports.
+if ! $venv/bin/python -c "import gymnasium, Box2D, pygame" 2>/dev/null; then
+  $venv/bin/pip install -q --disable-pip-version-check "gymnasium[box2d]>=1.0"
 fi
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"
