@@ -3,4 +3,5 @@
 set -euo pipefail
 build=${1:-build}
 "$build/benchmarks/ppo_update_bench"
+"$build/benchmarks/env_bench"
 bash benchmarks/e2e_throughput.sh "$build"

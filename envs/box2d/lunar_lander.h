@@ -38,6 +38,8 @@ class LunarLander : public Env {
   ~LunarLander() override;
 
   bool continuous() const { return options_.continuous; }
+  // The Box2D world of the current episode (benchmarks time raw b2World::Step with it).
+  b2World* world() { return world_.get(); }
 
   // Gymnasium's heuristic controller (lunar_lander.py `heuristic`), re-implemented:
   // writes 1 value (discrete) or 2 (continuous) for observation `s`.

@@ -1,0 +1,49 @@
+"""Env steps/s through the Python bindings, next to Gymnasium's own envs in the same run.
+
+For each env: fleet.make_vec(id, 8) and gymnasium.make_vec(id, 8, vectorization_mode="sync"),
+random actions drawn in advance, `steps` batched steps each.
+
+Usage: PYTHONPATH=build/python .venv/bin/python benchmarks/python_env_bench.py [steps]
+"""
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import fleet
+
+ENVS = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0",
+        "Pendulum-v1", "LunarLander-v3", "LunarLanderContinuous-v3"]
+N = 8
+
+
+def actions_for(space, steps, rng):
+    if isinstance(space, gym.spaces.Discrete):
+        return rng.integers(0, space.n, size=(steps, N))
+    return rng.uniform(space.low, space.high, size=(steps, N) + space.shape).astype(np.float32)
+
+
+def rate(vec, actions):
+    vec.reset(seed=0)
+    start = time.perf_counter()
+    for a in actions:
+        vec.step(a)
+    return len(actions) * N / (time.perf_counter() - start)
+
+
+def main():
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    rng = np.random.default_rng(0)
+    print(f"| env | fleet.make_vec({N}) steps/s | gymnasium sync make_vec({N}) steps/s | ratio |")
+    print("| --- | --- | --- | --- |")
+    for env_id in ENVS:
+        g = gym.make_vec(env_id, N, vectorization_mode="sync")
+        actions = actions_for(g.single_action_space, steps, rng)
+        f_rate = rate(fleet.make_vec(env_id, N), actions)
+        g_rate = rate(g, actions)
+        print(f"| {env_id} | {f_rate:,.0f} | {g_rate:,.0f} | {f_rate / g_rate:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
