@@ -20,6 +20,7 @@ std::map<std::string, EnvFactory>& Registry() {
   std::call_once(builtins, [] {
     RegisterClassicControlEnvs();
     RegisterBox2dEnvs();
+    RegisterMujocoEnvs();
   });
   return Storage();
 }

@@ -53,5 +53,6 @@ std::vector<std::string> RegisteredIds();
 // family registration functions, one per family folder.
 void RegisterClassicControlEnvs();
 void RegisterBox2dEnvs();
+void RegisterMujocoEnvs();
 
 }  // namespace fleet::envs

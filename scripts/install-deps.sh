@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Fleet's build and test dependencies from Debian 12's packages.
 # Idempotent: packages already present are skipped, and apt is not touched when nothing
-# is missing. Run as root, or with sudo available.
+# is missing. libqhull-dev: Debian's MuJoCo CMake package lists its include directory. Run as root, or with sudo available.
 set -euo pipefail
 
 packages=(
@@ -9,7 +9,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
-  libbox2d-dev libmujoco-dev
+  libbox2d-dev libmujoco-dev libqhull-dev
   libeigen3-dev libspdlog-dev libhdf5-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-h5py python3-venv

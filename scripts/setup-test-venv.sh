@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv
 [ -x $venv/bin/python ] || /usr/bin/python3 -m venv --system-site-packages $venv
-# gymnasium[box2d] brings pybox2d and pygame, which its Box2D module imports.
-if ! $venv/bin/python -c "import gymnasium, Box2D, pygame" 2>/dev/null; then
-  $venv/bin/pip install -q --disable-pip-version-check "gymnasium[box2d]>=1.0"
+# gymnasium[box2d] brings pybox2d and pygame (its Box2D module imports both);
+# gymnasium[mujoco] the mujoco bindings its locomotion envs run on.
+if ! $venv/bin/python -c "import gymnasium, Box2D, pygame, mujoco" 2>/dev/null; then
+  $venv/bin/pip install -q --disable-pip-version-check "gymnasium[box2d,mujoco]>=1.0"
 fi
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"

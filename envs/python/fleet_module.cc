@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 
@@ -86,7 +87,14 @@ class PyEnv {
  public:
   PyEnv(const std::string& id, const py::kwargs& kwargs)
       : env_(ValueOrThrow(MakeEnv(id, OptionsFromKwargs(kwargs)))),
-        obs_(env_->obs_dim()) {}
+        obs_(env_->obs_dim()) {
+    observation_space_.space = env_->spec().observation_space;
+    action_space_.space = env_->spec().action_space;
+  }
+
+  // the env's spaces are objects of their own (seed() and sample() keep their state);
+  // filled in the constructor, after env_ exists.
+  PySpace observation_space_, action_space_;
 
   py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
     env_->Reset(seed, obs_);
@@ -111,9 +119,25 @@ class PyEnv {
     ThrowIfError(s->SetState({state.data(), static_cast<size_t>(state.size())}));
   }
 
+  // MuJoCo envs: Gymnasium's set_state(qpos, qvel) and state_vector().
+  void SetMujocoState(py::array_t<double, py::array::c_style | py::array::forcecast> qpos,
+                      py::array_t<double, py::array::c_style | py::array::forcecast> qvel) {
+    ThrowIfError(Mujoco()->SetState({qpos.data(), static_cast<size_t>(qpos.size())},
+                                    {qvel.data(), static_cast<size_t>(qvel.size())}));
+  }
+  py::array_t<double> StateVector() {
+    auto v = Mujoco()->StateVector();
+    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+  }
+
   const Env& env() const { return *env_; }
 
  private:
+  MujocoEnv* Mujoco() {
+    auto* m = dynamic_cast<MujocoEnv*>(env_.get());
+    if (!m) throw py::attribute_error(env_->spec().id + " is not a MuJoCo env");
+    return m;
+  }
   py::array_t<float> Obs() const {
     return py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data());
   }
@@ -142,7 +166,13 @@ class PyVectorEnv {
         obs_(num_envs * vec_->obs_dim()),
         rewards_(num_envs),
         term_(num_envs),
-        trunc_(num_envs) {}
+        trunc_(num_envs) {
+    single_observation_space_.space = observation_space_.space = vec_->spec().observation_space;
+    single_action_space_.space = action_space_.space = vec_->spec().action_space;
+    observation_space_.batch = action_space_.batch = {num_envs};
+  }
+
+  PySpace single_observation_space_, single_action_space_, observation_space_, action_space_;
 
   int num_envs() const { return vec_->num_envs(); }
   const VectorEnv& vec() const { return *vec_; }
@@ -257,12 +287,12 @@ PYBIND11_MODULE(fleet, m) {
            py::arg("options") = py::none())
       .def("step", &PyEnv::Step, py::arg("action"))
       .def("close", [](PyEnv&) {})
-      .def_property_readonly("observation_space",
-                             [](const PyEnv& e) { return PySpace{e.env().spec().observation_space}; })
-      .def_property_readonly("action_space",
-                             [](const PyEnv& e) { return PySpace{e.env().spec().action_space}; })
+      .def_readonly("observation_space", &PyEnv::observation_space_)
+      .def_readonly("action_space", &PyEnv::action_space_)
       .def_property_readonly("spec", [](const PyEnv& e) { return SpecOf(e.env().spec()); })
       .def_property_readonly("unwrapped", [](py::object self) { return self; })
+      .def("set_state", &PyEnv::SetMujocoState, py::arg("qpos"), py::arg("qvel"))
+      .def("state_vector", &PyEnv::StateVector)
       .def_property("state", &PyEnv::GetState, &PyEnv::SetState,
                     "classic-control physical state (float64), like Gymnasium's unwrapped.state");
 
@@ -272,18 +302,10 @@ PYBIND11_MODULE(fleet, m) {
       .def("step", &PyVectorEnv::Step, py::arg("actions"))
       .def("close", [](PyVectorEnv&) {})
       .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
-      .def_property_readonly("single_observation_space",
-                             [](const PyVectorEnv& v) { return PySpace{v.vec().spec().observation_space}; })
-      .def_property_readonly("single_action_space",
-                             [](const PyVectorEnv& v) { return PySpace{v.vec().spec().action_space}; })
-      .def_property_readonly("observation_space",
-                             [](const PyVectorEnv& v) {
-                               return PySpace{v.vec().spec().observation_space, {v.num_envs()}};
-                             })
-      .def_property_readonly("action_space",
-                             [](const PyVectorEnv& v) {
-                               return PySpace{v.vec().spec().action_space, {v.num_envs()}};
-                             })
+      .def_readonly("single_observation_space", &PyVectorEnv::single_observation_space_)
+      .def_readonly("single_action_space", &PyVectorEnv::single_action_space_)
+      .def_readonly("observation_space", &PyVectorEnv::observation_space_)
+      .def_readonly("action_space", &PyVectorEnv::action_space_)
       .def_property_readonly("spec", [](const PyVectorEnv& v) { return SpecOf(v.vec().spec()); });
 
   m.def("make", [](const std::string& id, py::kwargs kwargs) { return PyEnv(id, kwargs); },

@@ -1,0 +1,170 @@
+// HalfCheetah-v5, Hopper-v5 and Walker2d-v5: observation layouts, rewards and healthy
+// conditions after Gymnasium's half_cheetah_v5.py, hopper_v5.py and walker2d_v5.py.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <mujoco/mujoco.h>
+
+#include "envs/mujoco/mujoco_env.h"
+
+namespace fleet::envs {
+namespace {
+
+EnvSpec LocomotionSpec(const std::string& id, int obs_dim, int nu, std::optional<double> threshold) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EnvSpec spec;
+  spec.id = id;
+  spec.observation_space =
+      Space::Box(std::vector<double>(obs_dim, -inf), std::vector<double>(obs_dim, inf),
+                 DType::kFloat64);
+  spec.action_space = Space::Box(std::vector<double>(nu, -1.0), std::vector<double>(nu, 1.0));
+  spec.max_episode_steps = 1000;
+  spec.reward_threshold = threshold;
+  return spec;
+}
+
+// qpos (without x unless asked) then qvel, qvel optionally clipped to +-10.
+void WritePositionsVelocities(const mjModel* m, const mjData* d, bool exclude_x, double vel_clip,
+                              float* obs) {
+  int k = 0;
+  for (int i = exclude_x ? 1 : 0; i < m->nq; ++i) obs[k++] = static_cast<float>(d->qpos[i]);
+  for (int i = 0; i < m->nv; ++i) {
+    double v = d->qvel[i];
+    if (vel_clip > 0) v = std::clamp(v, -vel_clip, vel_clip);
+    obs[k++] = static_cast<float>(v);
+  }
+}
+
+struct CommonOptions {
+  double forward_reward_weight = 1.0;
+  double ctrl_cost_weight = 0.0;
+  double reset_noise_scale = 0.0;
+  bool exclude_x = true;
+  double healthy_reward = 1.0;
+  bool terminate_when_unhealthy = true;
+};
+
+Status ReadCommon(EnvOptions& o, CommonOptions& c, bool healthy) {
+  FLEET_ASSIGN_OR_RETURN(c.forward_reward_weight,
+                         o.GetDouble("forward_reward_weight", c.forward_reward_weight));
+  FLEET_ASSIGN_OR_RETURN(c.ctrl_cost_weight, o.GetDouble("ctrl_cost_weight", c.ctrl_cost_weight));
+  FLEET_ASSIGN_OR_RETURN(c.reset_noise_scale,
+                         o.GetDouble("reset_noise_scale", c.reset_noise_scale));
+  FLEET_ASSIGN_OR_RETURN(c.exclude_x, o.GetBool("exclude_current_positions_from_observation",
+                                                c.exclude_x));
+  if (healthy) {
+    FLEET_ASSIGN_OR_RETURN(c.healthy_reward, o.GetDouble("healthy_reward", c.healthy_reward));
+    FLEET_ASSIGN_OR_RETURN(c.terminate_when_unhealthy,
+                           o.GetBool("terminate_when_unhealthy", c.terminate_when_unhealthy));
+  }
+  return OkStatus();
+}
+
+class HalfCheetah : public MujocoEnv {
+ public:
+  HalfCheetah(std::shared_ptr<const mjModel> m, CommonOptions o)
+      : MujocoEnv(LocomotionSpec("HalfCheetah-v5", m->nq + m->nv - (o.exclude_x ? 1 : 0), m->nu,
+                                 4800.0),
+                  m, /*frame_skip=*/5, o.reset_noise_scale),
+        o_(o) {}
+
+ protected:
+  void WriteObs(float* obs) const override {
+    WritePositionsVelocities(model(), const_cast<HalfCheetah*>(this)->data(), o_.exclude_x, 0.0, obs);
+  }
+  void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const override {
+    std::normal_distribution<double> n(0.0, 1.0);
+    for (int i = 0; i < nv(); ++i) qvel[i] = reset_noise_scale_ * n(rng);
+  }
+  StepResult Reward(double x_before, const float* action) const override {
+    const double x_velocity = (qpos()[0] - x_before) / dt();
+    return StepResult{o_.forward_reward_weight * x_velocity -
+                          ControlCost(action, o_.ctrl_cost_weight),
+                      false, false};
+  }
+
+ private:
+  CommonOptions o_;
+};
+
+// Hopper-v5 and Walker2d-v5 share the reward: forward + healthy - control cost.
+class Walker : public MujocoEnv {
+ public:
+  struct Healthy {
+    double z_min, z_max, angle_min, angle_max;
+    bool check_state;  // Hopper: every state_vector()[2:] value inside (-100, 100)
+  };
+  Walker(const std::string& id, std::shared_ptr<const mjModel> m, CommonOptions o, Healthy h,
+         std::optional<double> threshold)
+      : MujocoEnv(LocomotionSpec(id, m->nq + m->nv - (o.exclude_x ? 1 : 0), m->nu, threshold), m,
+                  /*frame_skip=*/4, o.reset_noise_scale),
+        o_(o),
+        h_(h) {}
+
+ protected:
+  void WriteObs(float* obs) const override {
+    WritePositionsVelocities(model(), const_cast<Walker*>(this)->data(), o_.exclude_x, 10.0, obs);
+  }
+  bool IsHealthy() const {
+    const double z = qpos()[1], angle = qpos()[2];
+    if (h_.check_state) {
+      for (int i = 2; i < nq(); ++i) if (!(qpos()[i] > -100.0 && qpos()[i] < 100.0)) return false;
+      for (int i = 0; i < nv(); ++i) if (!(qvel()[i] > -100.0 && qvel()[i] < 100.0)) return false;
+    }
+    return z > h_.z_min && z < h_.z_max && angle > h_.angle_min && angle < h_.angle_max;
+  }
+  StepResult Reward(double x_before, const float* action) const override {
+    const double x_velocity = (qpos()[0] - x_before) / dt();
+    const bool healthy = IsHealthy();
+    StepResult r;
+    r.reward = o_.forward_reward_weight * x_velocity + (healthy ? o_.healthy_reward : 0.0) -
+               ControlCost(action, o_.ctrl_cost_weight);
+    r.terminated = !healthy && o_.terminate_when_unhealthy;
+    return r;
+  }
+
+ private:
+  CommonOptions o_;
+  Healthy h_;
+};
+
+StatusOr<std::unique_ptr<Env>> MakeHalfCheetah(EnvOptions& options) {
+  CommonOptions o;
+  o.ctrl_cost_weight = 0.1;
+  o.reset_noise_scale = 0.1;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/false));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("half_cheetah.xml"));
+  return std::unique_ptr<Env>(new HalfCheetah(model, o));
+}
+
+StatusOr<std::unique_ptr<Env>> MakeHopper(EnvOptions& options) {
+  CommonOptions o;
+  o.ctrl_cost_weight = 1e-3;
+  o.reset_noise_scale = 5e-3;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/true));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("hopper.xml"));
+  const double inf = std::numeric_limits<double>::infinity();
+  return std::unique_ptr<Env>(
+      new Walker("Hopper-v5", model, o, {0.7, inf, -0.2, 0.2, true}, 3800.0));
+}
+
+StatusOr<std::unique_ptr<Env>> MakeWalker2d(EnvOptions& options) {
+  CommonOptions o;
+  o.ctrl_cost_weight = 1e-3;
+  o.reset_noise_scale = 5e-3;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/true));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("walker2d.xml"));
+  return std::unique_ptr<Env>(
+      new Walker("Walker2d-v5", model, o, {0.8, 2.0, -1.0, 1.0, false}, std::nullopt));
+}
+
+}  // namespace
+
+void RegisterMujocoEnvs() {
+  RegisterEnv("HalfCheetah-v5", MakeHalfCheetah);
+  RegisterEnv("Hopper-v5", MakeHopper);
+  RegisterEnv("Walker2d-v5", MakeWalker2d);
+}
+
+}  // namespace fleet::envs

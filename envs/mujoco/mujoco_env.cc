@@ -1,0 +1,111 @@
+#include "envs/mujoco/mujoco_env.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include <mujoco/mujoco.h>
+
+namespace fleet::envs {
+
+// generated from envs/mujoco/assets/*.xml by CMake (mjcf_assets.cc).
+const char* FindEmbeddedMjcf(const std::string& name);
+
+StatusOr<std::shared_ptr<const mjModel>> LoadMujocoModel(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const mjModel>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = cache.find(name); it != cache.end()) return it->second;
+  const char* xml = FindEmbeddedMjcf(name);
+  if (!xml) return NotFoundError("no embedded MJCF model '" + name + "'");
+  auto vfs = std::make_unique<mjVFS>();
+  mj_defaultVFS(vfs.get());
+  const int size = static_cast<int>(std::strlen(xml));
+  if (mj_makeEmptyFileVFS(vfs.get(), name.c_str(), size) != 0) {
+    return InternalError("cannot add '" + name + "' to MuJoCo's virtual file system");
+  }
+  const int idx = mj_findFileVFS(vfs.get(), name.c_str());
+  std::memcpy(vfs->filedata[idx], xml, size);
+  char error[1000] = "";
+  mjModel* m = mj_loadXML(name.c_str(), vfs.get(), error, sizeof(error));
+  mj_deleteVFS(vfs.get());
+  if (!m) return InternalError("MuJoCo cannot load '" + name + "': " + error);
+  std::shared_ptr<const mjModel> model(m, [](const mjModel* p) {
+    mj_deleteModel(const_cast<mjModel*>(p));
+  });
+  cache[name] = model;
+  return model;
+}
+
+MujocoEnv::MujocoEnv(EnvSpec spec, std::shared_ptr<const mjModel> model, int frame_skip,
+                     double reset_noise_scale)
+    : Env(std::move(spec)),
+      reset_noise_scale_(reset_noise_scale),
+      model_(std::move(model)),
+      data_(mj_makeData(model_.get())),
+      frame_skip_(frame_skip),
+      rng_(0) {}
+
+MujocoEnv::~MujocoEnv() { mj_deleteData(data_); }
+
+int MujocoEnv::nq() const { return model_->nq; }
+int MujocoEnv::nv() const { return model_->nv; }
+double MujocoEnv::dt() const { return model_->opt.timestep * frame_skip_; }
+const double* MujocoEnv::qpos() const { return data_->qpos; }
+const double* MujocoEnv::qvel() const { return data_->qvel; }
+
+Status MujocoEnv::SetState(std::span<const double> qpos, std::span<const double> qvel) {
+  if (static_cast<int>(qpos.size()) != nq() || static_cast<int>(qvel.size()) != nv()) {
+    return InvalidArgumentError(spec_.id + ": set_state needs qpos of " + std::to_string(nq()) +
+                                " and qvel of " + std::to_string(nv()) + " values, got " +
+                                std::to_string(qpos.size()) + " and " +
+                                std::to_string(qvel.size()));
+  }
+  for (double v : qpos) if (!std::isfinite(v)) return InvalidArgumentError(spec_.id + ": qpos holds a non-finite value");
+  for (double v : qvel) if (!std::isfinite(v)) return InvalidArgumentError(spec_.id + ": qvel holds a non-finite value");
+  std::copy(qpos.begin(), qpos.end(), data_->qpos);
+  std::copy(qvel.begin(), qvel.end(), data_->qvel);
+  mj_forward(model_.get(), data_);
+  return OkStatus();
+}
+
+std::vector<double> MujocoEnv::StateVector() const {
+  std::vector<double> s(data_->qpos, data_->qpos + nq());
+  s.insert(s.end(), data_->qvel, data_->qvel + nv());
+  return s;
+}
+
+void MujocoEnv::ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const {
+  std::uniform_real_distribution<double> u(-reset_noise_scale_, reset_noise_scale_);
+  for (int i = 0; i < nv(); ++i) qvel[i] = u(rng);
+}
+
+void MujocoEnv::DoReset(std::optional<uint64_t> seed, float* obs) {
+  if (seed) rng_.seed(*seed);
+  mj_resetData(model_.get(), data_);
+  std::vector<double> qpos(model_->qpos0, model_->qpos0 + nq()), qvel(nv(), 0.0);
+  std::uniform_real_distribution<double> u(-reset_noise_scale_, reset_noise_scale_);
+  for (double& q : qpos) q += u(rng_);
+  ResetVelocityNoise(rng_, qvel.data());
+  std::copy(qpos.begin(), qpos.end(), data_->qpos);
+  std::copy(qvel.begin(), qvel.end(), data_->qvel);
+  mj_forward(model_.get(), data_);
+  WriteObs(obs);
+}
+
+StepResult MujocoEnv::DoStep(const float* action, float* obs) {
+  const double x_before = data_->qpos[0];
+  for (int i = 0; i < model_->nu; ++i) data_->ctrl[i] = action[i];
+  for (int k = 0; k < frame_skip_; ++k) mj_step(model_.get(), data_);
+  WriteObs(obs);
+  return Reward(x_before, action);
+}
+
+double MujocoEnv::ControlCost(const float* action, double weight) const {
+  double sum = 0.0;
+  for (int i = 0; i < model_->nu; ++i) sum += static_cast<double>(action[i]) * action[i];
+  return weight * sum;
+}
+
+}  // namespace fleet::envs

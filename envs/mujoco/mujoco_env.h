@@ -1,0 +1,74 @@
+// MuJoCo locomotion envs after Gymnasium's v5 (gymnasium/envs/mujoco/*_v5.py) on
+// Debian's MuJoCo 2.2.2, with Fleet's own MJCF files (envs/mujoco/assets/, compiled into
+// the binary). Each model is loaded once per process and shared read-only by every env
+// instance (ModelCache); each env owns its mjData.
+//
+// Step: ctrl = action (MuJoCo clamps it to ctrlrange, the cost uses the unclamped action,
+// as in Gymnasium), frame_skip mj_step calls. Reset: qpos0 + U(-s, s) noise, qvel + U(-s, s)
+// (HalfCheetah: qvel + s N(0, 1)), with s = reset_noise_scale. Observations are float32
+// copies of Gymnasium's float64 ones.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "envs/env.h"
+#include "envs/registry.h"
+
+struct mjModel_;
+struct mjData_;
+
+namespace fleet::envs {
+
+// A model loaded from one of Fleet's embedded MJCF files, shared by all envs of a process.
+// Thread-safe; the model is never modified after loading.
+StatusOr<std::shared_ptr<const mjModel_>> LoadMujocoModel(const std::string& name);
+
+class MujocoEnv : public Env {
+ public:
+  ~MujocoEnv() override;
+
+  // Gymnasium's set_state(qpos, qvel): InvalidArgument on wrong sizes or non-finite values.
+  Status SetState(std::span<const double> qpos, std::span<const double> qvel);
+  // (qpos, qvel) concatenated, as Gymnasium's state_vector().
+  std::vector<double> StateVector() const;
+  int nq() const;
+  int nv() const;
+  double dt() const;  // timestep x frame_skip
+  const mjModel_* model() const { return model_.get(); }
+  mjData_* data() { return data_; }
+  int frame_skip() const { return frame_skip_; }
+
+ protected:
+  MujocoEnv(EnvSpec spec, std::shared_ptr<const mjModel_> model, int frame_skip,
+            double reset_noise_scale);
+
+  void DoReset(std::optional<uint64_t> seed, float* obs) override;
+  StepResult DoStep(const float* action, float* obs) override;
+
+  // what each model adds: the observation and the step's reward and termination, given
+  // the x position of qpos[0] before the step.
+  virtual void WriteObs(float* obs) const = 0;
+  virtual StepResult Reward(double x_before, const float* action) const = 0;
+  // noise for qvel at reset; HalfCheetah overrides (normal instead of uniform).
+  virtual void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const;
+
+  const double* qpos() const;
+  const double* qvel() const;
+  double ControlCost(const float* action, double weight) const;
+
+  double reset_noise_scale_;
+
+ private:
+  std::shared_ptr<const mjModel_> model_;
+  mjData_* data_ = nullptr;
+  int frame_skip_;
+  std::mt19937_64 rng_;
+};
+
+void RegisterMujocoEnvs();
+
+}  // namespace fleet::envs
