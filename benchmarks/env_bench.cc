@@ -1,13 +1,17 @@
 // Env steps/s on one core for every registered env: one env, and a VectorEnv of 8,
-// with uniformly random valid actions and resets on episode end; for LunarLander also the
-// env against raw b2World::Step on identical episodes (below), in the same run.
+// with uniformly random valid actions and resets on episode end; in the same run, the
+// raw physics: LunarLander against bare b2World::Step on identical episodes, MuJoCo envs
+// against frame_skip x mj_step on their own model (RawMujoco/<id>).
 #include <random>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <box2d/box2d.h>
 
+#include <mujoco/mujoco.h>
+
 #include "envs/box2d/lunar_lander.h"
+#include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 
@@ -106,10 +110,38 @@ void BM_LunarLanderNoopRawBox2d(benchmark::State& state) {
 }
 BENCHMARK(BM_LunarLanderNoopRawBox2d);
 
+// raw MuJoCo for a MuJoCo env: random controls, frame_skip x mj_step on the env's own
+// model and data, nothing else (no observation, reward or reset), next to Single/<id>.
+void BM_MujocoRaw(benchmark::State& state, std::string id) {
+  auto env = std::move(fleet::envs::MakeEnv(id)).value();
+  auto* mj = static_cast<fleet::envs::MujocoEnv*>(env.get());
+  std::vector<float> obs(env->obs_dim());
+  env->Reset(0, obs);
+  const mjModel* m = mj->model();
+  mjData* d = mj->data();
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  int64_t steps = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < m->nu; ++i) d->ctrl[i] = u(rng);
+    for (int k = 0; k < mj->frame_skip(); ++k) mj_step(m, d);
+    if (++steps % 1000 == 0) {  // same episode length as the env's time limit
+      state.PauseTiming();
+      env->Reset(steps, obs);
+      state.ResumeTiming();
+    }
+  }
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+
 const bool registered = [] {
   for (const auto& id : fleet::envs::RegisteredIds()) {
     benchmark::RegisterBenchmark(("Single/" + id).c_str(), BM_Single, id);
     benchmark::RegisterBenchmark(("Vector8/" + id).c_str(), BM_Vector8, id);
+    auto env = fleet::envs::MakeEnv(id);
+    if (env.ok() && dynamic_cast<fleet::envs::MujocoEnv*>(env->get())) {
+      benchmark::RegisterBenchmark(("RawMujoco/" + id).c_str(), BM_MujocoRaw, id);
+    }
   }
   return true;
 }();

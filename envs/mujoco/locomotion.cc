@@ -1,5 +1,5 @@
-// HalfCheetah-v5, Hopper-v5 and Walker2d-v5: observation layouts, rewards and healthy
-// conditions after Gymnasium's half_cheetah_v5.py, hopper_v5.py and walker2d_v5.py.
+// HalfCheetah-v5, Hopper-v5, Walker2d-v5, Swimmer-v5 and InvertedPendulum-v5:
+// observation layouts, rewards and healthy conditions after Gymnasium's *_v5.py.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -11,24 +11,31 @@
 namespace fleet::envs {
 namespace {
 
-EnvSpec LocomotionSpec(const std::string& id, int obs_dim, int nu, std::optional<double> threshold) {
+// observations unbounded float64; actions the actuators' ctrlrange, as Gymnasium does.
+EnvSpec LocomotionSpec(const std::string& id, int obs_dim, const mjModel* m,
+                       std::optional<double> threshold) {
   const double inf = std::numeric_limits<double>::infinity();
   EnvSpec spec;
   spec.id = id;
   spec.observation_space =
       Space::Box(std::vector<double>(obs_dim, -inf), std::vector<double>(obs_dim, inf),
                  DType::kFloat64);
-  spec.action_space = Space::Box(std::vector<double>(nu, -1.0), std::vector<double>(nu, 1.0));
+  std::vector<double> low(m->nu), high(m->nu);
+  for (int i = 0; i < m->nu; ++i) {
+    low[i] = m->actuator_ctrlrange[2 * i];
+    high[i] = m->actuator_ctrlrange[2 * i + 1];
+  }
+  spec.action_space = Space::Box(low, high);
   spec.max_episode_steps = 1000;
   spec.reward_threshold = threshold;
   return spec;
 }
 
-// qpos (without x unless asked) then qvel, qvel optionally clipped to +-10.
-void WritePositionsVelocities(const mjModel* m, const mjData* d, bool exclude_x, double vel_clip,
+// qpos without its first `skip` values, then qvel, optionally clipped to +-vel_clip.
+void WritePositionsVelocities(const mjModel* m, const mjData* d, int skip, double vel_clip,
                               float* obs) {
   int k = 0;
-  for (int i = exclude_x ? 1 : 0; i < m->nq; ++i) obs[k++] = static_cast<float>(d->qpos[i]);
+  for (int i = skip; i < m->nq; ++i) obs[k++] = static_cast<float>(d->qpos[i]);
   for (int i = 0; i < m->nv; ++i) {
     double v = d->qvel[i];
     if (vel_clip > 0) v = std::clamp(v, -vel_clip, vel_clip);
@@ -64,14 +71,15 @@ Status ReadCommon(EnvOptions& o, CommonOptions& c, bool healthy) {
 class HalfCheetah : public MujocoEnv {
  public:
   HalfCheetah(std::shared_ptr<const mjModel> m, CommonOptions o)
-      : MujocoEnv(LocomotionSpec("HalfCheetah-v5", m->nq + m->nv - (o.exclude_x ? 1 : 0), m->nu,
+      : MujocoEnv(LocomotionSpec("HalfCheetah-v5", m->nq + m->nv - (o.exclude_x ? 1 : 0), m.get(),
                                  4800.0),
                   m, /*frame_skip=*/5, o.reset_noise_scale),
         o_(o) {}
 
  protected:
   void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<HalfCheetah*>(this)->data(), o_.exclude_x, 0.0, obs);
+    WritePositionsVelocities(model(), const_cast<HalfCheetah*>(this)->data(), o_.exclude_x ? 1 : 0,
+                             0.0, obs);
   }
   void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const override {
     std::normal_distribution<double> n(0.0, 1.0);
@@ -97,14 +105,15 @@ class Walker : public MujocoEnv {
   };
   Walker(const std::string& id, std::shared_ptr<const mjModel> m, CommonOptions o, Healthy h,
          std::optional<double> threshold)
-      : MujocoEnv(LocomotionSpec(id, m->nq + m->nv - (o.exclude_x ? 1 : 0), m->nu, threshold), m,
+      : MujocoEnv(LocomotionSpec(id, m->nq + m->nv - (o.exclude_x ? 1 : 0), m.get(), threshold), m,
                   /*frame_skip=*/4, o.reset_noise_scale),
         o_(o),
         h_(h) {}
 
  protected:
   void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<Walker*>(this)->data(), o_.exclude_x, 10.0, obs);
+    WritePositionsVelocities(model(), const_cast<Walker*>(this)->data(), o_.exclude_x ? 1 : 0,
+                             10.0, obs);
   }
   bool IsHealthy() const {
     const double z = qpos()[1], angle = qpos()[2];
@@ -128,6 +137,67 @@ class Walker : public MujocoEnv {
   CommonOptions o_;
   Healthy h_;
 };
+
+// Swimmer-v5: forward reward on the x velocity, observation without (x, y).
+class Swimmer : public MujocoEnv {
+ public:
+  Swimmer(std::shared_ptr<const mjModel> m, CommonOptions o)
+      : MujocoEnv(LocomotionSpec("Swimmer-v5", m->nq + m->nv - (o.exclude_x ? 2 : 0), m.get(), 360.0),
+                  m, /*frame_skip=*/4, o.reset_noise_scale),
+        o_(o) {}
+
+ protected:
+  void WriteObs(float* obs) const override {
+    WritePositionsVelocities(model(), const_cast<Swimmer*>(this)->data(), o_.exclude_x ? 2 : 0,
+                             0.0, obs);
+  }
+  StepResult Reward(double x_before, const float* action) const override {
+    const double x_velocity = (qpos()[0] - x_before) / dt();
+    return StepResult{o_.forward_reward_weight * x_velocity -
+                          ControlCost(action, o_.ctrl_cost_weight),
+                      false, false};
+  }
+
+ private:
+  CommonOptions o_;
+};
+
+// InvertedPendulum-v5: reward 1 while the pole stays within 0.2 rad, which ends it.
+class InvertedPendulum : public MujocoEnv {
+ public:
+  InvertedPendulum(std::shared_ptr<const mjModel> m, double reset_noise_scale)
+      : MujocoEnv(LocomotionSpec("InvertedPendulum-v5", m->nq + m->nv, m.get(), 950.0), m,
+                  /*frame_skip=*/2, reset_noise_scale) {}
+
+ protected:
+  void WriteObs(float* obs) const override {
+    WritePositionsVelocities(model(), const_cast<InvertedPendulum*>(this)->data(), 0, 0.0, obs);
+  }
+  StepResult Reward(double, const float*) const override {
+    bool finite = true;
+    for (int i = 0; i < nq(); ++i) finite = finite && std::isfinite(qpos()[i]);
+    for (int i = 0; i < nv(); ++i) finite = finite && std::isfinite(qvel()[i]);
+    StepResult r;
+    r.terminated = !finite || std::abs(qpos()[1]) > 0.2;
+    r.reward = r.terminated ? 0.0 : 1.0;
+    return r;
+  }
+};
+
+StatusOr<std::unique_ptr<Env>> MakeSwimmer(EnvOptions& options) {
+  CommonOptions o;
+  o.ctrl_cost_weight = 1e-4;
+  o.reset_noise_scale = 0.1;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/false));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("swimmer.xml"));
+  return std::unique_ptr<Env>(new Swimmer(model, o));
+}
+
+StatusOr<std::unique_ptr<Env>> MakeInvertedPendulum(EnvOptions& options) {
+  FLEET_ASSIGN_OR_RETURN(double noise, options.GetDouble("reset_noise_scale", 0.01));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("inverted_pendulum.xml"));
+  return std::unique_ptr<Env>(new InvertedPendulum(model, noise));
+}
 
 StatusOr<std::unique_ptr<Env>> MakeHalfCheetah(EnvOptions& options) {
   CommonOptions o;
@@ -165,6 +235,8 @@ void RegisterMujocoEnvs() {
   RegisterEnv("HalfCheetah-v5", MakeHalfCheetah);
   RegisterEnv("Hopper-v5", MakeHopper);
   RegisterEnv("Walker2d-v5", MakeWalker2d);
+  RegisterEnv("Swimmer-v5", MakeSwimmer);
+  RegisterEnv("InvertedPendulum-v5", MakeInvertedPendulum);
 }
 
 }  // namespace fleet::envs

@@ -45,7 +45,9 @@ TEST_P(MujocoEnvTest, RegistrationMatchesGymnasiumV5) {
   EXPECT_EQ((*env)->spec().max_episode_steps, 1000);
   EXPECT_EQ((*env)->spec().reward_threshold, c.threshold);
   EXPECT_EQ((*env)->spec().observation_space.dtype, DType::kFloat64);
-  EXPECT_EQ((*env)->spec().action_space.low, std::vector<double>(c.act_dim, -1.0));
+  const double bound = std::string(c.id) == "InvertedPendulum-v5" ? 3.0 : 1.0;
+  EXPECT_EQ((*env)->spec().action_space.low, std::vector<double>(c.act_dim, -bound));
+  EXPECT_EQ((*env)->spec().action_space.high, std::vector<double>(c.act_dim, bound));
 }
 
 TEST_P(MujocoEnvTest, RandomPolicyReturnNearD4rlRandomScore) {
@@ -80,11 +82,11 @@ TEST_P(MujocoEnvTest, SetStateChecksSizesAndValues) {
   std::vector<float> obs(env->obs_dim());
   env->Reset(0, obs);
   std::vector<double> qpos(m->nq(), 0.0), qvel(m->nv(), 0.0);
-  qpos[1] = 1.0;
+  qpos[1] = 0.1;
   qvel[0] = 2.0;
   ASSERT_TRUE(m->SetState(qpos, qvel).ok());
   const auto sv = m->StateVector();
-  EXPECT_EQ(sv[1], 1.0);
+  EXPECT_EQ(sv[1], 0.1);
   EXPECT_EQ(sv[m->nq()], 2.0);
   EXPECT_FALSE(m->SetState(std::vector<double>(m->nq() + 1), qvel).ok());
   qvel[0] = std::nan("");
@@ -101,7 +103,9 @@ INSTANTIATE_TEST_SUITE_P(
     Envs, MujocoEnvTest,
     ::testing::Values(Case{"HalfCheetah-v5", 17, 6, 4800.0, -400.0, -180.0},
                       Case{"Hopper-v5", 11, 3, 3800.0, -30.0, 60.0},
-                      Case{"Walker2d-v5", 17, 6, std::nullopt, -20.0, 30.0}),
+                      Case{"Walker2d-v5", 17, 6, std::nullopt, -20.0, 30.0},
+                      Case{"Swimmer-v5", 8, 2, 360.0, -60.0, 60.0},
+                      Case{"InvertedPendulum-v5", 4, 1, 950.0, 1.0, 30.0}),
     [](const auto& info) {
       std::string n = info.param.id;
       for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';

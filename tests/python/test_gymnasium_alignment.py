@@ -21,7 +21,7 @@ ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v
 # trajectories agree in distribution, not step for step (see test_lunar_lander_heuristic).
 BOX2D = ["LunarLander-v3", "LunarLanderContinuous-v3"]
 # Fleet's own MJCF files on Debian's MuJoCo 2.2.2 against Gymnasium's XML on mujoco 3.x.
-MUJOCO = ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5"]
+MUJOCO = ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Swimmer-v5", "InvertedPendulum-v5"]
 
 
 class AlignmentTest(unittest.TestCase):
@@ -98,7 +98,8 @@ class AlignmentTest(unittest.TestCase):
                     f.set_state(data.qpos.copy(), data.qvel.copy())
                     np.testing.assert_allclose(
                         f.state_vector(), np.concatenate([data.qpos, data.qvel]), atol=1e-12)
-                    action = rng.uniform(-1.2, 1.2, size=g.action_space.shape).astype(np.float32)
+                    action = (rng.uniform(-1.2, 1.2, size=g.action_space.shape) *
+                              g.action_space.high).astype(np.float32)
                     go, gr, gterm, _, _ = g.step(action)
                     fo, fr, fterm, _, _ = f.step(action)
                     if not contact_before and g.unwrapped.data.ncon == 0:
