@@ -184,6 +184,79 @@ class InvertedPendulum : public MujocoEnv {
   }
 };
 
+// Ant-v5: forward reward on the torso's x velocity (body 1's xpos, as Gymnasium reads it
+// after stepping), healthy while the torso is at 0.2 <= z <= 1.0 and the state finite,
+// contact cost on the clipped external contact forces, which the observation also holds
+// (bodies 1.., 6 values each).
+class Ant : public MujocoEnv {
+ public:
+  struct Options {
+    CommonOptions common;
+    double contact_cost_weight = 5e-4;
+    bool include_cfrc_ext = true;
+  };
+  Ant(std::shared_ptr<const mjModel> m, Options o)
+      : MujocoEnv(LocomotionSpec("Ant-v5",
+                                 m->nq + m->nv - (o.common.exclude_x ? 2 : 0) +
+                                     (o.include_cfrc_ext ? 6 * (m->nbody - 1) : 0),
+                                 m.get(), 6000.0),
+                  m, /*frame_skip=*/5, o.common.reset_noise_scale),
+        o_(o) {
+    contact_forces_ = true;
+  }
+
+ protected:
+  double Progress() const override { return const_cast<Ant*>(this)->data()->xpos[3 * 1]; }
+  void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const override {
+    std::normal_distribution<double> n(0.0, 1.0);
+    for (int i = 0; i < nv(); ++i) qvel[i] = reset_noise_scale_ * n(rng);
+  }
+  void WriteObs(float* obs) const override {
+    const mjData* d = const_cast<Ant*>(this)->data();
+    WritePositionsVelocities(model(), d, o_.common.exclude_x ? 2 : 0, 0.0, obs);
+    if (!o_.include_cfrc_ext) return;
+    float* out = obs + nq() + nv() - (o_.common.exclude_x ? 2 : 0);
+    for (int i = 6; i < 6 * model()->nbody; ++i) {
+      *out++ = static_cast<float>(std::clamp(d->cfrc_ext[i], -1.0, 1.0));
+    }
+  }
+  StepResult Reward(double x_before, const float* action) const override {
+    const mjData* d = const_cast<Ant*>(this)->data();
+    const double x_velocity = (Progress() - x_before) / dt();
+    double contact = 0.0;
+    for (int i = 0; i < 6 * model()->nbody; ++i) {
+      const double f = std::clamp(d->cfrc_ext[i], -1.0, 1.0);
+      contact += f * f;
+    }
+    bool healthy = qpos()[2] >= 0.2 && qpos()[2] <= 1.0;
+    for (int i = 0; i < nq(); ++i) healthy = healthy && std::isfinite(qpos()[i]);
+    for (int i = 0; i < nv(); ++i) healthy = healthy && std::isfinite(qvel()[i]);
+    StepResult r;
+    r.reward = o_.common.forward_reward_weight * x_velocity +
+               (healthy ? o_.common.healthy_reward : 0.0) -
+               ControlCost(action, o_.common.ctrl_cost_weight) -
+               o_.contact_cost_weight * contact;
+    r.terminated = !healthy && o_.common.terminate_when_unhealthy;
+    return r;
+  }
+
+ private:
+  Options o_;
+};
+
+StatusOr<std::unique_ptr<Env>> MakeAnt(EnvOptions& options) {
+  Ant::Options o;
+  o.common.ctrl_cost_weight = 0.5;
+  o.common.reset_noise_scale = 0.1;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o.common, /*healthy=*/true));
+  FLEET_ASSIGN_OR_RETURN(o.contact_cost_weight,
+                         options.GetDouble("contact_cost_weight", o.contact_cost_weight));
+  FLEET_ASSIGN_OR_RETURN(o.include_cfrc_ext,
+                         options.GetBool("include_cfrc_ext_in_observation", o.include_cfrc_ext));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("ant.xml"));
+  return std::unique_ptr<Env>(new Ant(model, o));
+}
+
 StatusOr<std::unique_ptr<Env>> MakeSwimmer(EnvOptions& options) {
   CommonOptions o;
   o.ctrl_cost_weight = 1e-4;
@@ -236,6 +309,7 @@ void RegisterMujocoEnvs() {
   RegisterEnv("Hopper-v5", MakeHopper);
   RegisterEnv("Walker2d-v5", MakeWalker2d);
   RegisterEnv("Swimmer-v5", MakeSwimmer);
+  RegisterEnv("Ant-v5", MakeAnt);
   RegisterEnv("InvertedPendulum-v5", MakeInvertedPendulum);
 }
 

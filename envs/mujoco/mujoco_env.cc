@@ -94,10 +94,14 @@ void MujocoEnv::DoReset(std::optional<uint64_t> seed, float* obs) {
   WriteObs(obs);
 }
 
+double MujocoEnv::Progress() const { return data_->qpos[0]; }
+
 StepResult MujocoEnv::DoStep(const float* action, float* obs) {
-  const double x_before = data_->qpos[0];
+  const double x_before = Progress();
   for (int i = 0; i < model_->nu; ++i) data_->ctrl[i] = action[i];
   for (int k = 0; k < frame_skip_; ++k) mj_step(model_.get(), data_);
+  // as of MuJoCo 2.0, cfrc_ext is only filled by this call (Gymnasium makes it too).
+  if (contact_forces_) mj_rnePostConstraint(model_.get(), data_);
   WriteObs(obs);
   return Reward(x_before, action);
 }

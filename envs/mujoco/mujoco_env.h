@@ -50,9 +50,11 @@ class MujocoEnv : public Env {
   StepResult DoStep(const float* action, float* obs) override;
 
   // what each model adds: the observation and the step's reward and termination, given
-  // the x position of qpos[0] before the step.
+  // Progress() before the step.
   virtual void WriteObs(float* obs) const = 0;
   virtual StepResult Reward(double x_before, const float* action) const = 0;
+  // the coordinate whose change is the forward reward: qpos[0] unless overridden.
+  virtual double Progress() const;
   // noise for qvel at reset; HalfCheetah overrides (normal instead of uniform).
   virtual void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const;
 
@@ -61,6 +63,8 @@ class MujocoEnv : public Env {
   double ControlCost(const float* action, double weight) const;
 
   double reset_noise_scale_;
+  // run mj_rnePostConstraint after stepping, for envs that observe cfrc_ext (Ant).
+  bool contact_forces_ = false;
 
  private:
   std::shared_ptr<const mjModel_> model_;

@@ -22,18 +22,23 @@ ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v
 BOX2D = ["LunarLander-v3", "LunarLanderContinuous-v3"]
 # Fleet's own MJCF files on Debian's MuJoCo 2.2.2 against Gymnasium's XML on mujoco 3.x.
 MUJOCO = ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Swimmer-v5", "InvertedPendulum-v5"]
+# Ant's geoms carry a 0.01 contact margin, so contacts start between the substeps of a step
+# and a contact-free step cannot be told from outside; its dynamics are checked exactly
+# against Gymnasium's ant.xml under one MuJoCo (mjcf_equivalence_test.cc), its
+# registration here.
+MUJOCO_REGISTRATION_ONLY = ["Ant-v5"]
 
 
 class AlignmentTest(unittest.TestCase):
     def test_registration_matches(self):
-        for env_id in ENVS + BOX2D + MUJOCO:
+        for env_id in ENVS + BOX2D + MUJOCO + MUJOCO_REGISTRATION_ONLY:
             with self.subTest(env=env_id):
                 g, f = gym.make(env_id), fleet.make(env_id)
                 self.assertEqual(g.spec.max_episode_steps, f.spec.max_episode_steps)
                 self.assertEqual(g.spec.reward_threshold, f.spec.reward_threshold)
                 self.assertEqual(g.observation_space.shape, f.observation_space.shape)
                 self.assertEqual(g.observation_space.dtype, f.observation_space.dtype)
-                if env_id in MUJOCO:  # float64 Box(-inf, inf) in both
+                if env_id in MUJOCO + MUJOCO_REGISTRATION_ONLY:  # float64 Box(-inf, inf)
                     np.testing.assert_array_equal(g.observation_space.low, f.observation_space.low)
                     continue
                 np.testing.assert_array_equal(g.observation_space.low, f.observation_space.low)
