@@ -14,7 +14,8 @@ import numpy as np
 import fleet
 
 ENVS = ["CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0",
-        "Pendulum-v1", "LunarLander-v3", "LunarLanderContinuous-v3"]
+        "Pendulum-v1", "LunarLander-v3", "LunarLanderContinuous-v3", "HalfCheetah-v5",
+        "Hopper-v5", "Walker2d-v5", "Swimmer-v5", "InvertedPendulum-v5", "Ant-v5"]
 N = 8
 
 
