@@ -1,3 +1,4 @@
+#include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/lunar_lander.h"
 #include "envs/registry.h"
 
@@ -8,6 +9,10 @@ void RegisterBox2dEnvs() {
               [](EnvOptions& o) { return LunarLander::Create(o, /*continuous_default=*/false); });
   RegisterEnv("LunarLanderContinuous-v3",
               [](EnvOptions& o) { return LunarLander::Create(o, /*continuous_default=*/true); });
+  RegisterEnv("BipedalWalker-v3",
+              [](EnvOptions& o) { return BipedalWalker::Create(o, /*hardcore_default=*/false); });
+  RegisterEnv("BipedalWalkerHardcore-v3",
+              [](EnvOptions& o) { return BipedalWalker::Create(o, /*hardcore_default=*/true); });
 }
 
 }  // namespace fleet::envs

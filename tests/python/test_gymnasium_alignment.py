@@ -19,7 +19,8 @@ ENVS = ["CartPole-v1", "Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v
         "Acrobot-v1"]
 # registration only: Gymnasium runs Box2D 2.3 (pybox2d), Fleet Debian's 2.4.1, so their
 # trajectories agree in distribution, not step for step (see test_lunar_lander_heuristic).
-BOX2D = ["LunarLander-v3", "LunarLanderContinuous-v3"]
+BOX2D = ["LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3",
+         "BipedalWalkerHardcore-v3"]
 # Fleet's own MJCF files on Debian's MuJoCo 2.2.2 against Gymnasium's XML on mujoco 3.x.
 MUJOCO = ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Swimmer-v5", "InvertedPendulum-v5"]
 # Ant's geoms carry a 0.01 contact margin, so contacts start between the substeps of a step
