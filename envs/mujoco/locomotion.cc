@@ -257,6 +257,76 @@ StatusOr<std::unique_ptr<Env>> MakeAnt(EnvOptions& options) {
   return std::unique_ptr<Env>(new Ant(model, o));
 }
 
+// Humanoid-v5: forward reward on the x velocity of the centre of mass (mass-weighted
+// xipos), healthy while 1 < z < 2; observation qpos[2:], qvel, cinert[1:], cvel[1:],
+// qfrc_actuator[6:], cfrc_ext[1:] (348 values); contact cost 5e-7 sum(cfrc_ext^2), capped
+// at 10.
+class Humanoid : public MujocoEnv {
+ public:
+  Humanoid(std::shared_ptr<const mjModel> m, CommonOptions o, double contact_cost_weight)
+      : MujocoEnv(LocomotionSpec("Humanoid-v5", ObsSize(m.get(), o.exclude_x), m.get(), std::nullopt),
+                  m, /*frame_skip=*/5, o.reset_noise_scale),
+        o_(o),
+        contact_cost_weight_(contact_cost_weight) {
+    contact_forces_ = true;
+  }
+  static int ObsSize(const mjModel* m, bool exclude_x) {
+    return m->nq + m->nv - (exclude_x ? 2 : 0) + 10 * (m->nbody - 1) + 6 * (m->nbody - 1) +
+           (m->nv - 6) + 6 * (m->nbody - 1);
+  }
+
+ protected:
+  double Progress() const override {
+    const mjModel* m = model();
+    const mjData* d = const_cast<Humanoid*>(this)->data();
+    double num = 0.0, mass = 0.0;
+    for (int b = 0; b < m->nbody; ++b) {
+      num += m->body_mass[b] * d->xipos[3 * b];
+      mass += m->body_mass[b];
+    }
+    return num / mass;
+  }
+  void WriteObs(float* obs) const override {
+    const mjModel* m = model();
+    const mjData* d = const_cast<Humanoid*>(this)->data();
+    WritePositionsVelocities(m, d, o_.exclude_x ? 2 : 0, 0.0, obs);
+    float* out = obs + m->nq + m->nv - (o_.exclude_x ? 2 : 0);
+    for (int i = 10; i < 10 * m->nbody; ++i) *out++ = static_cast<float>(d->cinert[i]);
+    for (int i = 6; i < 6 * m->nbody; ++i) *out++ = static_cast<float>(d->cvel[i]);
+    for (int i = 6; i < m->nv; ++i) *out++ = static_cast<float>(d->qfrc_actuator[i]);
+    for (int i = 6; i < 6 * m->nbody; ++i) *out++ = static_cast<float>(d->cfrc_ext[i]);
+  }
+  StepResult Reward(double x_before, const float* action) const override {
+    const mjData* d = const_cast<Humanoid*>(this)->data();
+    const double x_velocity = (Progress() - x_before) / dt();
+    double contact = 0.0;
+    for (int i = 0; i < 6 * model()->nbody; ++i) contact += d->cfrc_ext[i] * d->cfrc_ext[i];
+    contact = std::min(contact_cost_weight_ * contact, 10.0);
+    const bool healthy = qpos()[2] > 1.0 && qpos()[2] < 2.0;
+    StepResult r;
+    r.reward = o_.forward_reward_weight * x_velocity + (healthy ? o_.healthy_reward : 0.0) -
+               ControlCost(action, o_.ctrl_cost_weight) - contact;
+    r.terminated = !healthy && o_.terminate_when_unhealthy;
+    return r;
+  }
+
+ private:
+  CommonOptions o_;
+  double contact_cost_weight_;
+};
+
+StatusOr<std::unique_ptr<Env>> MakeHumanoid(EnvOptions& options) {
+  CommonOptions o;
+  o.forward_reward_weight = 1.25;
+  o.ctrl_cost_weight = 0.1;
+  o.healthy_reward = 5.0;
+  o.reset_noise_scale = 1e-2;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/true));
+  FLEET_ASSIGN_OR_RETURN(double contact_w, options.GetDouble("contact_cost_weight", 5e-7));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("humanoid.xml"));
+  return std::unique_ptr<Env>(new Humanoid(model, o, contact_w));
+}
+
 StatusOr<std::unique_ptr<Env>> MakeSwimmer(EnvOptions& options) {
   CommonOptions o;
   o.ctrl_cost_weight = 1e-4;
@@ -310,6 +380,7 @@ void RegisterMujocoEnvs() {
   RegisterEnv("Walker2d-v5", MakeWalker2d);
   RegisterEnv("Swimmer-v5", MakeSwimmer);
   RegisterEnv("Ant-v5", MakeAnt);
+  RegisterEnv("Humanoid-v5", MakeHumanoid);
   RegisterEnv("InvertedPendulum-v5", MakeInvertedPendulum);
 }
 

@@ -84,6 +84,7 @@ INSTANTIATE_TEST_SUITE_P(Models, MjcfEquivalenceTest,
                                            Pair{"walker2d_v5.xml", "walker2d.xml", 4},
                                            Pair{"swimmer.xml", "swimmer.xml", 4},
                                            Pair{"ant.xml", "ant.xml", 5},
+                                           Pair{"humanoid.xml", "humanoid.xml", 5},
                                            Pair{"inverted_pendulum.xml", "inverted_pendulum.xml", 2}),
                          [](const auto& info) {
                            std::string n = info.param.fleet_file;

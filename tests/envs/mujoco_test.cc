@@ -45,7 +45,8 @@ TEST_P(MujocoEnvTest, RegistrationMatchesGymnasiumV5) {
   EXPECT_EQ((*env)->spec().max_episode_steps, 1000);
   EXPECT_EQ((*env)->spec().reward_threshold, c.threshold);
   EXPECT_EQ((*env)->spec().observation_space.dtype, DType::kFloat64);
-  const double bound = std::string(c.id) == "InvertedPendulum-v5" ? 3.0 : 1.0;
+  const std::string id = c.id;
+  const double bound = id == "InvertedPendulum-v5" ? 3.0 : (id == "Humanoid-v5" ? 0.4 : 1.0);
   EXPECT_EQ((*env)->spec().action_space.low, std::vector<double>(c.act_dim, -bound));
   EXPECT_EQ((*env)->spec().action_space.high, std::vector<double>(c.act_dim, bound));
 }
@@ -107,6 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Walker2d-v5", 17, 6, std::nullopt, -20.0, 30.0},
                       Case{"Swimmer-v5", 8, 2, 360.0, -60.0, 60.0},
                       Case{"Ant-v5", 105, 8, 6000.0, -500.0, 50.0},
+                      Case{"Humanoid-v5", 348, 17, std::nullopt, 20.0, 300.0},
                       Case{"InvertedPendulum-v5", 4, 1, 950.0, 1.0, 30.0}),
     [](const auto& info) {
       std::string n = info.param.id;
