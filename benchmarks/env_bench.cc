@@ -43,9 +43,9 @@ void BM_Single(benchmark::State& state, std::string id) {
   state.counters["steps/s"] = benchmark::Counter(state.iterations(), benchmark::Counter::kIsRate);
 }
 
-void BM_Vector8(benchmark::State& state, std::string id) {
+void BM_Vector8(benchmark::State& state, std::string id, int threads) {
   const int n = 8;
-  auto vec = std::move(fleet::envs::VectorEnv::Create(id, n)).value();
+  auto vec = std::move(fleet::envs::VectorEnv::Create(id, n, {}, threads)).value();
   std::vector<float> obs(n * vec->obs_dim()), act(n * vec->action_width()), rew(n);
   std::vector<uint8_t> term(n), trunc(n);
   fleet::envs::VectorStepOutput out;
@@ -137,7 +137,8 @@ void BM_MujocoRaw(benchmark::State& state, std::string id) {
 const bool registered = [] {
   for (const auto& id : fleet::envs::RegisteredIds()) {
     benchmark::RegisterBenchmark(("Single/" + id).c_str(), BM_Single, id);
-    benchmark::RegisterBenchmark(("Vector8/" + id).c_str(), BM_Vector8, id);
+    benchmark::RegisterBenchmark(("Vector8/" + id).c_str(), BM_Vector8, id, 1);
+    benchmark::RegisterBenchmark(("Vector8x2threads/" + id).c_str(), BM_Vector8, id, 2)->UseRealTime();
     auto env = fleet::envs::MakeEnv(id);
     if (env.ok() && dynamic_cast<fleet::envs::MujocoEnv*>(env->get())) {
       benchmark::RegisterBenchmark(("RawMujoco/" + id).c_str(), BM_MujocoRaw, id);

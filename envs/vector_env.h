@@ -3,10 +3,14 @@
 // observation is the first one of the next episode; the observation the episode ended in
 // is reported in StepOutput::final_* (Gymnasium's AutoresetMode.SAME_STEP, EnvPool's
 // behaviour). Episode returns and lengths are tracked as Gymnasium's
-// RecordEpisodeStatistics does. Not thread-safe.
+// RecordEpisodeStatistics does. With num_threads > 1 the envs are split into that many
+// contiguous ranges stepped in parallel by worker threads (owned, joined on destruction);
+// results are merged in env order, so a seeded run is the same with any thread count.
+// Not thread-safe: one caller at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -31,7 +35,9 @@ struct VectorStepOutput {
 class VectorEnv {
  public:
   static StatusOr<std::unique_ptr<VectorEnv>> Create(
-      const std::string& id, int num_envs, const std::map<std::string, std::string>& options = {});
+      const std::string& id, int num_envs, const std::map<std::string, std::string>& options = {},
+      int num_threads = 1);
+  ~VectorEnv();
 
   int num_envs() const { return static_cast<int>(envs_.size()); }
   const EnvSpec& spec() const { return envs_[0]->spec(); }
@@ -50,11 +56,22 @@ class VectorEnv {
               VectorStepOutput& out);
 
  private:
-  explicit VectorEnv(std::vector<std::unique_ptr<Env>> envs);
+  class WorkerPool;
+  VectorEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads);
+  // steps envs [begin, end) with validated actions into the output rows.
+  void StepRange(int begin, int end, std::span<const float> actions, std::span<float> obs,
+                 std::span<float> rewards, std::span<uint8_t> terminated,
+                 std::span<uint8_t> truncated);
 
   std::vector<std::unique_ptr<Env>> envs_;
   std::vector<double> episode_return_;
   std::vector<int> episode_length_;
+  // per env, filled by StepRange: did the episode end, its final observation and stats.
+  std::vector<uint8_t> ended_;
+  std::vector<float> final_obs_;
+  std::vector<double> ended_return_;
+  std::vector<int> ended_length_;
+  std::unique_ptr<WorkerPool> pool_;
 };
 
 }  // namespace fleet::envs

@@ -161,8 +161,9 @@ class PyEnv {
 
 class PyVectorEnv {
  public:
-  PyVectorEnv(const std::string& id, int num_envs, const py::kwargs& kwargs)
-      : vec_(ValueOrThrow(VectorEnv::Create(id, num_envs, OptionsFromKwargs(kwargs)))),
+  PyVectorEnv(const std::string& id, int num_envs, int num_threads, const py::kwargs& kwargs)
+      : vec_(ValueOrThrow(
+            VectorEnv::Create(id, num_envs, OptionsFromKwargs(kwargs), num_threads))),
         obs_(num_envs * vec_->obs_dim()),
         rewards_(num_envs),
         term_(num_envs),
@@ -311,9 +312,10 @@ PYBIND11_MODULE(fleet, m) {
   m.def("make", [](const std::string& id, py::kwargs kwargs) { return PyEnv(id, kwargs); },
         py::arg("id"));
   m.def("make_vec",
-        [](const std::string& id, int num_envs, py::kwargs kwargs) {
-          return PyVectorEnv(id, num_envs, kwargs);
+        [](const std::string& id, int num_envs, int num_threads, py::kwargs kwargs) {
+          return PyVectorEnv(id, num_envs, num_threads, kwargs);
         },
-        py::arg("id"), py::arg("num_envs") = 1);
+        py::arg("id"), py::arg("num_envs") = 1, py::kw_only(), py::arg("num_threads") = 1,
+        "N envs stepped as a batch; num_threads > 1 steps them on worker threads");
   m.def("registered_ids", &RegisteredIds);
 }

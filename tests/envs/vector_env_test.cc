@@ -1,5 +1,7 @@
 #include "envs/vector_env.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "envs/classic_control/cartpole.h"
@@ -65,6 +67,45 @@ TEST(VectorEnvTest, InvalidActionNamesTheEnvAndStepsNothing) {
   EXPECT_EQ(vec.env(0).elapsed_steps(), 0);
   const float short_actions[1] = {0.0f};
   EXPECT_FALSE(vec.Step(short_actions, obs, rewards, term, trunc, out).ok());
+}
+
+}  // namespace
+}  // namespace fleet::envs
+
+namespace fleet::envs {
+namespace {
+
+// Worker threads change nothing but speed: same seed, same actions, same outputs.
+TEST(VectorEnvTest, ThreadedStepsEqualSingleThreaded) {
+  for (const char* id : {"CartPole-v1", "HalfCheetah-v5", "Hopper-v5"}) {
+    auto one = std::move(VectorEnv::Create(id, 6, {}, 1)).value();
+    auto three = std::move(VectorEnv::Create(id, 6, {}, 3)).value();
+    const int d = one->obs_dim(), w = one->action_width(), n = 6;
+    std::vector<float> o1(n * d), o3(n * d), r1(n), r3(n), act(n * w);
+    std::vector<uint8_t> t1(n), t3(n), u1(n), u3(n);
+    VectorStepOutput f1, f3;
+    one->Reset(5, o1);
+    three->Reset(5, o3);
+    std::mt19937 rng(0);
+    int ended = 0;
+    for (int step = 0; step < 300; ++step) {
+      for (auto& a : act) {
+        a = one->spec().action_space.is_discrete() ? static_cast<float>(rng() % 2)
+                                                   : std::uniform_real_distribution<float>(-1, 1)(rng);
+      }
+      ASSERT_TRUE(one->Step(act, o1, r1, t1, u1, f1).ok());
+      ASSERT_TRUE(three->Step(act, o3, r3, t3, u3, f3).ok());
+      ASSERT_EQ(o1, o3) << id << " step " << step;
+      ASSERT_EQ(r1, r3);
+      ASSERT_EQ(t1, t3);
+      ASSERT_EQ(f1.final_indices, f3.final_indices);
+      ASSERT_EQ(f1.final_observations, f3.final_observations);
+      ASSERT_EQ(f1.episode_returns, f3.episode_returns);
+      ended += static_cast<int>(f1.final_indices.size());
+    }
+    if (std::string(id) != "HalfCheetah-v5") EXPECT_GT(ended, 0) << id;
+  }
+  EXPECT_FALSE(VectorEnv::Create("CartPole-v1", 2, {}, 0).ok());
 }
 
 }  // namespace
