@@ -10,6 +10,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/lunar_lander.h"
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
@@ -109,6 +110,55 @@ void BM_LunarLanderNoopRawBox2d(benchmark::State& state) {
   state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LunarLanderNoopRawBox2d);
+
+// BipedalWalker the same way: zero-torque episodes capped at 300 steps (the walker
+// slumps and stays), env->Step against bare b2World::Step on the same worlds. The env
+// step adds its 10 lidar ray casts and the observation.
+constexpr int kWalkerSteps = 300;
+void BM_BipedalWalkerZeroEnv(benchmark::State& state) {
+  auto env = std::move(fleet::envs::MakeEnv("BipedalWalker-v3")).value();
+  std::vector<float> obs(24);
+  const float zero[4] = {0, 0, 0, 0};
+  uint64_t seed = 0;
+  int64_t steps = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    env->Reset(seed++, obs);
+    state.ResumeTiming();
+    for (int i = 0; i < kWalkerSteps; ++i) {
+      auto r = env->Step(zero, obs);
+      ++steps;
+      if (r->terminated || r->truncated) break;
+    }
+  }
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BipedalWalkerZeroEnv);
+
+void BM_BipedalWalkerZeroRawBox2d(benchmark::State& state) {
+  auto env = std::move(fleet::envs::MakeEnv("BipedalWalker-v3")).value();
+  auto* bw = static_cast<fleet::envs::BipedalWalker*>(env.get());
+  std::vector<float> obs(24);
+  const float zero[4] = {0, 0, 0, 0};
+  uint64_t seed = 0;
+  int64_t steps = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    env->Reset(seed, obs);  // the episode's length with the env, untimed
+    int len = 0;
+    while (len < kWalkerSteps) {
+      auto r = env->Step(zero, obs);
+      ++len;
+      if (r->terminated || r->truncated) break;
+    }
+    env->Reset(seed++, obs);
+    state.ResumeTiming();
+    for (int i = 0; i < len; ++i) bw->world()->Step(1.0f / 50, 6 * 30, 2 * 30);
+    steps += len;
+  }
+  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BipedalWalkerZeroRawBox2d);
 
 // raw MuJoCo for a MuJoCo env: random controls, frame_skip x mj_step on the env's own
 // model and data, nothing else (no observation, reward or reset), next to Single/<id>.
