@@ -1,5 +1,6 @@
 #include "actor/actor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -142,7 +143,7 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
   std::string& trunc = *c.mutable_truncated();
   term.assign(T * N, '\0');
   trunc.assign(T * N, '\0');
-  std::vector<float> actions(N * W);
+  std::vector<float> actions(N * W), env_actions(N * W);
   if (discrete) {
     c.mutable_discrete_actions()->Resize(T * N, 0);
   } else {
@@ -159,8 +160,20 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
       std::copy(actions.begin(), actions.end(),
                 c.mutable_continuous_actions()->mutable_data() + t * N * W);
     }
+    // Gaussian samples go to the chunk as drawn (their log-prob is of that value) and to
+    // the env clipped to its bounds, as CleanRL's ClipAction wrapper does.
+    if (!discrete) {
+      const auto& as = vec_->spec().action_space;
+      for (int e = 0; e < N; ++e) {
+        for (int j = 0; j < W; ++j) {
+          float& a = env_actions[e * W + j];
+          a = std::clamp(actions[e * W + j], static_cast<float>(as.low[j]),
+                         static_cast<float>(as.high[j]));
+        }
+      }
+    }
     // the policy's own actions are always valid for the env.
-    Status st = vec_->Step(actions, obs_, {c.mutable_rewards()->mutable_data() + t * N, size_t(N)},
+    Status st = vec_->Step(discrete ? actions : env_actions, obs_, {c.mutable_rewards()->mutable_data() + t * N, size_t(N)},
                            {reinterpret_cast<uint8_t*>(term.data()) + t * N, size_t(N)},
                            {reinterpret_cast<uint8_t*>(trunc.data()) + t * N, size_t(N)},
                            step_out_);

@@ -64,6 +64,8 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(p.update_epochs >= 1, "learner.ppo.update_epochs", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(p.clip_coef > 0, "learner.ppo.clip_coef", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Require(p.max_grad_norm > 0, "learner.ppo.max_grad_norm", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Require(p.clip_obs > 0, "learner.ppo.clip_obs", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Require(p.clip_reward > 0, "learner.ppo.clip_reward", "must be > 0"));
   const int64_t batch =
       int64_t{ChunksPerUpdate()} * actors.steps_per_chunk * env.num_envs;
   FLEET_RETURN_IF_ERROR(Require(batch >= p.num_minibatches, "learner.ppo.num_minibatches",

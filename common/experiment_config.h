@@ -122,6 +122,11 @@ struct PpoSection {
   double target_kl = 0.0;
   // bootstrap truncated episodes with V(final observation) (CleanRL treats them as ends).
   bool bootstrap_truncated = true;
+  // CleanRL ppo_continuous_action.py's NormalizeObservation / NormalizeReward (clip 10).
+  bool norm_obs = false;
+  bool norm_reward = false;
+  double clip_obs = 10.0;
+  double clip_reward = 10.0;
 
   template <class V>
   void Visit(V& v) {
@@ -139,6 +144,10 @@ struct PpoSection {
     v("max_grad_norm", max_grad_norm);
     v("target_kl", target_kl);
     v("bootstrap_truncated", bootstrap_truncated);
+    v("norm_obs", norm_obs);
+    v("norm_reward", norm_reward);
+    v("clip_obs", clip_obs);
+    v("clip_reward", clip_reward);
   }
 };
 

@@ -59,6 +59,8 @@ PpoOptions ToPpoOptions(const ExperimentConfig& cfg) {
   o.max_grad_norm = p.max_grad_norm;
   o.target_kl = p.target_kl;
   o.bootstrap_truncated = p.bootstrap_truncated;
+  o.norm_obs = p.norm_obs;
+  o.clip_obs = static_cast<float>(p.clip_obs);
   o.seed = static_cast<uint64_t>(cfg.run.seed);
   o.device = cfg.learner.device;
   return o;
@@ -75,6 +77,7 @@ class Learner {
                  o.start_unix_ms > 0 ? std::chrono::system_clock::time_point(
                                            std::chrono::milliseconds(o.start_unix_ms))
                                      : std::chrono::system_clock::now()),
+        reward_scaler_(o.config.learner.ppo.gamma, static_cast<float>(o.config.learner.ppo.clip_reward)),
         rollout_(ctx_, zmq::socket_type::dealer),
         weights_(ctx_, zmq::socket_type::pub),
         stats_(ctx_, zmq::socket_type::pub) {
@@ -89,6 +92,8 @@ class Learner {
   Status Run();
 
  private:
+  // the current policy as actors evaluate it, with the observation normalizer if any.
+  proto::PolicyWeights Weights();
   void PublishWeights(bool stop = false);
   void PublishStats(bool done, double policy_lag, const proto::StoreStats& store);
   Status Finish(const proto::StoreStats& store);
@@ -98,6 +103,7 @@ class Learner {
   envs::EnvSpec spec_;
   Ppo ppo_;
   RunMetrics metrics_;
+  RewardScaler reward_scaler_;
   zmq::context_t ctx_{1};
   zmq::socket_t rollout_, weights_, stats_;
   uint64_t version_ = 0;
@@ -106,8 +112,20 @@ class Learner {
   std::string weights_bytes_;
 };
 
-void Learner::PublishWeights(bool stop) {
+proto::PolicyWeights Learner::Weights() {
   proto::PolicyWeights w = ExportWeights(ppo_.model(), version_);
+  if (const RunningMeanStd* rms = ppo_.obs_rms()) {
+    auto* n = w.mutable_obs_normalizer();
+    n->mutable_mean()->Add(rms->mean().begin(), rms->mean().end());
+    n->mutable_var()->Add(rms->var().begin(), rms->var().end());
+    n->set_count(rms->count());
+    n->set_clip(ppo_.clip_obs());
+  }
+  return w;
+}
+
+void Learner::PublishWeights(bool stop) {
+  proto::PolicyWeights w = Weights();
   w.set_stop(stop);
   weights_bytes_ = w.SerializeAsString();
   zmq::message_t msg(weights_bytes_.data(), weights_bytes_.size());
@@ -141,7 +159,7 @@ Status Learner::Finish(const proto::StoreStats& store) {
   optim_archive.save_to(ckpt_dir + "/final_optimizer.pt");
   {
     std::ofstream out(ckpt_dir + "/final_policy.pb", std::ios::binary | std::ios::trunc);
-    ExportWeights(ppo_.model(), version_).SerializeToOstream(&out);
+    Weights().SerializeToOstream(&out);
   }
   FLEET_RETURN_IF_ERROR(metrics_.WriteSummary(
       o_.run_dir + "/summary.json",
@@ -213,6 +231,15 @@ Status Learner::Run() {
     std::sort(batch.begin(), batch.end(), [](const auto& a, const auto& b) {
       return std::make_tuple(a.actor_id(), a.sequence()) < std::make_tuple(b.actor_id(), b.sequence());
     });
+    if (cfg.learner.ppo.norm_reward) {
+      for (auto& c : batch) {
+        reward_scaler_.Scale(c.actor_id(), static_cast<int>(c.num_steps()),
+                             static_cast<int>(c.num_envs()),
+                             {c.mutable_rewards()->mutable_data(), static_cast<size_t>(c.rewards_size())},
+                             {reinterpret_cast<const uint8_t*>(c.terminated().data()), c.terminated().size()},
+                             {reinterpret_cast<const uint8_t*>(c.truncated().data()), c.truncated().size()});
+      }
+    }
     std::vector<SegmentView> segments;
     double lag_sum = 0.0;
     for (const auto& c : batch) {

@@ -28,7 +28,8 @@ Ppo::Ppo(const NetworkOptions& network, const PpoOptions& options)
       o_(options),
       device_(ResolveDevice(options.device)),
       model_(MakeModel(network, options.seed)),
-      optimizer_(model_->parameters(), torch::optim::AdamOptions(options.learning_rate).eps(1e-5)) {
+      optimizer_(model_->parameters(), torch::optim::AdamOptions(options.learning_rate).eps(1e-5)),
+      obs_rms_(network.obs_dim) {
   model_->to(device_);
 }
 
@@ -65,6 +66,10 @@ UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_frac
       std::copy(s.final_observations.begin(), s.final_observations.end(), obs_host.begin() + o);
       o += s.final_observations.size();
     }
+  }
+  if (o_.norm_obs) {
+    obs_rms_.Update({obs_host.data(), static_cast<size_t>(B) * D}, B);
+    NormalizeInPlace(obs_rms_, o_.clip_obs, obs_host);
   }
   torch::Tensor all_obs =
       torch::from_blob(obs_host.data(), {B + n_boot, D}, torch::kFloat32).to(device_);

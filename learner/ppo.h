@@ -3,7 +3,8 @@
 // Adam (eps 1e-5), global gradient-norm clipping, linear learning-rate annealing.
 // The probability ratio is taken against the behavior policy's log-probs carried in the
 // rollout, so chunks made by a slightly older policy stay correct; values are recomputed
-// with the current critic. Depends on libtorch only (no networking, no protobuf).
+// with the current critic. With norm_obs, each batch first updates the running
+// observation statistics, then every observation is normalized with them. Depends on libtorch only (no networking, no protobuf).
 // Not thread-safe.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "learner/actor_critic.h"
+#include "learner/normalizers.h"
 
 namespace fleet::learner {
 
@@ -29,6 +31,10 @@ struct PpoOptions {
   double max_grad_norm = 0.5;
   double target_kl = 0.0;  // 0: no early stop
   bool bootstrap_truncated = true;
+  // normalize observations with running statistics (CleanRL's NormalizeObservation,
+  // clipped to +-clip_obs); the statistics travel to the actors with the weights.
+  bool norm_obs = false;
+  float clip_obs = 10.0f;
   uint64_t seed = 1;
   std::string device = "cpu";  // "cpu", "cuda", "auto"
 };
@@ -66,6 +72,9 @@ class Ppo {
   UpdateStats Update(const std::vector<SegmentView>& segments, double lr_fraction);
 
   ActorCritic& model() { return model_; }
+  // the observation statistics, or nullptr without norm_obs.
+  const RunningMeanStd* obs_rms() const { return o_.norm_obs ? &obs_rms_ : nullptr; }
+  float clip_obs() const { return o_.clip_obs; }
   torch::optim::Adam& optimizer() { return optimizer_; }
   const torch::Device& device() const { return device_; }
 
@@ -75,6 +84,7 @@ class Ppo {
   torch::Device device_;
   ActorCritic model_;
   torch::optim::Adam optimizer_;
+  RunningMeanStd obs_rms_;
 };
 
 // Resolves "auto" to cuda when a GPU is visible.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "learner/actor_critic.h"
+#include "learner/normalizers.h"
 #include "learner/weights.h"
 
 namespace fleet {
@@ -118,6 +119,43 @@ TEST(MlpPolicySamplingTest, DiscreteSamplesFollowTheSoftmax) {
   torch::Tensor p = torch::softmax(model->PolicyHead(torch::full({1, 2}, 0.3f)), -1);
   for (int k = 0; k < 3; ++k) {
     EXPECT_NEAR(counts[k] / static_cast<double>(n), p[0][k].item<double>(), 0.015) << k;
+  }
+}
+
+}  // namespace
+}  // namespace fleet
+
+namespace fleet {
+namespace {
+
+// With an observation normalizer in the weights, actors normalize (and clip) exactly as
+// the learner does before its forward pass.
+TEST(MlpPolicyNormalizerTest, NormalizesLikeTheLearner) {
+  torch::manual_seed(2);
+  learner::NetworkOptions net;
+  net.obs_dim = 3;
+  net.action_dim = 2;
+  net.discrete = false;
+  learner::ActorCritic model(net);
+  proto::PolicyWeights w = learner::ExportWeights(model, 1);
+  learner::RunningMeanStd rms(3);
+  rms.Set({1.0, -2.0, 0.5}, {4.0, 0.25, 9.0}, 100.0);
+  auto* n = w.mutable_obs_normalizer();
+  n->mutable_mean()->Add(rms.mean().begin(), rms.mean().end());
+  n->mutable_var()->Add(rms.var().begin(), rms.var().end());
+  n->set_clip(5.0f);
+  auto policy = actor::MlpPolicy::FromProto(w, 3, 2, false);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  std::vector<float> raw = {3.0f, -2.5f, 100.0f, 0.0f, 0.0f, 0.0f};
+  std::vector<float> normalized = raw;
+  learner::NormalizeInPlace(rms, 5.0f, normalized);
+  EXPECT_FLOAT_EQ(normalized[2], 5.0f);  // (100 - 0.5) / 3 clipped to 5
+  std::vector<float> greedy(4);
+  policy->ActGreedy(raw, 2, greedy);
+  torch::NoGradGuard g;
+  torch::Tensor head = model->PolicyHead(torch::from_blob(normalized.data(), {2, 3}).clone());
+  for (int b = 0; b < 2; ++b) {
+    for (int j = 0; j < 2; ++j) EXPECT_NEAR(greedy[b * 2 + j], head[b][j].item<float>(), 1e-4);
   }
 }
 

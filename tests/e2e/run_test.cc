@@ -111,6 +111,32 @@ TEST(EndToEndTest, SynchronousRunsAreDeterministicUnderASeed) {
   EXPECT_NE(ReadCsv(dir.path() + "/c/metrics.csv")["policy_loss"], ma["policy_loss"]);
 }
 
+// Continuous actions (Gaussian policy), observation and reward normalization, MuJoCo:
+// two PPO updates through the whole pipeline, recorded.
+TEST(EndToEndTest, ContinuousControlRunsEndToEnd) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  auto r = RunCommand(Fleet() + " run " + std::string(FLEET_SOURCE_DIR) +
+                      "/configs/halfcheetah_ppo_cleanrl.yaml --run-dir " + run +
+                      " --set learner.total_env_steps=4096 --set learner.ppo.update_epochs=2"
+                      " --set store.record=true");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto m = ReadCsv(run + "/metrics.csv");
+  ASSERT_EQ(m["update"].size(), 2u);
+  for (double v : m["policy_loss"]) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_NE(testing::ReadFile(run + "/summary.json").find("\"env_id\": \"HalfCheetah-v5\""),
+            std::string::npos);
+  // HalfCheetah never terminates: whole 1000-step episodes only (the store also records
+  // what actors made while the learner was finishing), each ending in a timeout.
+  auto check = RunCommand(
+      "/usr/bin/python3 -c \"import h5py,sys; f=h5py.File(sys.argv[1]); "
+      "n=f['actions'].shape[0]; assert n>=4000 and n%1000==0, n; "
+      "assert f['actions'].shape[1]==6; assert f['observations'].shape==(n,17); "
+      "assert f['timeouts'][:].sum()==n//1000; assert f['terminals'][:].sum()==0\" " +
+      run + "/dataset/shard-00000.h5");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
 TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
   testing::TempDir dir;
   auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +
