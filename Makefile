@@ -2,7 +2,7 @@
 # first (scripts/install-deps.sh, idempotent), then build in Release.
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CONFIG ?= configs/cartpole_ppo.yaml
+CONFIG ?= configs/lunarlander_ppo.yaml
 RUN_DIR ?= runs/default
 
 .PHONY: all deps build python venv run test bench clean
