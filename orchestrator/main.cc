@@ -15,6 +15,7 @@
 #include "common/experiment_config.h"
 #include "common/logging.h"
 #include "common/signals.h"
+#include "orchestrator/eval.h"
 #include "orchestrator/run.h"
 #include "replay/store.h"
 
@@ -72,6 +73,14 @@ int main(int argc, char** argv) {
   actor_cmd->add_option("--ingest", actor.ingest_endpoint)->required();
   actor_cmd->add_option("--weights", actor.weights_endpoint)->required();
 
+  fleet::orchestrator::EvalOptions eval;
+  auto* eval_cmd = app.add_subcommand("eval", "evaluate a saved policy (mean/std return)");
+  eval_cmd->add_option("checkpoint", eval.checkpoint, "run directory or final_policy.pb")
+      ->required();
+  eval_cmd->add_option("--env", eval.env_id, "env id (default: the run's)");
+  eval_cmd->add_option("--episodes", eval.episodes, "episodes per policy mode");
+  eval_cmd->add_option("--seed", eval.seed, "first episode seed");
+
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
 
@@ -82,6 +91,16 @@ int main(int argc, char** argv) {
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*eval_cmd) {
+    auto r = fleet::orchestrator::Evaluate(eval);
+    if (!r.ok()) return Fail("eval", r.status());
+    std::printf("{\"env_id\": \"%s\", \"episodes\": %d, "
+                "\"deterministic\": {\"mean\": %.3f, \"std\": %.3f}, "
+                "\"stochastic\": {\"mean\": %.3f, \"std\": %.3f}}\n",
+                r->env_id.c_str(), r->episodes, r->deterministic_mean, r->deterministic_std,
+                r->stochastic_mean, r->stochastic_std);
+    return 0;
   }
   if (*store_cmd) {
     auto cfg = LoadRoleConfig(config_path);

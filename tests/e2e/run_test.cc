@@ -85,6 +85,16 @@ TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
                           "\"threshold_seconds\""}) {
     EXPECT_NE(summary.find(key), std::string::npos) << key << "\n" << summary;
   }
+  // `fleet eval` runs the saved policy without libtorch: better than random (~22).
+  auto eval = RunCommand(Fleet() + " eval " + run + " --episodes 10");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const auto at = eval.output.find("\"deterministic\": {\"mean\": ");
+  ASSERT_NE(at, std::string::npos) << eval.output;
+  EXPECT_GT(std::stod(eval.output.substr(at + 26)), 60.0) << eval.output;
+  auto wrong_env = RunCommand(Fleet() + " eval " + run + "/checkpoints/final_policy.pb --env Acrobot-v1");
+  EXPECT_NE(wrong_env.exit_code, 0);
+  EXPECT_NE(wrong_env.output.find("does not fit Acrobot-v1"), std::string::npos) << wrong_env.output;
+
   // the recorded dataset opens with h5py and is consistent (Debian's python3-h5py).
   auto check = RunCommand("/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) +
                           "/tests/replay/check_dataset.py " + run + "/dataset/shard-00000.h5");
