@@ -1,5 +1,7 @@
 #include "learner/learner.h"
 
+#include "learner/event_writer.h"
+
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -187,6 +189,7 @@ Status Learner::Finish(const proto::StoreStats& store) {
 Status Learner::Run() {
   const auto& cfg = o_.config;
   FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv"));
+  FLEET_ASSIGN_OR_RETURN(auto events, EventWriter::Create(o_.run_dir));
   const int chunks = cfg.ChunksPerUpdate();
   const int64_t batch_steps = int64_t{chunks} * cfg.actors.steps_per_chunk * cfg.env.num_envs;
   const int64_t num_updates = (cfg.learner.total_env_steps + batch_steps - 1) / batch_steps;
@@ -263,6 +266,7 @@ Status Learner::Run() {
     PublishWeights();
     const double lag = lag_sum / std::max<size_t>(1, batch.size());
     PublishStats(false, lag, store_stats);
+    const double sps = metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds());
     FLEET_RETURN_IF_ERROR(metrics_.WriteRow({
         {"update", static_cast<double>(updates_)},
         {"policy_version", static_cast<double>(version_)},
@@ -270,7 +274,7 @@ Status Learner::Run() {
         {"wall_seconds", metrics_.wall_seconds()},
         {"episodes", static_cast<double>(metrics_.episodes())},
         {"mean_return_100", metrics_.mean_return_100()},
-        {"steps_per_second", metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds())},
+        {"steps_per_second", sps},
         {"policy_lag", lag},
         {"policy_loss", st.policy_loss},
         {"value_loss", st.value_loss},
@@ -283,6 +287,20 @@ Status Learner::Run() {
         {"store_rejected_chunks", static_cast<double>(store_stats.rejected_chunks())},
         {"store_dropped_stale_chunks", static_cast<double>(store_stats.dropped_stale_chunks())},
     }));
+    // TensorBoard, against env steps, with CleanRL's tag names where it has them.
+    FLEET_RETURN_IF_ERROR(events->WriteScalars(
+        metrics_.env_steps(), {{"charts/mean_return_100", metrics_.mean_return_100()},
+                               {"charts/mean_length_100", metrics_.mean_length_100()},
+                               {"charts/episodes", static_cast<double>(metrics_.episodes())},
+                               {"charts/SPS", sps},
+                               {"charts/learning_rate", st.learning_rate},
+                               {"charts/policy_lag", lag},
+                               {"losses/policy_loss", st.policy_loss},
+                               {"losses/value_loss", st.value_loss},
+                               {"losses/entropy", st.entropy},
+                               {"losses/approx_kl", st.approx_kl},
+                               {"losses/clipfrac", st.clip_fraction},
+                               {"losses/explained_variance", st.explained_variance}}));
     if (cfg.run.stop_at_threshold && metrics_.threshold_step()) {
       log_->info("reached the reward threshold {} at {} env steps", *metrics_.threshold(),
                  *metrics_.threshold_step());

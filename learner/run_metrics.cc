@@ -30,12 +30,20 @@ RunMetrics::RunMetrics(std::optional<double> threshold, std::chrono::system_cloc
     : threshold_(threshold), t0_(t0) {}
 
 void RunMetrics::AddEpisode(double episode_return, int64_t length) {
-  (void)length;
   ++episodes_;
   last_100_.push_back(episode_return);
+  last_100_lengths_.push_back(length);
   if (last_100_.size() > 100) {
     last_100_.pop_front();
+    last_100_lengths_.pop_front();
   }
+}
+
+double RunMetrics::mean_length_100() const {
+  if (last_100_lengths_.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double s = 0.0;
+  for (int64_t l : last_100_lengths_) s += static_cast<double>(l);
+  return s / static_cast<double>(last_100_lengths_.size());
 }
 
 double RunMetrics::mean_return_100() const {

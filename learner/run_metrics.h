@@ -28,6 +28,7 @@ class RunMetrics {
   int64_t episodes() const { return episodes_; }
   // NaN while no episode has finished.
   double mean_return_100() const;
+  double mean_length_100() const;
   double wall_seconds() const;
   std::optional<double> threshold() const { return threshold_; }
   std::optional<int64_t> threshold_step() const { return threshold_step_; }
@@ -48,6 +49,7 @@ class RunMetrics {
   std::optional<double> threshold_;
   std::chrono::system_clock::time_point t0_;
   std::deque<double> last_100_;
+  std::deque<int64_t> last_100_lengths_;
   int64_t episodes_ = 0;
   int64_t env_steps_ = 0;
   std::optional<int64_t> threshold_step_;

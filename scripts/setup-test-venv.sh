@@ -12,4 +12,7 @@ venv=.venv
 if ! $venv/bin/python -c "import gymnasium, Box2D, pygame, mujoco" 2>/dev/null; then
   $venv/bin/pip install -q --disable-pip-version-check "gymnasium[box2d,mujoco]>=1.0"
 fi
+# tensorboard: the independent reader of Fleet's event files.
+$venv/bin/python -c "import tensorboard" 2>/dev/null ||
+  $venv/bin/pip install -q --disable-pip-version-check tensorboard
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"
