@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "orchestrator/eval.h"
+#include "orchestrator/plot.h"
 #include "orchestrator/run.h"
 #include "replay/store.h"
 
@@ -81,6 +82,15 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--episodes", eval.episodes, "episodes per policy mode");
   eval_cmd->add_option("--seed", eval.seed, "first episode seed");
 
+  fleet::orchestrator::PlotOptions plot;
+  auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");
+  plot_cmd->add_option("run_dirs", plot.run_dirs, "run directories (several: mean and spread)")
+      ->required();
+  plot_cmd->add_option("--out", plot.out, "SVG file (default RUN_DIR/curves.svg)");
+  plot_cmd->add_option("--x", plot.x, "metrics.csv column for the x axis");
+  plot_cmd->add_option("--metric", plot.metrics, "metrics.csv columns, one panel each");
+  plot_cmd->add_option("--title", plot.title, "title");
+
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
 
@@ -91,6 +101,12 @@ int main(int argc, char** argv) {
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*plot_cmd) {
+    auto path = fleet::orchestrator::PlotRuns(plot);
+    if (!path.ok()) return Fail("plot", path.status());
+    std::printf("fleet plot: wrote %s\n", path->c_str());
+    return 0;
   }
   if (*eval_cmd) {
     auto r = fleet::orchestrator::Evaluate(eval);

@@ -95,6 +95,16 @@ TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
   EXPECT_NE(wrong_env.exit_code, 0);
   EXPECT_NE(wrong_env.output.find("does not fit Acrobot-v1"), std::string::npos) << wrong_env.output;
 
+  // `fleet plot` draws the curve; an unknown column is named.
+  auto plot = RunCommand(Fleet() + " plot " + run + " " + run + " --metric mean_return_100");
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  const std::string svg = testing::ReadFile(run + "/curves.svg");
+  EXPECT_NE(svg.find("<polyline"), std::string::npos);
+  EXPECT_NE(svg.find("2 runs, mean and min-max"), std::string::npos);
+  auto bad_plot = RunCommand(Fleet() + " plot " + run + " --metric no_such_column");
+  EXPECT_NE(bad_plot.exit_code, 0);
+  EXPECT_NE(bad_plot.output.find("no_such_column"), std::string::npos) << bad_plot.output;
+
   // the recorded dataset opens with h5py and is consistent (Debian's python3-h5py).
   auto check = RunCommand("/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) +
                           "/tests/replay/check_dataset.py " + run + "/dataset/shard-00000.h5");
