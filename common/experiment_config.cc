@@ -42,6 +42,8 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(learner.threads >= 1, "learner.threads", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.chunks_per_update >= 0, "learner.chunks_per_update",
                                 "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(learner.checkpoint_every >= 0, "learner.checkpoint_every",
+                                "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
                                 "learner.chunks_per_update",
                                 "must not exceed store.queue_chunks"));

@@ -160,6 +160,9 @@ struct LearnerSection {
   int threads = 1;
   // chunks per PPO update; 0 means one per actor.
   int chunks_per_update = 0;
+  // write RUN_DIR/checkpoints/latest every this many updates (and at the end); 0: only at
+  // the end. `fleet run --resume RUN_DIR` continues from it.
+  int checkpoint_every = 25;
   NetworkSection network;
   PpoSection ppo;
 
@@ -170,6 +173,7 @@ struct LearnerSection {
     v("device", device);
     v("threads", threads);
     v("chunks_per_update", chunks_per_update);
+    v("checkpoint_every", checkpoint_every);
     v("network", network);
     v("ppo", ppo);
   }

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <tuple>
 #include <filesystem>
+#include <iterator>
+#include <sstream>
 #include <fstream>
 #include <thread>
 
@@ -99,6 +101,8 @@ class Learner {
   void PublishWeights(bool stop = false);
   void PublishStats(bool done, double policy_lag, const proto::StoreStats& store);
   Status Finish(const proto::StoreStats& store);
+  Status SaveCheckpoint();
+  Status LoadCheckpoint();
 
   const LearnerOptions& o_;
   std::shared_ptr<spdlog::logger> log_;
@@ -150,7 +154,106 @@ void Learner::PublishStats(bool done, double policy_lag, const proto::StoreStats
   (void)zmqu::SendProto(stats_, s);
 }
 
+namespace fs = std::filesystem;
+
+std::string Join(const std::vector<double>& v) {
+  std::ostringstream out;
+  out.precision(17);
+  for (double x : v) out << " " << x;
+  return out.str();
+}
+
+std::vector<double> ParseDoubles(std::istringstream& in) {
+  std::vector<double> v;
+  for (double x; in >> x;) v.push_back(x);
+  return v;
+}
+
+Status Learner::SaveCheckpoint() {
+  const fs::path dir = fs::path(o_.run_dir) / "checkpoints";
+  const fs::path tmp = dir / "latest.tmp", latest = dir / "latest";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp);
+  torch::serialize::OutputArchive model_archive, optim_archive;
+  ppo_.model()->save(model_archive);
+  model_archive.save_to((tmp / "model.pt").string());
+  ppo_.optimizer().save(optim_archive);
+  optim_archive.save_to((tmp / "optimizer.pt").string());
+  {
+    std::ofstream out(tmp / "policy.pb", std::ios::binary);
+    Weights().SerializeToOstream(&out);
+  }
+  {
+    std::ofstream out(tmp / "run_state.txt");
+    out << metrics_.SaveState();
+  }
+  {
+    std::ofstream out(tmp / "learner_state.txt");
+    out.precision(17);
+    const auto& o = ppo_.mutable_obs_rms();
+    const auto& r = reward_scaler_.stats();
+    out << "version " << version_ << "\nupdates " << updates_ << "\nobs_mean" << Join(o.mean())
+        << "\nobs_var" << Join(o.var()) << "\nobs_count " << o.count() << "\nreward_var"
+        << Join(r.var()) << "\nreward_count " << r.count() << "\n";
+    if (!out) return UnavailableError("cannot write the checkpoint in " + tmp.string());
+  }
+  // replace latest in one rename: a crash leaves the old or the new one, never half.
+  const fs::path old = dir / "latest.old";
+  fs::remove_all(old, ec);
+  if (fs::exists(latest)) fs::rename(latest, old);
+  fs::rename(tmp, latest);
+  fs::remove_all(old, ec);
+  return OkStatus();
+}
+
+Status Learner::LoadCheckpoint() {
+  const fs::path dir = fs::path(o_.run_dir) / "checkpoints" / "latest";
+  if (!fs::exists(dir / "learner_state.txt")) {
+    return NotFoundError("no checkpoint to resume from in " + dir.string());
+  }
+  try {
+    torch::serialize::InputArchive model_archive, optim_archive;
+    model_archive.load_from((dir / "model.pt").string());
+    ppo_.model()->load(model_archive);
+    optim_archive.load_from((dir / "optimizer.pt").string());
+    ppo_.optimizer().load(optim_archive);
+  } catch (const c10::Error& e) {
+    return DataLossError("cannot load the checkpoint in " + dir.string() + ": " +
+                         e.what_without_backtrace());
+  }
+  std::ifstream run_state(dir / "run_state.txt");
+  FLEET_RETURN_IF_ERROR(metrics_.RestoreState(
+      std::string(std::istreambuf_iterator<char>(run_state), {})));
+  std::ifstream in(dir / "learner_state.txt");
+  std::vector<double> obs_mean, obs_var, reward_var;
+  double obs_count = 1e-4, reward_count = 1e-4;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string key;
+    f >> key;
+    if (key == "version") f >> version_;
+    else if (key == "updates") f >> updates_;
+    else if (key == "obs_mean") obs_mean = ParseDoubles(f);
+    else if (key == "obs_var") obs_var = ParseDoubles(f);
+    else if (key == "obs_count") f >> obs_count;
+    else if (key == "reward_var") reward_var = ParseDoubles(f);
+    else if (key == "reward_count") f >> reward_count;
+  }
+  if (static_cast<int>(obs_mean.size()) != ppo_.mutable_obs_rms().dim() ||
+      obs_var.size() != obs_mean.size() || reward_var.size() != 1) {
+    return DataLossError("checkpoint learner state does not match this run's shapes");
+  }
+  ppo_.mutable_obs_rms().Set(obs_mean, obs_var, obs_count);
+  reward_scaler_.mutable_stats().Set({0.0}, reward_var, reward_count);
+  torch::manual_seed(static_cast<uint64_t>(o_.config.run.seed) + 1000003ull * updates_);
+  log_->info("resumed from {} at update {}, {} env steps", dir.string(), updates_,
+             metrics_.env_steps());
+  return OkStatus();
+}
+
 Status Learner::Finish(const proto::StoreStats& store) {
+  FLEET_RETURN_IF_ERROR(SaveCheckpoint());
   const std::string ckpt_dir = o_.run_dir + "/checkpoints";
   std::filesystem::create_directories(ckpt_dir);
   torch::serialize::OutputArchive model_archive;
@@ -188,7 +291,9 @@ Status Learner::Finish(const proto::StoreStats& store) {
 
 Status Learner::Run() {
   const auto& cfg = o_.config;
-  FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv"));
+  if (o_.resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
+  FLEET_RETURN_IF_ERROR(
+      metrics_.OpenCsv(o_.run_dir + "/metrics.csv", o_.resume ? updates_ : -1));
   FLEET_ASSIGN_OR_RETURN(auto events, EventWriter::Create(o_.run_dir));
   const int chunks = cfg.ChunksPerUpdate();
   const int64_t batch_steps = int64_t{chunks} * cfg.actors.steps_per_chunk * cfg.env.num_envs;
@@ -301,6 +406,9 @@ Status Learner::Run() {
                                {"losses/approx_kl", st.approx_kl},
                                {"losses/clipfrac", st.clip_fraction},
                                {"losses/explained_variance", st.explained_variance}}));
+    if (cfg.learner.checkpoint_every > 0 && updates_ % cfg.learner.checkpoint_every == 0) {
+      FLEET_RETURN_IF_ERROR(SaveCheckpoint());
+    }
     if (cfg.run.stop_at_threshold && metrics_.threshold_step()) {
       log_->info("reached the reward threshold {} at {} env steps", *metrics_.threshold(),
                  *metrics_.threshold_step());

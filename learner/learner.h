@@ -4,6 +4,11 @@
 // rollout and every 250 ms after, so late joiners get them) and progress to the orchestrator (PUB), writes metrics.csv, summary.json and
 // checkpoints into the run directory. On reaching learner.total_env_steps (or a stop
 // signal) it checkpoints, writes the summary and publishes a stop to the actors.
+// Checkpoints (RUN_DIR/checkpoints/latest, replaced atomically every
+// learner.checkpoint_every updates and at the end) hold the model, the optimizer, the
+// normalizer statistics and the run's counters; after a resume the torch generator is
+// reseeded from (seed, updates), so a resumed run is reproducible but not bit-identical
+// to an uninterrupted one.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,8 @@ struct LearnerOptions {
   std::string stats_endpoint;    // bound here (PUB); may be empty
   // run start as unix time in ms (the orchestrator's launch); 0: now.
   int64_t start_unix_ms = 0;
+  // continue from run_dir/checkpoints/latest (model, optimizer, normalizers, counters).
+  bool resume = false;
 
   Status Validate() const;
 };

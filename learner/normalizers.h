@@ -46,6 +46,7 @@ class RewardScaler {
   void Scale(uint32_t source, int num_steps, int num_envs, std::span<float> rewards,
              std::span<const uint8_t> terminated, std::span<const uint8_t> truncated);
   const RunningMeanStd& stats() const { return rms_; }
+  RunningMeanStd& mutable_stats() { return rms_; }
 
  private:
   double gamma_;

@@ -74,6 +74,7 @@ class Ppo {
   ActorCritic& model() { return model_; }
   // the observation statistics, or nullptr without norm_obs.
   const RunningMeanStd* obs_rms() const { return o_.norm_obs ? &obs_rms_ : nullptr; }
+  RunningMeanStd& mutable_obs_rms() { return obs_rms_; }
   float clip_obs() const { return o_.clip_obs; }
   torch::optim::Adam& optimizer() { return optimizer_; }
   const torch::Device& device() const { return device_; }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <sstream>
 
 namespace fleet::learner {
 
@@ -65,9 +66,75 @@ void RunMetrics::CheckThreshold() {
   }
 }
 
-Status RunMetrics::OpenCsv(const std::string& path) {
-  csv_.open(path, std::ios::trunc);
+Status RunMetrics::OpenCsv(const std::string& path, int64_t keep_updates) {
+  if (keep_updates >= 0) {
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (!lines.empty()) {
+      std::istringstream header(lines[0]);
+      for (std::string c; std::getline(header, c, ',');) columns_.push_back(c);
+      lines.resize(std::min<size_t>(lines.size(), static_cast<size_t>(keep_updates) + 1));
+    }
+    csv_.open(path, std::ios::trunc);
+    for (const auto& l : lines) csv_ << l << "\n";
+    csv_.flush();
+  } else {
+    csv_.open(path, std::ios::trunc);
+  }
   if (!csv_) return UnavailableError("cannot open '" + path + "' for writing");
+  return OkStatus();
+}
+
+std::string RunMetrics::SaveState() const {
+  std::ostringstream out;
+  out.precision(17);
+  out << "env_steps " << env_steps_ << "\nepisodes " << episodes_ << "\nwall_seconds "
+      << wall_seconds() << "\nthreshold_step " << (threshold_step_ ? *threshold_step_ : -1)
+      << "\nthreshold_seconds " << (threshold_seconds_ ? *threshold_seconds_ : -1.0)
+      << "\nlast_returns";
+  for (double r : last_100_) out << " " << r;
+  out << "\nlast_lengths";
+  for (int64_t l : last_100_lengths_) out << " " << l;
+  out << "\n";
+  return out.str();
+}
+
+Status RunMetrics::RestoreState(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  double wall = 0.0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string key;
+    f >> key;
+    if (key == "env_steps") f >> env_steps_;
+    else if (key == "episodes") f >> episodes_;
+    else if (key == "wall_seconds") f >> wall;
+    else if (key == "threshold_step") {
+      int64_t v;
+      f >> v;
+      if (v >= 0) threshold_step_ = v;
+    } else if (key == "threshold_seconds") {
+      double v;
+      f >> v;
+      if (v >= 0) threshold_seconds_ = v;
+    } else if (key == "last_returns") {
+      last_100_.clear();
+      for (double v; f >> v;) last_100_.push_back(v);
+    } else if (key == "last_lengths") {
+      last_100_lengths_.clear();
+      for (int64_t v; f >> v;) last_100_lengths_.push_back(v);
+    } else if (!key.empty()) {
+      return DataLossError("unknown key '" + key + "' in the checkpoint's run state");
+    }
+  }
+  if (last_100_.size() != last_100_lengths_.size()) {
+    return DataLossError("checkpoint run state: returns and lengths differ in count");
+  }
+  t0_ = std::chrono::system_clock::now() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(wall));
   return OkStatus();
 }
 

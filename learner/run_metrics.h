@@ -37,8 +37,14 @@ class RunMetrics {
   void CheckThreshold();
 
   // metrics.csv: the header is written with the first row; columns are fixed by the
-  // first row's keys (in order).
-  Status OpenCsv(const std::string& path);
+  // first row's keys (in order). With keep_updates >= 0 (resuming), the existing file is
+  // kept up to that many data rows and appended to.
+  Status OpenCsv(const std::string& path, int64_t keep_updates = -1);
+
+  // Counters and the last 100 episodes as text (for checkpoints); Restore also moves the
+  // start time back by the saved wall-clock, so wall_seconds continues.
+  std::string SaveState() const;
+  Status RestoreState(const std::string& text);
   Status WriteRow(const std::vector<std::pair<std::string, double>>& row);
 
   // summary.json with the contract's keys plus `extra` (already JSON-encoded values).

@@ -53,8 +53,10 @@ int main(int argc, char** argv) {
 
   fleet::orchestrator::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "train online: store, learner and actors");
-  run_cmd->add_option("config", run.config_path, "experiment config (YAML)")->required();
+  run_cmd->add_option("config", run.config_path, "experiment config (YAML)");
   run_cmd->add_option("--run-dir", run.run_dir, "run directory (default runs/NAME-TIME)");
+  run_cmd->add_option("--resume", run.resume_dir,
+                      "continue the run in this directory from its latest checkpoint");
   run_cmd->add_option("--set", run.overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);
@@ -98,6 +100,10 @@ int main(int argc, char** argv) {
   fleet::InstallStopSignalHandlers();
 
   if (*run_cmd) {
+    if (run.config_path.empty() == run.resume_dir.empty()) {
+      std::fprintf(stderr, "fleet run: give either CONFIG or --resume RUN_DIR\n");
+      return 2;
+    }
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);

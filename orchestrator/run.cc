@@ -150,11 +150,11 @@ Status Supervisor::StartAll() {
                               {fleet, "store", "--config", config, "--run-dir", run_dir_,
                                "--ingest", ep_.ingest, "--rollout", ep_.rollout},
                               "store.log"));
-  FLEET_RETURN_IF_ERROR(spawn("learner",
-                              {learner, "--config", config, "--run-dir", run_dir_, "--rollout",
-                               ep_.rollout, "--weights", ep_.weights, "--stats", ep_.stats,
-                               "--start-unix-ms", std::to_string(t0)},
-                              "learner.log"));
+  std::vector<std::string> learner_argv = {
+      learner, "--config", config, "--run-dir", run_dir_, "--rollout", ep_.rollout, "--weights",
+      ep_.weights, "--stats", ep_.stats, "--start-unix-ms", std::to_string(t0)};
+  if (!o_.resume_dir.empty()) learner_argv.push_back("--resume");
+  FLEET_RETURN_IF_ERROR(spawn("learner", learner_argv, "learner.log"));
   for (int i = 0; i < cfg_.actors.count; ++i) {
     FLEET_RETURN_IF_ERROR(spawn("actor " + std::to_string(i),
                                 {fleet, "actor", "--config", config, "--id", std::to_string(i),
@@ -235,12 +235,20 @@ Status Supervisor::Run() {
 }  // namespace
 
 Status RunExperiment(const RunOptions& o) {
-  FLEET_ASSIGN_OR_RETURN(ExperimentConfig cfg, LoadExperimentConfig(o.config_path, o.overrides));
+  const bool resume = !o.resume_dir.empty();
+  if (resume && !fs::exists(o.resume_dir + "/checkpoints/latest/learner_state.txt")) {
+    return NotFoundError("--resume " + o.resume_dir + ": no checkpoint in " + o.resume_dir +
+                         "/checkpoints/latest");
+  }
+  FLEET_ASSIGN_OR_RETURN(
+      ExperimentConfig cfg,
+      LoadExperimentConfig(resume ? o.resume_dir + "/config.yaml" : o.config_path, o.overrides));
   // an unknown env id or env option fails here, before any process starts.
   if (auto spec = envs::GetSpec(cfg.env.id, cfg.env.options); !spec.ok()) {
     return Status(spec.status().code(), "config key 'env': " + spec.status().message());
   }
-  const std::string run_dir = o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir;
+  const std::string run_dir =
+      resume ? o.resume_dir : (o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir);
   std::error_code ec;
   fs::create_directories(run_dir + "/logs", ec);
   if (ec) return UnavailableError("cannot create run directory '" + run_dir + "': " + ec.message());

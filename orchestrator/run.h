@@ -17,6 +17,9 @@ struct RunOptions {
   std::string run_dir;                 // default: runs/<name>-<timestamp>
   // directory holding the `fleet` and `fleet-learner` executables.
   std::string bin_dir;
+  // `--resume RUN_DIR`: continue a stopped or killed run from its latest checkpoint, with
+  // its own config.yaml (plus overrides); config_path is then unused.
+  std::string resume_dir;
 };
 
 // Returns OK when the learner finished; the error names the failed component otherwise.

@@ -1,8 +1,11 @@
 // End-to-end: `fleet run` starting the store, the learner and actors as real processes.
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <map>
 #include <filesystem>
 #include <sstream>
@@ -155,6 +158,64 @@ TEST(EndToEndTest, ContinuousControlRunsEndToEnd) {
       "assert f['timeouts'][:].sum()==n//1000; assert f['terminals'][:].sum()==0\" " +
       run + "/dataset/shard-00000.h5");
   EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
+int CsvRows(const std::string& path) {
+  std::istringstream in(testing::ReadFile(path));
+  int rows = -1;  // header
+  for (std::string line; std::getline(in, line);) ++rows;
+  return std::max(rows, 0);
+}
+
+// Kill -9 every process of a run midway, resume it, and compare with the same run
+// uninterrupted: the learning curve continues where the checkpoint left it.
+TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
+  testing::TempDir dir;
+  const std::string flags =
+      " --set learner.total_env_steps=250000 --set learner.checkpoint_every=10";
+  const std::string killed = dir.path() + "/killed", full = dir.path() + "/full";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own process group, so the whole run can be killed at once
+    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + killed + flags +
+                            " > /dev/null 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  for (int i = 0; i < 1200 && CsvRows(killed + "/metrics.csv") < 105; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(killed + "/metrics.csv"), 105) << "the run did not get far enough";
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::usleep(200000);  // children get SIGTERM from PDEATHSIG or die with the group
+  ASSERT_TRUE(std::filesystem::exists(killed + "/checkpoints/latest/model.pt"));
+  EXPECT_FALSE(std::filesystem::exists(killed + "/summary.json"));
+
+  auto resumed = RunCommand(Fleet() + " run --resume " + killed);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  auto m = ReadCsv(killed + "/metrics.csv");
+  const auto& update = m["update"];
+  ASSERT_EQ(update.size(), 245u);  // ceil(250000 / 1024) updates, each exactly once
+  for (size_t i = 0; i < update.size(); ++i) ASSERT_EQ(update[i], static_cast<double>(i + 1));
+  for (size_t i = 1; i < m["env_steps"].size(); ++i) {
+    ASSERT_GT(m["env_steps"][i], m["env_steps"][i - 1]);
+  }
+  EXPECT_NE(testing::ReadFile(killed + "/logs/learner.log").find("resumed from"),
+            std::string::npos);
+
+  auto uninterrupted = RunCommand(Fleet() + " run " + Config() + " --run-dir " + full + flags);
+  ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.output;
+  const double a = ReadCsv(killed + "/metrics.csv")["mean_return_100"].back();
+  const double b = ReadCsv(full + "/metrics.csv")["mean_return_100"].back();
+  // near convergence (CartPole's maximum is 500) both runs should be close.
+  EXPECT_GT(a, 350.0);
+  EXPECT_GT(b, 350.0);
+  EXPECT_LT(std::abs(a - b), 120.0) << "resumed " << a << " vs uninterrupted " << b;
+
+  auto no_checkpoint = RunCommand(Fleet() + " run --resume " + dir.path() + "/nothing");
+  EXPECT_NE(no_checkpoint.exit_code, 0);
+  EXPECT_NE(no_checkpoint.output.find("no checkpoint"), std::string::npos) << no_checkpoint.output;
 }
 
 TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
