@@ -68,20 +68,30 @@ Status ReadCommon(EnvOptions& o, CommonOptions& c, bool healthy) {
   return OkStatus();
 }
 
-class HalfCheetah : public MujocoEnv {
+// HalfCheetah-v5 and Swimmer-v5: forward reward on the x velocity minus the control
+// cost, never terminating; the observation leaves out the first `skip` positions.
+class ForwardRunner : public MujocoEnv {
  public:
-  HalfCheetah(std::shared_ptr<const mjModel> m, CommonOptions o)
-      : MujocoEnv(LocomotionSpec("HalfCheetah-v5", m->nq + m->nv - (o.exclude_x ? 1 : 0), m.get(),
-                                 4800.0),
-                  m, /*frame_skip=*/5, o.reset_noise_scale),
-        o_(o) {}
+  struct Shape {
+    const char* id;
+    int skip;            // positions left out of the observation (x; Swimmer: x, y)
+    int frame_skip;
+    bool normal_qvel;    // HalfCheetah draws qvel noise from N(0, 1) x scale
+    double threshold;
+  };
+  ForwardRunner(std::shared_ptr<const mjModel> m, CommonOptions o, Shape shape)
+      : MujocoEnv(LocomotionSpec(shape.id, m->nq + m->nv - (o.exclude_x ? shape.skip : 0),
+                                 m.get(), shape.threshold),
+                  m, shape.frame_skip, o.reset_noise_scale),
+        o_(o),
+        shape_(shape) {}
 
  protected:
   void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<HalfCheetah*>(this)->data(), o_.exclude_x ? 1 : 0,
-                             0.0, obs);
+    WritePositionsVelocities(model(), data(), o_.exclude_x ? shape_.skip : 0, 0.0, obs);
   }
   void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const override {
+    if (!shape_.normal_qvel) return MujocoEnv::ResetVelocityNoise(rng, qvel);
     std::normal_distribution<double> n(0.0, 1.0);
     for (int i = 0; i < nv(); ++i) qvel[i] = reset_noise_scale_ * n(rng);
   }
@@ -94,6 +104,7 @@ class HalfCheetah : public MujocoEnv {
 
  private:
   CommonOptions o_;
+  Shape shape_;
 };
 
 // Hopper-v5 and Walker2d-v5 share the reward: forward + healthy - control cost.
@@ -112,7 +123,7 @@ class Walker : public MujocoEnv {
 
  protected:
   void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<Walker*>(this)->data(), o_.exclude_x ? 1 : 0,
+    WritePositionsVelocities(model(), data(), o_.exclude_x ? 1 : 0,
                              10.0, obs);
   }
   bool IsHealthy() const {
@@ -138,30 +149,6 @@ class Walker : public MujocoEnv {
   Healthy h_;
 };
 
-// Swimmer-v5: forward reward on the x velocity, observation without (x, y).
-class Swimmer : public MujocoEnv {
- public:
-  Swimmer(std::shared_ptr<const mjModel> m, CommonOptions o)
-      : MujocoEnv(LocomotionSpec("Swimmer-v5", m->nq + m->nv - (o.exclude_x ? 2 : 0), m.get(), 360.0),
-                  m, /*frame_skip=*/4, o.reset_noise_scale),
-        o_(o) {}
-
- protected:
-  void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<Swimmer*>(this)->data(), o_.exclude_x ? 2 : 0,
-                             0.0, obs);
-  }
-  StepResult Reward(double x_before, const float* action) const override {
-    const double x_velocity = (qpos()[0] - x_before) / dt();
-    return StepResult{o_.forward_reward_weight * x_velocity -
-                          ControlCost(action, o_.ctrl_cost_weight),
-                      false, false};
-  }
-
- private:
-  CommonOptions o_;
-};
-
 // InvertedPendulum-v5: reward 1 while the pole stays within 0.2 rad, which ends it.
 class InvertedPendulum : public MujocoEnv {
  public:
@@ -171,7 +158,7 @@ class InvertedPendulum : public MujocoEnv {
 
  protected:
   void WriteObs(float* obs) const override {
-    WritePositionsVelocities(model(), const_cast<InvertedPendulum*>(this)->data(), 0, 0.0, obs);
+    WritePositionsVelocities(model(), data(), 0, 0.0, obs);
   }
   StepResult Reward(double, const float*) const override {
     bool finite = true;
@@ -206,13 +193,13 @@ class Ant : public MujocoEnv {
   }
 
  protected:
-  double Progress() const override { return const_cast<Ant*>(this)->data()->xpos[3 * 1]; }
+  double Progress() const override { return data()->xpos[3 * 1]; }
   void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const override {
     std::normal_distribution<double> n(0.0, 1.0);
     for (int i = 0; i < nv(); ++i) qvel[i] = reset_noise_scale_ * n(rng);
   }
   void WriteObs(float* obs) const override {
-    const mjData* d = const_cast<Ant*>(this)->data();
+    const mjData* d = data();
     WritePositionsVelocities(model(), d, o_.common.exclude_x ? 2 : 0, 0.0, obs);
     if (!o_.include_cfrc_ext) return;
     float* out = obs + nq() + nv() - (o_.common.exclude_x ? 2 : 0);
@@ -221,7 +208,7 @@ class Ant : public MujocoEnv {
     }
   }
   StepResult Reward(double x_before, const float* action) const override {
-    const mjData* d = const_cast<Ant*>(this)->data();
+    const mjData* d = data();
     const double x_velocity = (Progress() - x_before) / dt();
     double contact = 0.0;
     for (int i = 0; i < 6 * model()->nbody; ++i) {
@@ -278,7 +265,7 @@ class Humanoid : public MujocoEnv {
  protected:
   double Progress() const override {
     const mjModel* m = model();
-    const mjData* d = const_cast<Humanoid*>(this)->data();
+    const mjData* d = data();
     double num = 0.0, mass = 0.0;
     for (int b = 0; b < m->nbody; ++b) {
       num += m->body_mass[b] * d->xipos[3 * b];
@@ -288,7 +275,7 @@ class Humanoid : public MujocoEnv {
   }
   void WriteObs(float* obs) const override {
     const mjModel* m = model();
-    const mjData* d = const_cast<Humanoid*>(this)->data();
+    const mjData* d = data();
     WritePositionsVelocities(m, d, o_.exclude_x ? 2 : 0, 0.0, obs);
     float* out = obs + m->nq + m->nv - (o_.exclude_x ? 2 : 0);
     for (int i = 10; i < 10 * m->nbody; ++i) *out++ = static_cast<float>(d->cinert[i]);
@@ -297,7 +284,7 @@ class Humanoid : public MujocoEnv {
     for (int i = 6; i < 6 * m->nbody; ++i) *out++ = static_cast<float>(d->cfrc_ext[i]);
   }
   StepResult Reward(double x_before, const float* action) const override {
-    const mjData* d = const_cast<Humanoid*>(this)->data();
+    const mjData* d = data();
     const double x_velocity = (Progress() - x_before) / dt();
     double contact = 0.0;
     for (int i = 0; i < 6 * model()->nbody; ++i) contact += d->cfrc_ext[i] * d->cfrc_ext[i];
@@ -333,7 +320,7 @@ StatusOr<std::unique_ptr<Env>> MakeSwimmer(EnvOptions& options) {
   o.reset_noise_scale = 0.1;
   FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/false));
   FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("swimmer.xml"));
-  return std::unique_ptr<Env>(new Swimmer(model, o));
+  return std::unique_ptr<Env>(new ForwardRunner(model, o, {"Swimmer-v5", 2, 4, false, 360.0}));
 }
 
 StatusOr<std::unique_ptr<Env>> MakeInvertedPendulum(EnvOptions& options) {
@@ -348,7 +335,7 @@ StatusOr<std::unique_ptr<Env>> MakeHalfCheetah(EnvOptions& options) {
   o.reset_noise_scale = 0.1;
   FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/false));
   FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("half_cheetah.xml"));
-  return std::unique_ptr<Env>(new HalfCheetah(model, o));
+  return std::unique_ptr<Env>(new ForwardRunner(model, o, {"HalfCheetah-v5", 1, 5, true, 4800.0}));
 }
 
 StatusOr<std::unique_ptr<Env>> MakeHopper(EnvOptions& options) {

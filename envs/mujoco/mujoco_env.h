@@ -40,6 +40,7 @@ class MujocoEnv : public Env {
   double dt() const;  // timestep x frame_skip
   const mjModel_* model() const { return model_.get(); }
   mjData_* data() { return data_; }
+  const mjData_* data() const { return data_; }
   int frame_skip() const { return frame_skip_; }
 
  protected:
