@@ -208,6 +208,8 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
   ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.output;
   const double a = ReadCsv(killed + "/metrics.csv")["mean_return_100"].back();
   const double b = ReadCsv(full + "/metrics.csv")["mean_return_100"].back();
+  RecordProperty("resumed_mean_return_100", std::to_string(a));
+  RecordProperty("uninterrupted_mean_return_100", std::to_string(b));
   // near convergence (CartPole's maximum is 500) both runs should be close.
   EXPECT_GT(a, 350.0);
   EXPECT_GT(b, 350.0);
