@@ -18,6 +18,7 @@
 #include "orchestrator/eval.h"
 #include "orchestrator/plot.h"
 #include "orchestrator/run.h"
+#include "replay/dataset_reader.h"
 #include "replay/store.h"
 
 namespace {
@@ -93,6 +94,15 @@ int main(int argc, char** argv) {
   plot_cmd->add_option("--metric", plot.metrics, "metrics.csv columns, one panel each");
   plot_cmd->add_option("--title", plot.title, "title");
 
+  std::string dataset_path;
+  auto* dataset_cmd = app.add_subcommand("dataset", "inspect and check recorded datasets");
+  dataset_cmd->require_subcommand(1);
+  auto* info_cmd = dataset_cmd->add_subcommand("info", "totals and return statistics per shard");
+  info_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
+  auto* verify_cmd =
+      dataset_cmd->add_subcommand("verify", "check every shard; exit 1 on any inconsistency");
+  verify_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
+
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
 
@@ -107,6 +117,30 @@ int main(int argc, char** argv) {
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*dataset_cmd) {
+    auto report = fleet::replay::InspectDataset(dataset_path);
+    if (!report.ok()) return Fail("dataset", report.status());
+    std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n",
+                dataset_path.c_str(), report->env_id.c_str(),
+                static_cast<long long>(report->steps), static_cast<long long>(report->episodes),
+                report->shards.size());
+    for (const auto& s : report->shards) {
+      if (*info_cmd || !s.problems.empty()) {
+        std::printf("  %s: %lld steps, %lld episodes, return mean %.2f std %.2f min %.2f max "
+                    "%.2f, mean length %.1f%s\n",
+                    s.path.c_str(), static_cast<long long>(s.steps),
+                    static_cast<long long>(s.episodes), s.return_mean, s.return_std,
+                    s.return_min, s.return_max, s.length_mean,
+                    s.problems.empty() ? "" : " [INCONSISTENT]");
+      }
+      for (const auto& p : s.problems) std::printf("    problem: %s\n", p.c_str());
+    }
+    if (*verify_cmd) {
+      std::printf("%s\n", report->ok() ? "verify: OK" : "verify: FAILED");
+      return report->ok() ? 0 : 1;
+    }
+    return 0;
   }
   if (*plot_cmd) {
     auto path = fleet::orchestrator::PlotRuns(plot);

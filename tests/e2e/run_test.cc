@@ -112,6 +112,29 @@ TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
   auto check = RunCommand("/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) +
                           "/tests/replay/check_dataset.py " + run + "/dataset/shard-00000.h5");
   EXPECT_EQ(check.exit_code, 0) << check.output;
+
+  // `fleet dataset verify` agrees, and catches a tampered and a truncated copy.
+  auto verify = RunCommand(Fleet() + " dataset verify " + run + "/dataset");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("verify: OK"), std::string::npos) << verify.output;
+  auto info = RunCommand(Fleet() + " dataset info " + run + "/dataset");
+  EXPECT_NE(info.output.find("env CartPole-v1"), std::string::npos) << info.output;
+  const std::string shard = run + "/dataset/shard-00000.h5";
+  const std::string tampered = dir.path() + "/tampered.h5", truncated = dir.path() + "/trunc.h5";
+  std::filesystem::copy_file(shard, tampered);
+  std::filesystem::copy_file(shard + ".json", tampered + ".json");
+  auto flip = RunCommand("/usr/bin/python3 -c \"import h5py,sys; f=h5py.File(sys.argv[1],'r+'); "
+                         "t=f['terminals']; t[0]=1-t[0]\" " + tampered);
+  ASSERT_EQ(flip.exit_code, 0) << flip.output;
+  auto bad = RunCommand(Fleet() + " dataset verify " + tampered);
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("disagree with the episode index"), std::string::npos) << bad.output;
+  std::filesystem::copy_file(shard, truncated);
+  std::filesystem::copy_file(shard + ".json", truncated + ".json");
+  std::filesystem::resize_file(truncated, 4096);
+  auto cut = RunCommand(Fleet() + " dataset verify " + truncated);
+  EXPECT_EQ(cut.exit_code, 1) << cut.output;
+  EXPECT_NE(cut.output.find("truncated or corrupt"), std::string::npos) << cut.output;
 }
 
 TEST(EndToEndTest, SynchronousRunsAreDeterministicUnderASeed) {

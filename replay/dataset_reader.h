@@ -1,0 +1,37 @@
+// Reads and checks Fleet's HDF5 datasets (the layout of episode_writer.h): totals and
+// return statistics for `fleet dataset info`, and every consistency check for `fleet
+// dataset verify` — all datasets present with matching lengths, contiguous episode index,
+// episode ends matching terminals/timeouts, returns matching rewards, finite values, and
+// the manifest's totals. A truncated or corrupt file is reported as a problem of that
+// shard, never a crash. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace fleet::replay {
+
+struct ShardReport {
+  std::string path;
+  int64_t steps = 0;
+  int64_t episodes = 0;
+  double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
+  double length_mean = 0;
+  std::vector<std::string> problems;  // empty: the shard is consistent
+};
+
+struct DatasetReport {
+  std::string env_id;
+  std::vector<ShardReport> shards;
+  int64_t steps = 0, episodes = 0;
+  bool ok() const;
+};
+
+// `path` is a dataset directory (every shard-*.h5 in it) or one .h5 file. NotFound when
+// there is no shard at all.
+StatusOr<DatasetReport> InspectDataset(const std::string& path);
+
+}  // namespace fleet::replay
