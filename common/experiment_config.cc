@@ -32,6 +32,8 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(store.max_policy_lag >= 0, "store.max_policy_lag", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024, "store.max_chunk_bytes",
                                 "must be >= 1024"));
+  FLEET_RETURN_IF_ERROR(Require(store.shard_max_steps >= 1, "store.shard_max_steps",
+                                "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.algo == "ppo", "learner.algo",
                                 "must be 'ppo' (the only online algorithm so far)"));
   FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",

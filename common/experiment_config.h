@@ -84,6 +84,8 @@ struct StoreSection {
   bool record = false;
   // reject chunks larger than this.
   int64_t max_chunk_bytes = 64 << 20;
+  // recording: start a new HDF5 shard after this many steps (at an episode boundary).
+  int64_t shard_max_steps = 1000000;
 
   template <class V>
   void Visit(V& v) {
@@ -91,6 +93,7 @@ struct StoreSection {
     v("max_policy_lag", max_policy_lag);
     v("record", record);
     v("max_chunk_bytes", max_chunk_bytes);
+    v("shard_max_steps", shard_max_steps);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "replay/episode_writer.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 #include <hdf5.h>
@@ -109,20 +111,32 @@ void EpisodeWriter::Columns::Append(const Columns& o) {
 
 void EpisodeWriter::Columns::Clear() { *this = Columns(); }
 
-EpisodeWriter::EpisodeWriter(EpisodeWriterOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+EpisodeWriter::EpisodeWriter(EpisodeWriterOptions options) : options_(std::move(options)) {}
+
+std::string EpisodeWriter::ShardPath(int index) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "/shard-%05d.h5", index);
+  return options_.dir + name;
+}
 
 EpisodeWriter::~EpisodeWriter() { (void)Close(); }
 
 StatusOr<std::unique_ptr<EpisodeWriter>> EpisodeWriter::Create(const EpisodeWriterOptions& o) {
   std::unique_ptr<EpisodeWriter> w(new EpisodeWriter(o));
-  hid_t f = H5Fcreate(o.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f < 0) return UnavailableError("cannot create HDF5 file '" + o.path + "'");
-  Impl& m = *w->impl_;
+  FLEET_RETURN_IF_ERROR(w->OpenShard());
+  return w;
+}
+
+Status EpisodeWriter::OpenShard() {
+  const std::string path = ShardPath(shard_index_);
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) return UnavailableError("cannot create HDF5 file '" + path + "'");
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
   m.file = H5Handle(f, H5Fclose);
-  const hsize_t d = o.obs_dim, a = o.action_dim;
+  const hsize_t d = options_.obs_dim, a = options_.action_dim;
   FLEET_ASSIGN_OR_RETURN(m.obs, CreateDataset(f, "observations", H5T_NATIVE_FLOAT, d));
-  if (o.action_dim == 0) {
+  if (options_.action_dim == 0) {
     FLEET_ASSIGN_OR_RETURN(m.actions, CreateDataset(f, "actions", H5T_NATIVE_INT64, 0));
   } else {
     FLEET_ASSIGN_OR_RETURN(m.actions, CreateDataset(f, "actions", H5T_NATIVE_FLOAT, a));
@@ -139,7 +153,11 @@ StatusOr<std::unique_ptr<EpisodeWriter>> EpisodeWriter::Create(const EpisodeWrit
   FLEET_ASSIGN_OR_RETURN(m.ep_return, CreateDataset(f, "episodes/return", H5T_NATIVE_DOUBLE, 0));
   FLEET_ASSIGN_OR_RETURN(m.ep_actor, CreateDataset(f, "episodes/actor_id", H5T_NATIVE_UINT32, 0));
   FLEET_ASSIGN_OR_RETURN(m.ep_env, CreateDataset(f, "episodes/env_index", H5T_NATIVE_UINT32, 0));
-  return w;
+  impl_ = std::move(impl);
+  ++shards_opened_;
+  shard_steps_ = 0;
+  shard_episodes_ = 0;
+  return OkStatus();
 }
 
 Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
@@ -166,24 +184,36 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
       if (c.terminated()[i] || c.truncated()[i]) {
         double ret = 0.0;
         for (float r : ep.rewards) ret += r;
-        ep_start_.push_back(static_cast<int64_t>(steps_written_) + pending_.size());
+        ep_start_.push_back(shard_steps_ + pending_.size());
         ep_length_.push_back(ep.size());
         ep_return_.push_back(ret);
         ep_actor_.push_back(c.actor_id());
         ep_env_.push_back(static_cast<uint32_t>(e));
         pending_.Append(ep);
         ep.Clear();
+        if (pending_.size() >= FlushThreshold()) FLEET_RETURN_IF_ERROR(Flush());
       }
     }
   }
-  if (pending_.size() >= options_.flush_steps) return Flush();
   return OkStatus();
+}
+
+int64_t EpisodeWriter::FlushThreshold() const {
+  int64_t at = options_.flush_steps;
+  if (options_.max_shard_steps > 0) {
+    at = std::min<int64_t>(at, std::max<int64_t>(1, options_.max_shard_steps - shard_steps_));
+  }
+  return at;
 }
 
 Status EpisodeWriter::Flush() {
   if (closed_) return FailedPreconditionError("episode writer is closed");
-  Impl& m = *impl_;
   const hsize_t n = pending_.size(), e = ep_start_.size();
+  if (!impl_) {
+    if (n == 0) return OkStatus();
+    FLEET_RETURN_IF_ERROR(OpenShard());  // the shard after a rotation, opened lazily
+  }
+  Impl& m = *impl_;
   FLEET_RETURN_IF_ERROR(Append(m.obs, pending_.obs.data(), n));
   if (options_.action_dim == 0) {
     FLEET_RETURN_IF_ERROR(Append(m.actions, pending_.disc_actions.data(), n));
@@ -204,6 +234,8 @@ Status EpisodeWriter::Flush() {
   FLEET_RETURN_IF_ERROR(Append(m.ep_env, ep_env_.data(), e));
   steps_written_ += n;
   episodes_written_ += e;
+  shard_steps_ += static_cast<int64_t>(n);
+  shard_episodes_ += static_cast<int64_t>(e);
   pending_.Clear();
   ep_start_.clear();
   ep_length_.clear();
@@ -211,19 +243,27 @@ Status EpisodeWriter::Flush() {
   ep_actor_.clear();
   ep_env_.clear();
   if (H5Fflush(m.file.get(), H5F_SCOPE_GLOBAL) < 0) return InternalError("HDF5 flush failed");
-  return WriteManifest();
+  FLEET_RETURN_IF_ERROR(WriteManifest());
+  if (options_.max_shard_steps > 0 && shard_steps_ >= options_.max_shard_steps) {
+    impl_.reset();  // closes the file; the next shard opens with the next data
+    ++shard_index_;
+    shard_steps_ = 0;
+    shard_episodes_ = 0;
+  }
+  return OkStatus();
 }
 
 Status EpisodeWriter::WriteManifest() {
-  const std::string path = options_.path + ".json";
+  const std::string path = ShardPath(shard_index_) + ".json";
   std::ofstream out(path + ".tmp");
   out << "{\n  \"format\": \"fleet-d4rl\",\n  \"format_version\": 1,\n"
       << "  \"env_id\": \"" << JsonEscape(options_.env_id) << "\",\n"
       << "  \"obs_dim\": " << options_.obs_dim << ",\n"
       << "  \"action_dim\": " << options_.action_dim << ",\n"
       << "  \"discrete_actions\": " << (options_.action_dim == 0 ? "true" : "false") << ",\n"
-      << "  \"total_steps\": " << steps_written_ << ",\n"
-      << "  \"total_episodes\": " << episodes_written_ << ",\n"
+      << "  \"shard_index\": " << shard_index_ << ",\n"
+      << "  \"total_steps\": " << shard_steps_ << ",\n"
+      << "  \"total_episodes\": " << shard_episodes_ << ",\n"
       << "  \"config_yaml\": \"" << JsonEscape(options_.config_yaml) << "\"\n}\n";
   out.close();
   if (!out) return UnavailableError("cannot write manifest '" + path + "'");

@@ -2,6 +2,9 @@
 // episode after another: chunks interleave envs and actors, so steps are gathered per
 // (actor, env) stream and an episode is written only once it ends. Steps of an episode
 // still open when the writer closes are not written (the dataset holds whole episodes).
+// Files are shards DIR/shard-00000.h5, -00001, ...: a new one starts once a shard holds
+// max_shard_steps steps, at an episode boundary (episodes never span shards); each
+// shard has its own episode index and JSON manifest.
 //
 // File layout (readable with h5py):
 //   observations (n x obs_dim) f32   actions (n) i64 | (n x act_dim) f32
@@ -26,7 +29,9 @@
 namespace fleet::replay {
 
 struct EpisodeWriterOptions {
-  std::string path;  // the .h5 file
+  std::string dir;  // shards go here
+  // start a new shard after this many steps (0: one shard).
+  int64_t max_shard_steps = 0;
   std::string env_id;
   int obs_dim = 0;
   int action_dim = 0;  // 0: discrete
@@ -48,8 +53,10 @@ class EpisodeWriter {
   // Flushes and closes; called by the destructor if not called before.
   Status Close();
 
+  // totals over all shards.
   uint64_t steps_written() const { return steps_written_; }
   uint64_t episodes_written() const { return episodes_written_; }
+  int shards() const { return shards_opened_; }
 
  private:
   struct Columns {
@@ -65,6 +72,10 @@ class EpisodeWriter {
   struct Impl;
 
   explicit EpisodeWriter(EpisodeWriterOptions options);
+  std::string ShardPath(int index) const;
+  // pending steps that trigger a write: flush_steps, or less to end a shard on time.
+  int64_t FlushThreshold() const;
+  Status OpenShard();
   Status WriteManifest();
 
   EpisodeWriterOptions options_;
@@ -75,6 +86,9 @@ class EpisodeWriter {
   std::vector<double> ep_return_;
   std::vector<uint32_t> ep_actor_, ep_env_;
   uint64_t steps_written_ = 0, episodes_written_ = 0;
+  int shard_index_ = 0;
+  int shards_opened_ = 0;
+  int64_t shard_steps_ = 0, shard_episodes_ = 0;
   bool closed_ = false;
 };
 

@@ -151,13 +151,14 @@ Status Store::Run() {
     const std::string dir = o_.run_dir + "/dataset";
     std::filesystem::create_directories(dir);
     EpisodeWriterOptions wo;
-    wo.path = dir + "/shard-00000.h5";
+    wo.dir = dir;
+    wo.max_shard_steps = o_.config.store.shard_max_steps;
     wo.env_id = expect_.env_id;
     wo.obs_dim = expect_.obs_dim;
     wo.action_dim = expect_.action_dim;
     wo.config_yaml = ExperimentConfigToYaml(o_.config);
     FLEET_ASSIGN_OR_RETURN(writer_, EpisodeWriter::Create(wo));
-    log_->info("recording to {}", wo.path);
+    log_->info("recording to {}/shard-*.h5", wo.dir);
   }
   log_->info("serving ingest at {}, rollouts at {}", o_.ingest_endpoint, o_.rollout_endpoint);
   std::vector<zmq::message_t> frames;

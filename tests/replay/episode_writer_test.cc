@@ -1,5 +1,7 @@
 #include "replay/episode_writer.h"
 
+#include "replay/dataset_reader.h"
+
 #include <hdf5.h>
 
 #include <gtest/gtest.h>
@@ -26,7 +28,7 @@ std::vector<T> ReadAll(hid_t file, const char* name, hid_t type, int cols = 1) {
 TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   testing::TempDir dir;
   EpisodeWriterOptions o;
-  o.path = dir.path() + "/shard.h5";
+  o.dir = dir.path();
   o.env_id = "CartPole-v1";
   o.obs_dim = 4;
   o.flush_steps = 4;  // exercise several flushes
@@ -38,7 +40,8 @@ TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   EXPECT_EQ((*w)->episodes_written(), 4u);
   EXPECT_EQ((*w)->steps_written(), 19u);  // 5 + 5 + 4 + 5; env 1's last step is open
 
-  hid_t f = H5Fopen(o.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const std::string path = dir.path() + "/shard-00000.h5";
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   ASSERT_GE(f, 0);
   auto obs = ReadAll<float>(f, "observations", H5T_NATIVE_FLOAT, 4);
   auto rewards = ReadAll<float>(f, "rewards", H5T_NATIVE_FLOAT);
@@ -68,17 +71,46 @@ TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   }
   // env 0's first episode: steps t = 0..4 at flat indices 0, 2, 4, 6, 8.
   EXPECT_FLOAT_EQ(obs[4 * 1 + 0], 0.01f * 2);
-  EXPECT_NE(testing::ReadFile(o.path + ".json").find("\"total_episodes\": 4"), std::string::npos);
+  EXPECT_NE(testing::ReadFile(path + ".json").find("\"total_episodes\": 4"), std::string::npos);
+}
+
+// Shards rotate at episode boundaries; every shard is a consistent dataset of its own.
+TEST(EpisodeWriterTest, RotatesShardsWithoutSplittingEpisodes) {
+  testing::TempDir dir;
+  EpisodeWriterOptions o;
+  o.dir = dir.path();
+  o.env_id = "CartPole-v1";
+  o.obs_dim = 4;
+  o.max_shard_steps = 12;
+  auto w = EpisodeWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  for (uint64_t seq = 0; seq < 4; ++seq) {
+    ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, seq, 10, 2)).ok());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_GE((*w)->shards(), 3);
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->shards.size(), static_cast<size_t>((*w)->shards()));
+  EXPECT_EQ(report->steps, static_cast<int64_t>((*w)->steps_written()));
+  EXPECT_EQ(report->episodes, static_cast<int64_t>((*w)->episodes_written()));
+  for (const auto& s : report->shards) {
+    for (const auto& p : s.problems) ADD_FAILURE() << s.path << ": " << p;
+    EXPECT_GT(s.episodes, 0) << s.path;
+    // a shard stops at the first episode end at or after 12 steps: < 12 + one episode.
+    EXPECT_LT(s.steps, 12 + 5) << s.path;
+  }
 }
 
 TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
   EpisodeWriterOptions o;
-  o.path = "/nonexistent-dir/shard.h5";
+  o.dir = "/nonexistent-dir";
   o.obs_dim = 4;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   auto w = EpisodeWriter::Create(o);
   ASSERT_FALSE(w.ok());
-  EXPECT_NE(w.status().message().find("/nonexistent-dir/shard.h5"), std::string::npos);
+  EXPECT_NE(w.status().message().find("/nonexistent-dir/shard-00000.h5"), std::string::npos);
 }
 
 }  // namespace
