@@ -1,7 +1,11 @@
-// PPO update throughput (samples/s) of fleet_ppo on synthetic CartPole-shaped rollouts:
-// the same network, batch and epochs as configs/cartpole_ppo.yaml unless the arguments
-// say otherwise. Args: {envs x steps per segment, segments, minibatches, epochs, hidden}.
+// PPO update throughput (samples/s) of fleet_ppo on synthetic rollouts.
+// Args: {envs x steps per segment, segments, minibatches, epochs, hidden, shape}; shape 0
+// is CartPole (4-dim obs, 2 discrete actions, 4 envs per segment), shape 1 HalfCheetah
+// (17-dim obs, 6-dim Gaussian actions, 1 env per segment).
+// FLEET_BENCH_DEVICE=cuda runs the update on the GPU (default cpu, one intra-op thread).
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -13,11 +17,12 @@ namespace {
 struct SyntheticSegment {
   std::vector<float> obs, next_obs, rewards, logprobs;
   std::vector<int32_t> actions;
+  std::vector<float> cont_actions;
   std::vector<uint8_t> terminated, truncated;
   std::vector<uint32_t> final_indices;
   std::vector<float> final_obs;
 
-  SyntheticSegment(int T, int N, int D, std::mt19937& rng) {
+  SyntheticSegment(int T, int N, int D, int A, bool discrete, std::mt19937& rng) {
     std::normal_distribution<float> g(0.f, 1.f);
     std::bernoulli_distribution done(0.02);
     for (int i = 0; i < T * N * D; ++i) obs.push_back(g(rng));
@@ -25,7 +30,11 @@ struct SyntheticSegment {
     for (int i = 0; i < T * N; ++i) {
       rewards.push_back(1.f);
       logprobs.push_back(-0.693f);
-      actions.push_back(static_cast<int32_t>(rng() % 2));
+      if (discrete) {
+        actions.push_back(static_cast<int32_t>(rng() % A));
+      } else {
+        for (int k = 0; k < A; ++k) cont_actions.push_back(g(rng));
+      }
       const bool d = done(rng);
       terminated.push_back(d);
       truncated.push_back(0);
@@ -41,6 +50,7 @@ struct SyntheticSegment {
     v.num_envs = N;
     v.observations = obs;
     v.discrete_actions = actions;
+    v.continuous_actions = cont_actions;
     v.rewards = rewards;
     v.terminated = terminated;
     v.truncated = truncated;
@@ -55,39 +65,52 @@ struct SyntheticSegment {
 void BM_PpoUpdate(benchmark::State& state) {
   const int steps_per_segment = static_cast<int>(state.range(0));
   const int segments = static_cast<int>(state.range(1));
-  const int T = steps_per_segment / 4, N = 4, D = 4;
+  const bool cheetah = state.range(5) == 1;
+  const int N = cheetah ? 1 : 4, T = steps_per_segment / N, D = cheetah ? 17 : 4,
+            A = cheetah ? 6 : 2;
+  const char* dev = std::getenv("FLEET_BENCH_DEVICE");
   torch::set_num_threads(1);
   at::globalContext().setFlushDenormal(true);  // as the learner does
   fleet::learner::NetworkOptions net;
   net.obs_dim = D;
-  net.action_dim = 2;
+  net.action_dim = A;
+  net.discrete = !cheetah;
   net.hidden = {static_cast<int>(state.range(4)), static_cast<int>(state.range(4))};
   fleet::learner::PpoOptions o;
   o.num_minibatches = static_cast<int>(state.range(2));
   o.update_epochs = static_cast<int>(state.range(3));
+  o.device = dev != nullptr ? dev : "cpu";
   fleet::learner::Ppo ppo(net, o);
   std::mt19937 rng(1);
   std::vector<SyntheticSegment> data;
-  for (int s = 0; s < segments; ++s) data.emplace_back(T, N, D, rng);
+  for (int s = 0; s < segments; ++s) data.emplace_back(T, N, D, A, !cheetah, rng);
   std::vector<fleet::learner::SegmentView> views;
   for (const auto& d : data) views.push_back(d.View(T, N));
+  ppo.Update(views, 1.0);  // warm-up (CUDA context, allocator)
   int64_t samples = 0;
   for (auto _ : state) {
     auto st = ppo.Update(views, 1.0);
     benchmark::DoNotOptimize(st);
     samples += st.samples * o.update_epochs;
   }
+  state.SetLabel(ppo.device().str());
   state.counters["samples/s"] = benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
   state.counters["grad_steps/s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * o.num_minibatches * o.update_epochs,
       benchmark::Counter::kIsRate);
 }
 // CleanRL ppo.py's CartPole shape: 4 envs x 128 steps, 4 minibatches, 4 epochs, 64-64.
-BENCHMARK(BM_PpoUpdate)->Args({512, 1, 4, 4, 64})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PpoUpdate)->Args({512, 2, 4, 4, 64})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PpoUpdate)->Args({512, 1, 4, 4, 64, 0})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PpoUpdate)->Args({512, 2, 4, 4, 64, 0})->Unit(benchmark::kMillisecond);
 // configs/cartpole_ppo.yaml: 2 actors x 4 envs x 128 steps, one minibatch, 4 epochs.
-BENCHMARK(BM_PpoUpdate)->Args({512, 2, 1, 4, 64})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PpoUpdate)->Args({1024, 2, 2, 4, 64})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PpoUpdate)->Args({512, 2, 1, 4, 64, 0})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PpoUpdate)->Args({1024, 2, 2, 4, 64, 0})->Unit(benchmark::kMillisecond);
+// CleanRL's ppo_continuous_action.py on HalfCheetah: 1 env x 2048 steps, 32 minibatches,
+// 10 epochs, 64-64.
+BENCHMARK(BM_PpoUpdate)->Args({2048, 1, 32, 10, 64, 1})->Unit(benchmark::kMillisecond);
+// a large-batch learner: 64 segments of 256 steps (16384 samples), 4 minibatches of 4096,
+// 4 epochs, 256-256: the shape where a GPU pays off.
+BENCHMARK(BM_PpoUpdate)->Args({256, 64, 4, 4, 256, 1})->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -4,19 +4,27 @@ advantage normalization, clipped surrogate and value loss, entropy, grad-norm cl
 on the same synthetic CartPole-shaped rollouts, one intra-op thread, denormals flushed as
 Fleet's learner does. Prints samples/s (x epochs) per case, like the C++ benchmark.
 
-Usage: /usr/bin/python3 benchmarks/ppo_update_torch.py   (Debian's python3-torch)
+Shapes as in ppo_update_bench: CartPole (4-dim obs, 2 actions) and HalfCheetah (17-dim
+obs, 6-dim diagonal Gaussian with state-independent log-std, as CleanRL's
+ppo_continuous_action.py).
+
+Usage: /usr/bin/python3 benchmarks/ppo_update_torch.py [--device cuda]
+       (Debian's python3-torch; --device cuda with a CUDA PyTorch)
 """
+import argparse
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-CASES = [  # (samples per update, minibatches, epochs), as in ppo_update_bench
-    (512, 4, 4),    # CleanRL's CartPole shape
-    (1024, 4, 4),
-    (1024, 1, 4),   # configs/cartpole_ppo.yaml
-    (2048, 2, 4),
+CASES = [  # (samples per update, minibatches, epochs, hidden, shape), as in ppo_update_bench
+    (512, 4, 4, 64, "cartpole"),    # CleanRL's CartPole shape
+    (1024, 4, 4, 64, "cartpole"),
+    (1024, 1, 4, 64, "cartpole"),   # configs/cartpole_ppo.yaml
+    (2048, 2, 4, 64, "cartpole"),
+    (2048, 32, 10, 64, "halfcheetah"),  # CleanRL's ppo_continuous_action.py
+    (16384, 4, 4, 256, "halfcheetah"),  # large batch, 256-256
 ]
 
 
@@ -28,16 +36,23 @@ def layer(i, o, std=np.sqrt(2)):
 
 
 class Agent(nn.Module):
-    def __init__(self, obs_dim=4, n_actions=2, hidden=64):
+    def __init__(self, obs_dim=4, n_actions=2, hidden=64, continuous=False):
         super().__init__()
+        self.continuous = continuous
+        if continuous:
+            self.logstd = nn.Parameter(torch.zeros(1, n_actions))
         self.critic = nn.Sequential(layer(obs_dim, hidden), nn.Tanh(), layer(hidden, hidden),
                                     nn.Tanh(), layer(hidden, 1, 1.0))
         self.actor = nn.Sequential(layer(obs_dim, hidden), nn.Tanh(), layer(hidden, hidden),
                                    nn.Tanh(), layer(hidden, n_actions, 0.01))
 
     def evaluate(self, obs, actions):
-        logits = self.actor(obs)
-        dist = torch.distributions.Categorical(logits=logits)
+        out = self.actor(obs)
+        if self.continuous:
+            dist = torch.distributions.Normal(out, self.logstd.expand_as(out).exp())
+            return (dist.log_prob(actions).sum(1), dist.entropy().sum(1),
+                    self.critic(obs).squeeze(-1))
+        dist = torch.distributions.Categorical(logits=out)
         return dist.log_prob(actions), dist.entropy(), self.critic(obs).squeeze(-1)
 
 
@@ -45,7 +60,7 @@ def update(agent, opt, b, minibatches, epochs, clip=0.2):
     n = b["obs"].shape[0]
     mb = n // minibatches
     for _ in range(epochs):
-        perm = torch.randperm(n)
+        perm = torch.randperm(n, device=b["obs"].device)
         for start in range(0, n, mb):
             idx = perm[start:start + mb]
             logp, ent, value = agent.evaluate(b["obs"][idx], b["act"][idx])
@@ -68,23 +83,33 @@ def update(agent, opt, b, minibatches, epochs, clip=0.2):
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    dev = torch.device(ap.parse_args().device)
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    for samples, minibatches, epochs in CASES:
-        agent = Agent()
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {dev}")
+    for samples, minibatches, epochs, hidden, shape in CASES:
+        cont = shape == "halfcheetah"
+        d, a = (17, 6) if cont else (4, 2)
+        agent = Agent(d, a, hidden, cont).to(dev)
         opt = torch.optim.Adam(agent.parameters(), lr=2.5e-4, eps=1e-5)
-        b = dict(obs=torch.randn(samples, 4), act=torch.randint(0, 2, (samples,)),
+        act = torch.randn(samples, a) if cont else torch.randint(0, a, (samples,))
+        b = dict(obs=torch.randn(samples, d), act=act,
                  logp=torch.full((samples,), -0.693), adv=torch.randn(samples),
                  ret=torch.randn(samples), val=torch.randn(samples))
+        b = {k: v.to(dev) for k, v in b.items()}
         update(agent, opt, b, minibatches, epochs)  # warm-up
         reps, start = 0, time.perf_counter()
         while time.perf_counter() - start < 2.0:
             update(agent, opt, b, minibatches, epochs)
             reps += 1
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
         dt = (time.perf_counter() - start) / reps
-        print(f"samples {samples} minibatches {minibatches} epochs {epochs}: "
+        print(f"{shape} samples {samples} minibatches {minibatches} epochs {epochs} "
+              f"hidden {hidden}: "
               f"{dt * 1e3:.1f} ms/update, {samples * epochs / dt / 1e3:.1f}k samples/s")
 
 

@@ -1,15 +1,18 @@
 #include "learner/learner.h"
 
-#include "learner/event_writer.h"
+#include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <tuple>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <sstream>
-#include <fstream>
 #include <thread>
+#include <tuple>
+
+#include "learner/event_writer.h"
 
 #include <zmq.hpp>
 
@@ -169,11 +172,26 @@ std::vector<double> ParseDoubles(std::istringstream& in) {
   return v;
 }
 
+// Removes `dir` and the files directly in it (checkpoint folders hold no subfolders).
+// Deliberately POSIX rather than std::filesystem::remove_all: PyTorch's wheels export
+// their own copy of libstdc++'s std::filesystem from libtorch_cpu.so, and remove_all then
+// runs that copy's code against the system library's directory iterator and crashes
+// (seen with torch 2.11.0+cu130 on the second checkpoint of a run).
+void RemoveCheckpointDir(const fs::path& dir) {
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name != "." && name != "..") ::unlink((dir.string() + "/" + name).c_str());
+    }
+    ::closedir(d);
+  }
+  ::rmdir(dir.c_str());
+}
+
 Status Learner::SaveCheckpoint() {
   const fs::path dir = fs::path(o_.run_dir) / "checkpoints";
   const fs::path tmp = dir / "latest.tmp", latest = dir / "latest";
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
+  RemoveCheckpointDir(tmp);
   fs::create_directories(tmp);
   torch::serialize::OutputArchive model_archive, optim_archive;
   ppo_.model()->save(model_archive);
@@ -200,10 +218,10 @@ Status Learner::SaveCheckpoint() {
   }
   // replace latest in one rename: a crash leaves the old or the new one, never half.
   const fs::path old = dir / "latest.old";
-  fs::remove_all(old, ec);
+  RemoveCheckpointDir(old);
   if (fs::exists(latest)) fs::rename(latest, old);
   fs::rename(tmp, latest);
-  fs::remove_all(old, ec);
+  RemoveCheckpointDir(old);
   return OkStatus();
 }
 

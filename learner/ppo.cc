@@ -126,11 +126,14 @@ UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_frac
   st.learning_rate = lr;
   st.samples = B;
   const int64_t mb = std::max<int64_t>(1, B / o_.num_minibatches);
-  double kl_sum = 0, clip_sum = 0, pg_sum = 0, v_sum = 0, ent_sum = 0;
+  // Statistics stay on the device and are read once at the end (no per-minibatch host
+  // synchronization, which dominates on a GPU); with target_kl the last minibatch's KL
+  // is read once per epoch, as CleanRL does.
+  torch::Tensor sums = torch::zeros({5}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
   int count = 0;
-  bool stop = false;
-  for (int epoch = 0; epoch < o_.update_epochs && !stop; ++epoch) {
+  for (int epoch = 0; epoch < o_.update_epochs; ++epoch) {
     torch::Tensor perm = torch::randperm(B, torch::TensorOptions().dtype(torch::kInt64)).to(device_);
+    torch::Tensor last_kl;
     for (int64_t start = 0; start + mb <= B; start += mb) {
       torch::Tensor idx = perm.slice(0, start, start + mb);
       torch::Tensor obs = b_obs.index_select(0, idx);
@@ -162,25 +165,23 @@ UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_frac
       optimizer_.step();
       {
         torch::NoGradGuard no_grad;
-        const double kl = ((ratio - 1) - logratio).mean().item<double>();
-        kl_sum += kl;
-        clip_sum += ((ratio - 1.0).abs() > o_.clip_coef).to(torch::kFloat32).mean().item<double>();
-        pg_sum += pg_loss.item<double>();
-        v_sum += v_loss.item<double>();
-        ent_sum += entropy.item<double>();
+        last_kl = ((ratio - 1) - logratio).mean();
+        torch::Tensor clipfrac = ((ratio - 1.0).abs() > o_.clip_coef).to(torch::kFloat32).mean();
+        sums.add_(torch::stack({last_kl, clipfrac, pg_loss.detach(), v_loss.detach(), entropy.detach()}));
         ++count;
-        if (o_.target_kl > 0 && kl > o_.target_kl) stop = true;
       }
-      if (stop) break;
     }
+    if (o_.target_kl > 0 && last_kl.defined() && last_kl.item<double>() > o_.target_kl) break;
   }
   st.minibatch_steps = count;
   if (count > 0) {
-    st.policy_loss = pg_sum / count;
-    st.value_loss = v_sum / count;
-    st.entropy = ent_sum / count;
-    st.approx_kl = kl_sum / count;
-    st.clip_fraction = clip_sum / count;
+    torch::Tensor m = (sums / count).to(torch::kCPU);
+    const float* a = m.data_ptr<float>();
+    st.approx_kl = a[0];
+    st.clip_fraction = a[1];
+    st.policy_loss = a[2];
+    st.value_loss = a[3];
+    st.entropy = a[4];
   }
   torch::Tensor ret_cpu = b_ret.to(torch::kCPU), val_cpu = b_val.to(torch::kCPU);
   const double var_y = ret_cpu.var().item<double>();

@@ -29,7 +29,9 @@ struct PpoOptions {
   double ent_coef = 0.01;
   double vf_coef = 0.5;
   double max_grad_norm = 0.5;
-  double target_kl = 0.0;  // 0: no early stop
+  // stop the epochs early once the last minibatch's approx KL exceeds this (checked at
+  // the end of each epoch, as CleanRL does); 0: never.
+  double target_kl = 0.0;
   bool bootstrap_truncated = true;
   // normalize observations with running statistics (CleanRL's NormalizeObservation,
   // clipped to +-clip_obs); the statistics travel to the actors with the weights.
