@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -11,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "actor/mlp_policy.h"
+#include "envs/box2d/lunar_lander.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/zmq_util.h"
@@ -25,9 +28,16 @@ using std::chrono::milliseconds;
 
 struct InFlight {
   uint64_t sequence;
+  uint64_t steps;
   std::string bytes;
   Clock::time_point sent_at;
 };
+
+uint64_t NewEpoch() {
+  std::random_device rd;
+  const uint64_t t = static_cast<uint64_t>(Clock::now().time_since_epoch().count());
+  return (uint64_t{rd()} << 32 | rd()) ^ t;
+}
 
 class Actor {
  public:
@@ -37,14 +47,17 @@ class Actor {
         vec_(std::move(vec)),
         ingest_(ctx_, zmq::socket_type::dealer),
         weights_(ctx_, zmq::socket_type::sub),
-        rng_(static_cast<uint64_t>(o.config.run.seed) * 0x9E3779B97F4A7C15ull + o.actor_id) {
+        rng_(static_cast<uint64_t>(o.config.run.seed) * 0x9E3779B97F4A7C15ull + o.actor_id),
+        epoch_(NewEpoch()) {
     zmqu::Configure(ingest_);
     ingest_.set(zmq::sockopt::routing_id, "actor-" + std::to_string(o.actor_id));
     ingest_.connect(o.ingest_endpoint);
-    zmqu::Configure(weights_);
-    weights_.set(zmq::sockopt::conflate, 1);
-    weights_.set(zmq::sockopt::subscribe, "");
-    weights_.connect(o.weights_endpoint);
+    if (!o.collect) {
+      zmqu::Configure(weights_);
+      weights_.set(zmq::sockopt::conflate, 1);
+      weights_.set(zmq::sockopt::subscribe, "");
+      weights_.connect(o.weights_endpoint);
+    }
   }
 
   Status Run();
@@ -55,6 +68,13 @@ class Actor {
   // Reads acks for up to `timeout`, resending chunks whose ack is overdue.
   Status PumpAcks(milliseconds timeout);
   void CollectChunk(proto::TrajectoryChunk& chunk);
+  // collect mode: the local policy.
+  Status SetUpLocalPolicy();
+  void ActLocal(std::span<const float> obs, int n, std::span<float> actions,
+                std::span<float> logprobs, std::span<float> values);
+  // waits for the acks of everything in flight (collect mode's clean stop).
+  Status Drain();
+  void WriteStats() const;
 
   const ActorOptions& o_;
   std::shared_ptr<spdlog::logger> log_;
@@ -64,8 +84,11 @@ class Actor {
   std::optional<MlpPolicy> policy_;
   bool stop_ = false;
   std::mt19937_64 rng_;
+  uint64_t epoch_;
   std::deque<InFlight> in_flight_;
   uint64_t next_sequence_ = 0;
+  uint64_t chunks_acked_ = 0, steps_acked_ = 0, duplicates_acked_ = 0, resends_ = 0;
+  enum class Local { kNone, kRandom, kScripted, kCheckpoint } local_ = Local::kNone;
   std::vector<float> obs_;
   envs::VectorStepOutput step_out_;
 };
@@ -105,7 +128,14 @@ Status Actor::PumpAcks(milliseconds timeout) {
         return FailedPreconditionError("store rejected chunk " + std::to_string(ack.sequence()) +
                                        ": " + ack.error());
       }
-      std::erase_if(in_flight_, [&](const InFlight& f) { return f.sequence == ack.sequence(); });
+      for (auto it = in_flight_.begin(); it != in_flight_.end(); ++it) {
+        if (it->sequence != ack.sequence()) continue;
+        ++chunks_acked_;
+        steps_acked_ += it->steps;
+        if (ack.duplicate()) ++duplicates_acked_;
+        in_flight_.erase(it);
+        break;
+      }
     }
     // at-least-once: resend what the store has not acknowledged in time.
     const auto now = Clock::now();
@@ -116,6 +146,7 @@ Status Actor::PumpAcks(milliseconds timeout) {
       zmq::message_t msg(f.bytes.data(), f.bytes.size());
       (void)ingest_.send(msg, zmq::send_flags::dontwait);
       f.sent_at = now;
+      ++resends_;
     }
     if (StopRequested()) return OkStatus();
   } while (Clock::now() < deadline);
@@ -128,8 +159,9 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
   const bool discrete = vec_->spec().action_space.is_discrete();
   c.Clear();
   c.set_actor_id(o_.actor_id);
+  c.set_actor_epoch(epoch_);
   c.set_sequence(next_sequence_++);
-  c.set_policy_version(policy_->version());
+  c.set_policy_version(policy_ ? policy_->version() : 0);
   c.set_env_id(vec_->spec().id);
   c.set_num_steps(T);
   c.set_num_envs(N);
@@ -152,8 +184,13 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
   for (int t = 0; t < T; ++t) {
     float* obs_t = c.mutable_observations()->mutable_data() + t * N * D;
     std::copy(obs_.begin(), obs_.end(), obs_t);
-    policy_->Act(obs_, N, rng_, actions, {c.mutable_logprobs()->mutable_data() + t * N, size_t(N)},
-                 {c.mutable_values()->mutable_data() + t * N, size_t(N)});
+    std::span<float> logp_t(c.mutable_logprobs()->mutable_data() + t * N, size_t(N));
+    std::span<float> value_t(c.mutable_values()->mutable_data() + t * N, size_t(N));
+    if (local_ == Local::kNone) {
+      policy_->Act(obs_, N, rng_, actions, logp_t, value_t);
+    } else {
+      ActLocal(obs_, N, actions, logp_t, value_t);
+    }
     if (discrete) {
       for (int e = 0; e < N; ++e) c.set_discrete_actions(t * N + e, static_cast<int>(actions[e]));
     } else {
@@ -196,9 +233,10 @@ Status Actor::Run() {
                              static_cast<uint64_t>(o_.actor_id) * cfg.env.num_envs;
   vec_->Reset(seed_base, obs_);
 
+  if (o_.collect) FLEET_RETURN_IF_ERROR(SetUpLocalPolicy());
   // wait for the first weights.
   const auto weights_deadline = Clock::now() + milliseconds(cfg.actors.weights_timeout_ms);
-  while (!policy_ && !stop_) {
+  while (!o_.collect && !policy_ && !stop_) {
     FLEET_RETURN_IF_ERROR(PollWeights(milliseconds(100)));
     if (StopRequested()) return OkStatus();
     if (Clock::now() > weights_deadline) {
@@ -207,7 +245,8 @@ Status Actor::Run() {
                                    " ms");
     }
   }
-  log_->info("actor {}: first weights v{}, stepping {} x {}", o_.actor_id,
+  log_->info("actor {}: {} v{}, stepping {} x {}", o_.actor_id,
+             o_.collect ? "policy " + cfg.collect.policy : std::string("first weights"),
              policy_ ? policy_->version() : 0, cfg.env.num_envs, cfg.env.id);
 
   proto::TrajectoryChunk chunk;
@@ -218,13 +257,14 @@ Status Actor::Run() {
     while (static_cast<int>(in_flight_.size()) >= cfg.actors.max_in_flight && !StopRequested()) {
       FLEET_RETURN_IF_ERROR(PumpAcks(milliseconds(50)));
     }
-    InFlight f{chunk.sequence(), chunk.SerializeAsString(), Clock::now()};
+    InFlight f{chunk.sequence(), uint64_t{chunk.num_steps()} * chunk.num_envs(),
+               chunk.SerializeAsString(), Clock::now()};
     zmq::message_t msg(f.bytes.data(), f.bytes.size());
     (void)ingest_.send(msg, zmq::send_flags::none);
     in_flight_.push_back(std::move(f));
     FLEET_RETURN_IF_ERROR(PumpAcks(milliseconds(0)));
 
-    if (cfg.actors.sync) {
+    if (cfg.actors.sync && !o_.collect) {
       // synchronous mode: the next chunk uses the weights trained on this one.
       const auto deadline = Clock::now() + milliseconds(cfg.actors.weights_timeout_ms);
       while (policy_->version() <= made_with && !stop_ && !StopRequested()) {
@@ -236,12 +276,111 @@ Status Actor::Run() {
                                        std::to_string(cfg.actors.weights_timeout_ms) + " ms");
         }
       }
-    } else {
+    } else if (!o_.collect) {
       FLEET_RETURN_IF_ERROR(PollWeights(milliseconds(0)));
     }
   }
-  log_->info("actor {}: stopping after {} chunks", o_.actor_id, next_sequence_);
+  Status st = OkStatus();
+  if (o_.collect) st = Drain();
+  log_->info("actor {}: stopping after {} chunks ({} acknowledged, {} steps, {} resends)",
+             o_.actor_id, next_sequence_, chunks_acked_, steps_acked_, resends_);
+  WriteStats();
+  return st;
+}
+
+Status Actor::Drain() {
+  const auto deadline = Clock::now() + milliseconds(o_.drain_timeout_ms);
+  while (!in_flight_.empty() && Clock::now() < deadline) {
+    FLEET_RETURN_IF_ERROR(PumpAcks(milliseconds(50)));
+  }
+  if (!in_flight_.empty()) {
+    return DeadlineExceededError(std::to_string(in_flight_.size()) +
+                                 " chunks still unacknowledged after " +
+                                 std::to_string(o_.drain_timeout_ms) + " ms");
+  }
   return OkStatus();
+}
+
+void Actor::WriteStats() const {
+  if (o_.stats_path.empty()) return;
+  std::ofstream out(o_.stats_path + ".tmp");
+  out << "{\"actor_id\": " << o_.actor_id << ", \"chunks_sent\": " << next_sequence_
+      << ", \"chunks_acked\": " << chunks_acked_ << ", \"steps_acked\": " << steps_acked_
+      << ", \"duplicate_acks\": " << duplicates_acked_ << ", \"resends\": " << resends_
+      << ", \"unacked\": " << in_flight_.size() << "}\n";
+  out.close();
+  std::rename((o_.stats_path + ".tmp").c_str(), o_.stats_path.c_str());
+}
+
+Status Actor::SetUpLocalPolicy() {
+  const auto& cfg = o_.config.collect;
+  const auto& spec = vec_->spec();
+  if (cfg.policy == "random") {
+    local_ = Local::kRandom;
+  } else if (cfg.policy == "scripted") {
+    if (!spec.id.starts_with("LunarLander")) {
+      return InvalidArgumentError("collect.policy 'scripted' has a controller for LunarLander only, "
+                                  "not " + spec.id);
+    }
+    local_ = Local::kScripted;
+  } else {
+    std::ifstream in(cfg.checkpoint, std::ios::binary);
+    if (!in) return NotFoundError("cannot read collect.checkpoint '" + cfg.checkpoint + "'");
+    proto::PolicyWeights w;
+    if (!w.ParseFromIstream(&in)) {
+      return DataLossError("collect.checkpoint '" + cfg.checkpoint + "' is not a policy file");
+    }
+    const auto& as = spec.action_space;
+    const bool discrete = as.is_discrete();
+    FLEET_ASSIGN_OR_RETURN(auto p, MlpPolicy::FromProto(w, vec_->obs_dim(),
+                                                        discrete ? static_cast<int>(as.n) : as.FlatDim(),
+                                                        discrete));
+    policy_ = std::move(p);
+    local_ = Local::kCheckpoint;
+  }
+  return OkStatus();
+}
+
+void Actor::ActLocal(std::span<const float> obs, int n, std::span<float> actions,
+                     std::span<float> logprobs, std::span<float> values) {
+  const auto& as = vec_->spec().action_space;
+  const int W = vec_->action_width(), D = vec_->obs_dim();
+  std::fill(values.begin(), values.end(), 0.0f);
+  switch (local_) {
+    case Local::kRandom: {
+      // uniform: log-prob -log(n) or -sum log(high - low).
+      double logp = 0.0;
+      if (as.is_discrete()) {
+        std::uniform_int_distribution<int64_t> pick(0, as.n - 1);
+        for (int e = 0; e < n; ++e) actions[e] = static_cast<float>(pick(rng_));
+        logp = -std::log(static_cast<double>(as.n));
+      } else {
+        for (int j = 0; j < W; ++j) {
+          std::uniform_real_distribution<double> u(as.low[j], as.high[j]);
+          for (int e = 0; e < n; ++e) actions[e * W + j] = static_cast<float>(u(rng_));
+          logp -= std::log(as.high[j] - as.low[j]);
+        }
+      }
+      std::fill(logprobs.begin(), logprobs.end(), static_cast<float>(logp));
+      break;
+    }
+    case Local::kScripted:
+      for (int e = 0; e < n; ++e) {
+        envs::LunarLander::Heuristic(obs.data() + e * D, !as.is_discrete(), actions.data() + e * W);
+      }
+      std::fill(logprobs.begin(), logprobs.end(), 0.0f);  // deterministic
+      break;
+    case Local::kCheckpoint:
+      if (o_.config.collect.deterministic) {
+        policy_->ActGreedy(obs, n, actions);
+        std::fill(logprobs.begin(), logprobs.end(), 0.0f);
+      } else {
+        policy_->Act(obs, n, rng_, actions, logprobs, values);
+      }
+      break;
+    case Local::kNone:
+      break;
+  }
 }
 
 }  // namespace
@@ -249,7 +388,7 @@ Status Actor::Run() {
 Status ActorOptions::Validate() const {
   if (actor_id < 0) return InvalidArgumentError("actor id must be >= 0");
   if (ingest_endpoint.empty()) return InvalidArgumentError("actor needs --ingest");
-  if (weights_endpoint.empty()) return InvalidArgumentError("actor needs --weights");
+  if (!collect && weights_endpoint.empty()) return InvalidArgumentError("actor needs --weights");
   return config.Validate();
 }
 

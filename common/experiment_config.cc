@@ -34,6 +34,16 @@ Status ExperimentConfig::Validate() const {
                                 "must be >= 1024"));
   FLEET_RETURN_IF_ERROR(Require(store.shard_max_steps >= 1, "store.shard_max_steps",
                                 "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(store.compression >= 0 && store.compression <= 9,
+                                "store.compression", "must be 0 (none) to 9"));
+  FLEET_RETURN_IF_ERROR(Require(store.max_restarts >= 0, "store.max_restarts", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(collect.policy == "random" || collect.policy == "scripted" ||
+                                    collect.policy == "checkpoint",
+                                "collect.policy", "must be 'random', 'scripted' or 'checkpoint'"));
+  FLEET_RETURN_IF_ERROR(Require(collect.policy != "checkpoint" || !collect.checkpoint.empty(),
+                                "collect.checkpoint", "must name a policy.pb file for policy 'checkpoint'"));
+  FLEET_RETURN_IF_ERROR(Require(collect.episodes >= 0, "collect.episodes", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(collect.steps >= 0, "collect.steps", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.algo == "ppo", "learner.algo",
                                 "must be 'ppo' (the only online algorithm so far)"));
   FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",

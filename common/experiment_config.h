@@ -86,6 +86,13 @@ struct StoreSection {
   int64_t max_chunk_bytes = 64 << 20;
   // recording: start a new HDF5 shard after this many steps (at an episode boundary).
   int64_t shard_max_steps = 1000000;
+  // recording: deflate level of the HDF5 datasets (0: none, 1-9).
+  int compression = 1;
+  // recording: fdatasync the write-ahead log before every ack (survives power loss, not
+  // only a crash of the store; slower).
+  bool wal_fsync = false;
+  // fleet collect: restart a store that died this many times (it recovers its dataset).
+  int max_restarts = 3;
 
   template <class V>
   void Visit(V& v) {
@@ -94,6 +101,9 @@ struct StoreSection {
     v("record", record);
     v("max_chunk_bytes", max_chunk_bytes);
     v("shard_max_steps", shard_max_steps);
+    v("compression", compression);
+    v("wal_fsync", wal_fsync);
+    v("max_restarts", max_restarts);
   }
 };
 
@@ -182,12 +192,36 @@ struct LearnerSection {
   }
 };
 
+// fleet collect: actors and a recording store, no learner.
+struct CollectSection {
+  // "random" (uniform over the action space), "scripted" (the env's heuristic controller;
+  // LunarLander only) or "checkpoint" (a policy.pb written by a run's learner).
+  std::string policy = "random";
+  std::string checkpoint;
+  // checkpoint policies: take the mode (argmax / mean) instead of sampling.
+  bool deterministic = false;
+  // stop once the store has recorded this many episodes / steps (0: no limit; one of the
+  // two must be set).
+  int64_t episodes = 0;
+  int64_t steps = 0;
+
+  template <class V>
+  void Visit(V& v) {
+    v("policy", policy);
+    v("checkpoint", checkpoint);
+    v("deterministic", deterministic);
+    v("episodes", episodes);
+    v("steps", steps);
+  }
+};
+
 struct ExperimentConfig {
   RunSection run;
   EnvSection env;
   ActorsSection actors;
   StoreSection store;
   LearnerSection learner;
+  CollectSection collect;
 
   template <class V>
   void Visit(V& v) {
@@ -196,6 +230,7 @@ struct ExperimentConfig {
     v("actors", actors);
     v("store", store);
     v("learner", learner);
+    v("collect", collect);
   }
 
   int ChunksPerUpdate() const {

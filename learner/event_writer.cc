@@ -6,33 +6,17 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/crc32c.h"
 #include "proto/tensorboard.pb.h"
 
 namespace fleet::learner {
 namespace {
-
-std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;  // reflected Castagnoli
-    t[i] = c;
-  }
-  return t;
-}
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
-
-uint32_t Crc32c(std::span<const uint8_t> data) {
-  static const std::array<uint32_t, 256> table = MakeCrcTable();
-  uint32_t c = 0xFFFFFFFFu;
-  for (uint8_t b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 uint32_t MaskedCrc32c(std::span<const uint8_t> data) {
   const uint32_t crc = Crc32c(data);

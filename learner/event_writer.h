@@ -12,12 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "common/crc32c.h"
 #include "common/status.h"
 
 namespace fleet::learner {
 
-// CRC-32C (Castagnoli), as TFRecord uses it, and TFRecord's masking of it.
-uint32_t Crc32c(std::span<const uint8_t> data);
+using fleet::Crc32c;
+// TFRecord's masking of the CRC-32C (common/crc32c.h).
 uint32_t MaskedCrc32c(std::span<const uint8_t> data);
 
 class EventWriter {

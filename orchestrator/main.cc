@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actor/actor.h"
+#include "orchestrator/collect.h"
 #include "common/experiment_config.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -62,20 +63,33 @@ int main(int argc, char** argv) {
       ->take_all()
       ->allow_extra_args(false);
 
+  fleet::orchestrator::CollectOptions collect;
+  auto* collect_cmd = app.add_subcommand(
+      "collect", "record a dataset: actors with a random, scripted or checkpointed policy");
+  collect_cmd->add_option("config", collect.config_path, "experiment config (YAML)")->required();
+  collect_cmd->add_option("--run-dir", collect.run_dir, "run directory (default runs/NAME-collect-TIME)");
+  collect_cmd->add_option("--set", collect.overrides, "override a config key: key=value")
+      ->take_all()
+      ->allow_extra_args(false);
+
   std::string config_path, run_dir;
   fleet::replay::StoreOptions store;
+  bool store_collect = false;
   auto* store_cmd = app.add_subcommand("store", "the trajectory store role");
   store_cmd->add_option("--config", config_path)->required();
   store_cmd->add_option("--run-dir", store.run_dir);
   store_cmd->add_option("--ingest", store.ingest_endpoint)->required();
   store_cmd->add_option("--rollout", store.rollout_endpoint)->required();
+  store_cmd->add_flag("--collect", store_collect, "only record (no rollouts for a learner)");
 
   fleet::actor::ActorOptions actor;
   auto* actor_cmd = app.add_subcommand("actor", "the actor role");
   actor_cmd->add_option("--config", config_path)->required();
   actor_cmd->add_option("--id", actor.actor_id)->required();
   actor_cmd->add_option("--ingest", actor.ingest_endpoint)->required();
-  actor_cmd->add_option("--weights", actor.weights_endpoint)->required();
+  actor_cmd->add_option("--weights", actor.weights_endpoint);
+  actor_cmd->add_flag("--collect", actor.collect, "act with the local collect.policy");
+  actor_cmd->add_option("--stats", actor.stats_path, "write acknowledgement counts here at exit");
 
   fleet::orchestrator::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a saved policy (mean/std return)");
@@ -117,6 +131,11 @@ int main(int argc, char** argv) {
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*collect_cmd) {
+    collect.bin_dir = BinDir();
+    fleet::Status st = fleet::orchestrator::RunCollect(collect);
+    return st.ok() ? 0 : Fail("collect", st);
   }
   if (*dataset_cmd) {
     auto report = fleet::replay::InspectDataset(dataset_path);
@@ -162,6 +181,7 @@ int main(int argc, char** argv) {
     auto cfg = LoadRoleConfig(config_path);
     if (!cfg.ok()) return Fail("store", cfg.status());
     store.config = *cfg;
+    store.serve_rollouts = !store_collect;
     fleet::Status st = fleet::replay::RunStore(store);
     return st.ok() ? 0 : Fail("store", st);
   }

@@ -22,7 +22,7 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const std::string& name,
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return UnavailableError("cannot open log file '" + log_path + "': " + std::strerror(errno));
   }

@@ -21,19 +21,16 @@
 #include "common/zmq_util.h"
 #include "envs/registry.h"
 #include "orchestrator/process.h"
+#include "orchestrator/supervise.h"
 #include "proto/fleet.pb.h"
 
 namespace fleet::orchestrator {
-namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-struct Endpoints {
-  std::string ingest, rollout, weights, stats;
-  std::string ipc_dir;  // removed at the end
-};
+namespace {
 
 StatusOr<int> FreeTcpPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -51,6 +48,8 @@ StatusOr<int> FreeTcpPort() {
   ::close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
 }
+
+}  // namespace
 
 StatusOr<Endpoints> MakeEndpoints(const std::string& transport) {
   Endpoints e;
@@ -87,6 +86,8 @@ std::string FormatCount(double v) {
   else std::snprintf(buf, sizeof(buf), "%.0f", v);
   return buf;
 }
+
+namespace {
 
 void PrintStatus(const proto::LearnerStats& s, double elapsed, bool tty) {
   char line[256];

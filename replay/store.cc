@@ -13,7 +13,7 @@
 #include "envs/registry.h"
 #include "replay/chunk_validator.h"
 #include "replay/dedup.h"
-#include "replay/episode_writer.h"
+#include "replay/recorder.h"
 #include "replay/rollout_queue.h"
 
 namespace fleet::replay {
@@ -43,7 +43,7 @@ class Store {
   Status Run();
 
  private:
-  void HandleChunk(const std::string& identity, const zmq::message_t& payload);
+  Status HandleChunk(const std::string& identity, const zmq::message_t& payload);
   void Reply(const std::string& identity, const proto::ChunkAck& ack);
   void Reject(const std::string& identity, proto::ChunkAck& ack, const std::string& reason);
   void ServeRollout();
@@ -52,8 +52,8 @@ class Store {
   std::shared_ptr<spdlog::logger> log_;
   ChunkExpectations expect_;
   RolloutQueue queue_;
-  DedupIndex dedup_;
-  std::unique_ptr<EpisodeWriter> writer_;
+  DedupIndex dedup_;                    // without recording
+  std::unique_ptr<Recorder> recorder_;  // with recording: dedup, log and shards
   zmq::context_t ctx_{1};
   zmq::socket_t ingest_, rollout_;
   std::optional<PendingRequest> pending_;
@@ -76,46 +76,60 @@ void Store::Reject(const std::string& identity, proto::ChunkAck& ack, const std:
   Reply(identity, ack);
 }
 
-void Store::HandleChunk(const std::string& identity, const zmq::message_t& payload) {
+Status Store::HandleChunk(const std::string& identity, const zmq::message_t& payload) {
   proto::ChunkAck ack;
   if (static_cast<int64_t>(payload.size()) > o_.config.store.max_chunk_bytes) {
-    return Reject(identity, ack, "chunk of " + std::to_string(payload.size()) +
-                                     " bytes exceeds store.max_chunk_bytes");
+    Reject(identity, ack, "chunk of " + std::to_string(payload.size()) +
+                              " bytes exceeds store.max_chunk_bytes");
+    return OkStatus();
   }
   proto::TrajectoryChunk chunk;
   if (Status st = zmqu::ParseProto(payload, chunk); !st.ok()) {
-    return Reject(identity, ack, st.message());
+    Reject(identity, ack, st.message());
+    return OkStatus();
   }
   ack.set_actor_id(chunk.actor_id());
   ack.set_sequence(chunk.sequence());
   if (Status st = ValidateChunk(chunk, expect_); !st.ok()) {
-    return Reject(identity, ack, st.message());
+    Reject(identity, ack, st.message());
+    return OkStatus();
   }
-  if (!dedup_.Insert(chunk.actor_id(), chunk.sequence())) {
+  bool fresh = true;
+  if (recorder_) {
+    // durable before the ack: an error here leaves the chunk unacknowledged (the actor
+    // keeps it) and stops the store.
+    auto stored = recorder_->Add({static_cast<const char*>(payload.data()), payload.size()}, chunk);
+    if (!stored.ok()) return stored.status();
+    fresh = *stored;
+    stats_.set_recorded_steps(recorder_->steps_written());
+    stats_.set_recorded_episodes(recorder_->episodes_written());
+  } else {
+    fresh = dedup_.Insert(chunk.actor_id(), chunk.actor_epoch(), chunk.sequence());
+  }
+  if (!fresh) {
     stats_.set_duplicate_chunks(stats_.duplicate_chunks() + 1);
     ack.set_accepted(true);
     ack.set_duplicate(true);
-    return Reply(identity, ack);
+    Reply(identity, ack);
+    return OkStatus();
   }
-  if (writer_) {
-    if (Status st = writer_->Add(chunk); !st.ok()) {
-      log_->error("recording failed: {}", st.ToString());
-    }
-    stats_.set_recorded_steps(writer_->steps_written());
-    stats_.set_recorded_episodes(writer_->episodes_written());
+  const uint64_t steps = uint64_t{chunk.num_steps()} * chunk.num_envs();
+  if (o_.serve_rollouts) {
+    QueuedChunk q;
+    q.actor_id = chunk.actor_id();
+    q.sequence = chunk.sequence();
+    q.policy_version = chunk.policy_version();
+    q.num_steps = steps;
+    q.episode_returns.assign(chunk.episode_returns().begin(), chunk.episode_returns().end());
+    q.episode_lengths.assign(chunk.episode_lengths().begin(), chunk.episode_lengths().end());
+    q.bytes.assign(static_cast<const char*>(payload.data()), payload.size());
+    queue_.Push(std::move(q));
   }
-  QueuedChunk q;
-  q.actor_id = chunk.actor_id();
-  q.sequence = chunk.sequence();
-  q.policy_version = chunk.policy_version();
-  q.num_steps = uint64_t{chunk.num_steps()} * chunk.num_envs();
-  q.episode_returns.assign(chunk.episode_returns().begin(), chunk.episode_returns().end());
-  q.episode_lengths.assign(chunk.episode_lengths().begin(), chunk.episode_lengths().end());
-  q.bytes.assign(static_cast<const char*>(payload.data()), payload.size());
-  queue_.Push(std::move(q));
   stats_.set_accepted_chunks(stats_.accepted_chunks() + 1);
+  stats_.set_accepted_steps(stats_.accepted_steps() + steps);
   ack.set_accepted(true);
   Reply(identity, ack);
+  return OkStatus();
 }
 
 void Store::ServeRollout() {
@@ -148,16 +162,20 @@ void Store::ServeRollout() {
 
 Status Store::Run() {
   if (o_.config.store.record) {
-    const std::string dir = o_.run_dir + "/dataset";
-    std::filesystem::create_directories(dir);
-    EpisodeWriterOptions wo;
-    wo.dir = dir;
+    RecorderOptions ro;
+    EpisodeWriterOptions& wo = ro.writer;
+    wo.dir = o_.run_dir + "/dataset";
     wo.max_shard_steps = o_.config.store.shard_max_steps;
     wo.env_id = expect_.env_id;
     wo.obs_dim = expect_.obs_dim;
     wo.action_dim = expect_.action_dim;
     wo.config_yaml = ExperimentConfigToYaml(o_.config);
-    FLEET_ASSIGN_OR_RETURN(writer_, EpisodeWriter::Create(wo));
+    wo.compression = o_.config.store.compression;
+    ro.wal_fsync = o_.config.store.wal_fsync;
+    FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
+    stats_.set_recovered_chunks(recorder_->recovery().replayed_chunks);
+    stats_.set_recorded_steps(recorder_->steps_written());
+    stats_.set_recorded_episodes(recorder_->episodes_written());
     log_->info("recording to {}/shard-*.h5", wo.dir);
   }
   log_->info("serving ingest at {}, rollouts at {}", o_.ingest_endpoint, o_.rollout_endpoint);
@@ -166,7 +184,7 @@ Status Store::Run() {
     zmq::pollitem_t items[] = {{rollout_.handle(), 0, ZMQ_POLLIN, 0},
                                {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
     // backpressure: a full queue is not read from until the learner takes a batch.
-    const int n_items = queue_.full() ? 1 : 2;
+    const int n_items = o_.serve_rollouts && queue_.full() ? 1 : 2;
     try {
       zmq::poll(items, n_items, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
@@ -176,8 +194,20 @@ Status Store::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       while (zmqu::RecvMultipart(rollout_, frames)) {
         proto::RolloutRequest req;
-        if (frames.size() != 2 || !zmqu::ParseProto(frames[1], req).ok() || req.num_chunks() == 0) {
+        if (frames.size() != 2 || !zmqu::ParseProto(frames[1], req).ok()) {
           log_->warn("ignored malformed rollout request");
+          continue;
+        }
+        if (req.stats_only()) {
+          proto::RolloutHeader header;
+          *header.mutable_stats() = stats_;
+          (void)rollout_.send(frames[0], zmq::send_flags::sndmore);
+          (void)zmqu::SendProto(rollout_, header);
+          continue;
+        }
+        if (req.num_chunks() == 0 || !o_.serve_rollouts) {
+          log_->warn("ignored rollout request ({})",
+                     o_.serve_rollouts ? "no chunks asked for" : "this store only records");
           continue;
         }
         pending_ = PendingRequest{frames[0].to_string(), req.learner_version(),
@@ -185,22 +215,28 @@ Status Store::Run() {
       }
     }
     if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
-      for (int i = 0; i < 256 && !queue_.full() && zmqu::RecvMultipart(ingest_, frames); ++i) {
+      for (int i = 0; i < 256 && !(o_.serve_rollouts && queue_.full()) &&
+                      zmqu::RecvMultipart(ingest_, frames);
+           ++i) {
         if (frames.size() != 2) {
           proto::ChunkAck ack;
           Reject(frames[0].to_string(), ack,
                  "expected one frame per chunk, got " + std::to_string(frames.size() - 1));
           continue;
         }
-        HandleChunk(frames[0].to_string(), frames[1]);
+        FLEET_RETURN_IF_ERROR(HandleChunk(frames[0].to_string(), frames[1]));
       }
     }
     ServeRollout();
   }
-  if (writer_) FLEET_RETURN_IF_ERROR(writer_->Close());
-  log_->info("stopped: {} accepted, {} rejected, {} duplicate, {} dropped stale chunks",
-             stats_.accepted_chunks(), stats_.rejected_chunks(), stats_.duplicate_chunks(),
-             stats_.dropped_stale_chunks());
+  if (recorder_) {
+    FLEET_RETURN_IF_ERROR(recorder_->Close());
+    log_->info("dataset: {} steps, {} episodes in {} shards", recorder_->steps_written(),
+               recorder_->episodes_written(), recorder_->shards());
+  }
+  log_->info("stopped: {} accepted ({} steps), {} rejected, {} duplicate, {} dropped stale chunks",
+             stats_.accepted_chunks(), stats_.accepted_steps(), stats_.rejected_chunks(),
+             stats_.duplicate_chunks(), stats_.dropped_stale_chunks());
   return OkStatus();
 }
 

@@ -7,7 +7,10 @@
 // full the store stops reading the ingest socket, so actors run out of credit and block.
 // Rollouts: a RolloutRequest is answered, once enough fresh chunks are queued, with a
 // RolloutHeader frame followed by the chunks' bytes (FIFO, policy-lag bounded).
-// Recording (store.record): every accepted step goes to run_dir/dataset/ as HDF5.
+// Recording (store.record): every accepted chunk goes to the write-ahead log before its
+// ack, and its steps to run_dir/dataset/ as HDF5 shards (replay/recorder.h); a store
+// started on an existing dataset recovers it first. A RolloutRequest with stats_only is
+// answered at once with the counters (the orchestrator's progress line).
 #pragma once
 
 #include <string>
@@ -22,6 +25,8 @@ struct StoreOptions {
   std::string ingest_endpoint;
   std::string rollout_endpoint;
   std::string run_dir;  // for the dataset; may be empty when recording is off
+  // false: only record (fleet collect); no rollout queue, so nothing to backpressure on.
+  bool serve_rollouts = true;
 
   Status Validate() const;
 };

@@ -4,6 +4,8 @@
 
 #include <hdf5.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
@@ -98,9 +100,49 @@ TEST(EpisodeWriterTest, RotatesShardsWithoutSplittingEpisodes) {
   for (const auto& s : report->shards) {
     for (const auto& p : s.problems) ADD_FAILURE() << s.path << ": " << p;
     EXPECT_GT(s.episodes, 0) << s.path;
-    // a shard stops at the first episode end at or after 12 steps: < 12 + one episode.
-    EXPECT_LT(s.steps, 12 + 5) << s.path;
+    // a shard is sealed at the first chunk boundary at or after 12 steps: below 12 plus
+    // one chunk (10 x 2 steps) plus the open episodes it completes (2 x 4 steps).
+    EXPECT_LT(s.steps, 12 + 20 + 8) << s.path;
   }
+}
+
+// Close(kCutOpen) writes the steps of open episodes too, marked as cut and truncated, with
+// the observation after their last step as the final observation.
+TEST(EpisodeWriterTest, CutOpenEpisodesAtCloseKeepsEveryStep) {
+  testing::TempDir dir;
+  EpisodeWriterOptions o;
+  o.dir = dir.path();
+  o.env_id = "CartPole-v1";
+  o.obs_dim = 4;
+  auto w = EpisodeWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, 7, 10, 2)).ok());
+  // before the seal the file is not under its final name.
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/shard-00000.h5"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/shard-00000.h5.tmp"));
+  ASSERT_TRUE((*w)->Close(CloseMode::kCutOpen).ok());
+  EXPECT_EQ((*w)->steps_written(), 20u);
+  EXPECT_EQ((*w)->episodes_written(), 5u);
+  const std::string path = dir.path() + "/shard-00000.h5";
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  auto cut = ReadAll<uint8_t>(f, "episodes/cut", H5T_NATIVE_UINT8);
+  auto lengths = ReadAll<int64_t>(f, "episodes/length", H5T_NATIVE_INT64);
+  auto starts = ReadAll<int64_t>(f, "episodes/start", H5T_NATIVE_INT64);
+  auto final_obs = ReadAll<float>(f, "episodes/final_observation", H5T_NATIVE_FLOAT, 4);
+  auto timeouts = ReadAll<uint8_t>(f, "timeouts", H5T_NATIVE_UINT8);
+  auto seqs = ReadAll<uint64_t>(f, "infos/chunk_sequence", H5T_NATIVE_UINT64);
+  H5Fclose(f);
+  EXPECT_EQ(seqs, std::vector<uint64_t>(20, 7));
+  ASSERT_EQ(cut, (std::vector<uint8_t>{0, 0, 0, 0, 1}));
+  EXPECT_EQ(lengths[4], 1);  // env 1's step t = 9
+  EXPECT_EQ(timeouts[starts[4]], 1);
+  EXPECT_FLOAT_EQ(final_obs[0], 9.0f);     // ended: the chunk's final observation
+  EXPECT_FLOAT_EQ(final_obs[4 * 4], 0.5f);  // cut: the observation after its last step
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
 }
 
 TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
@@ -110,7 +152,7 @@ TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   auto w = EpisodeWriter::Create(o);
   ASSERT_FALSE(w.ok());
-  EXPECT_NE(w.status().message().find("/nonexistent-dir/shard-00000.h5"), std::string::npos);
+  EXPECT_NE(w.status().message().find("/nonexistent-dir/shard-00000.h5.tmp"), std::string::npos);
 }
 
 }  // namespace

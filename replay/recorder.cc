@@ -1,0 +1,167 @@
+#include "replay/recorder.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+namespace fleet::replay {
+namespace fs = std::filesystem;
+
+std::string Recorder::WalPath(int shard) const {
+  char name[32];
+  std::snprintf(name, sizeof(name), "/wal-%05d.log", shard);
+  return o_.writer.dir + name;
+}
+
+StatusOr<std::unique_ptr<Recorder>> Recorder::Open(RecorderOptions options) {
+  std::unique_ptr<Recorder> r(new Recorder(std::move(options)));
+  std::error_code ec;
+  fs::create_directories(r->o_.writer.dir, ec);
+  FLEET_RETURN_IF_ERROR(r->Recover());
+  return r;
+}
+
+Recorder::~Recorder() { (void)Close(); }
+
+Status Recorder::Recover() {
+  const std::string& dir = o_.writer.dir;
+  // what is there: complete shards, log segments, leftovers.
+  static const std::regex shard_re(R"(shard-(\d+)\.h5)"), wal_re(R"(wal-(\d+)\.log)");
+  int last_sealed = -1;
+  std::map<int, fs::path> wals;
+  std::vector<fs::path> leftovers;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    std::smatch m;
+    if (std::regex_match(name, m, shard_re)) {
+      last_sealed = std::max(last_sealed, std::stoi(m[1]));
+      ++recovery_.sealed_shards;
+    } else if (std::regex_match(name, m, wal_re)) {
+      wals[std::stoi(m[1])] = entry.path();
+    } else if (name.ends_with(".tmp")) {
+      leftovers.push_back(entry.path());
+    }
+  }
+  if (ec) return UnavailableError("cannot list the dataset folder '" + dir + "': " + ec.message());
+  // a manifest whose shard never got its final name belongs to the interrupted seal.
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("shard-") && name.ends_with(".h5.json") &&
+        !fs::exists(dir + "/" + name.substr(0, name.size() - 5))) {
+      leftovers.push_back(entry.path());
+    }
+  }
+  const int open_shard = last_sealed + 1;
+  for (const auto& [index, path] : wals) {
+    if (index != open_shard) leftovers.push_back(path);
+  }
+  for (const auto& p : leftovers) {
+    fs::remove(p, ec);
+    ++recovery_.removed_files;
+  }
+
+  EpisodeWriterOptions wo = o_.writer;
+  wo.first_shard = open_shard;
+  wo.on_seal = [this](int next) { return OnSeal(next); };
+  auto it = wals.find(open_shard);
+  if (it == wals.end()) {
+    if (last_sealed >= 0) {
+      log_->warn("dataset {} has {} complete shards but no log for shard {}; deduplication "
+                 "starts empty and the totals count from this run",
+                 dir, recovery_.sealed_shards, open_shard);
+    }
+    FLEET_ASSIGN_OR_RETURN(writer_, EpisodeWriter::Create(wo));
+    proto::WalCheckpoint cp;
+    cp.set_shard_index(open_shard);
+    FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Create(WalPath(open_shard), cp, o_.wal_fsync));
+    return OkStatus();
+  }
+
+  FLEET_ASSIGN_OR_RETURN(WalContents wal, ReadWal(it->second.string()));
+  if (static_cast<int>(wal.checkpoint.shard_index()) != open_shard) {
+    return DataLossError("log " + it->second.string() + " is for shard " +
+                         std::to_string(wal.checkpoint.shard_index()) + ", expected " +
+                         std::to_string(open_shard));
+  }
+  wo.steps_before = wal.checkpoint.steps_written();
+  wo.episodes_before = wal.checkpoint.episodes_written();
+  FLEET_ASSIGN_OR_RETURN(writer_, EpisodeWriter::Create(wo));
+  writer_->RestoreOpen(wal.checkpoint);
+  dedup_.Restore(wal.checkpoint.dedup());
+  // the segment stays the log of the open shard; replayed records are not written again
+  // unless a seal during the replay moved the log to a new segment.
+  FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Reopen(it->second.string(), wal.valid_bytes, o_.wal_fsync));
+  const int start_shard = writer_->shard_index();
+  for (const std::string& bytes : wal.chunks) {
+    proto::TrajectoryChunk chunk;
+    if (!chunk.ParseFromString(bytes)) {
+      return DataLossError("unparseable chunk record in " + it->second.string());
+    }
+    if (writer_->shard_index() != start_shard) FLEET_RETURN_IF_ERROR(wal_->AppendChunk(bytes));
+    FLEET_RETURN_IF_ERROR(Apply(chunk));
+    if (!retired_wal_.empty()) {
+      fs::remove(retired_wal_, ec);
+      retired_wal_.clear();
+    }
+    ++recovery_.replayed_chunks;
+  }
+  recovery_.torn_tail = wal.torn_tail;
+  log_->info("recovered dataset {}: {} complete shards, {} chunks replayed from the log{}, "
+             "{} leftover files removed",
+             dir, recovery_.sealed_shards, recovery_.replayed_chunks,
+             wal.torn_tail ? " (a torn last record cut off)" : "", recovery_.removed_files);
+  return OkStatus();
+}
+
+Status Recorder::OnSeal(int next_shard) {
+  proto::WalCheckpoint cp;
+  cp.set_shard_index(next_shard);
+  cp.set_steps_written(writer_->sealed_steps());
+  cp.set_episodes_written(writer_->sealed_episodes());
+  for (auto& s : dedup_.Snapshot()) *cp.add_dedup() = std::move(s);
+  writer_->SnapshotOpen(cp);
+  const std::string old = wal_ ? wal_->path() : "";
+  FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Create(WalPath(next_shard), cp, o_.wal_fsync));
+  retired_wal_ = old;
+  return OkStatus();
+}
+
+Status Recorder::Apply(const proto::TrajectoryChunk& chunk) {
+  bool new_epoch = false;
+  if (!dedup_.Insert(chunk.actor_id(), chunk.actor_epoch(), chunk.sequence(), &new_epoch)) {
+    return OkStatus();  // a duplicate record cannot happen, but is harmless
+  }
+  // a restarted actor: its previous process's open episodes will never continue.
+  if (new_epoch) FLEET_RETURN_IF_ERROR(writer_->CutOpenEpisodes(chunk.actor_id()));
+  return writer_->Add(chunk);
+}
+
+StatusOr<bool> Recorder::Add(std::string_view payload, const proto::TrajectoryChunk& chunk) {
+  if (closed_) return FailedPreconditionError("recorder is closed");
+  if (dedup_.Contains(chunk.actor_id(), chunk.actor_epoch(), chunk.sequence())) return false;
+  FLEET_RETURN_IF_ERROR(wal_->AppendChunk(payload));
+  FLEET_RETURN_IF_ERROR(Apply(chunk));
+  if (!retired_wal_.empty()) {
+    std::error_code ec;
+    fs::remove(retired_wal_, ec);
+    retired_wal_.clear();
+  }
+  return true;
+}
+
+Status Recorder::Close() {
+  if (closed_ || !writer_) return OkStatus();
+  closed_ = true;
+  Status st = writer_->Close(CloseMode::kCutOpen);
+  if (!retired_wal_.empty()) {
+    std::error_code ec;
+    fs::remove(retired_wal_, ec);
+    retired_wal_.clear();
+  }
+  wal_.reset();
+  return st;
+}
+
+}  // namespace fleet::replay

@@ -1,0 +1,64 @@
+// The store's write-ahead log: one segment per open shard, DIR/wal-NNNNN.log. A segment
+// starts with a checkpoint record (proto::WalCheckpoint: dedup state and open episodes at
+// the moment the shard opened) followed by one record per accepted chunk, holding the
+// bytes the actor sent. A record is
+//   u32 length of (type + payload) | u32 CRC-32C of (type + payload) | u8 type | payload
+// little-endian. A chunk is acknowledged only after its record is written (write(2):
+// survives a kill of the process; with fsync also a power loss), so after a crash the
+// segment replays into exactly the acknowledged state. A torn record at the end (the
+// crash hit mid-write, so the chunk was never acknowledged) is cut off on recovery.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+
+namespace fleet::replay {
+
+class WalWriter {
+ public:
+  // Writes a new segment at `path` holding only `checkpoint`, atomically (written as
+  // path.tmp, synced, renamed), and opens it for appending.
+  static StatusOr<std::unique_ptr<WalWriter>> Create(const std::string& path,
+                                                     const proto::WalCheckpoint& checkpoint,
+                                                     bool fsync);
+  // Opens an existing segment for appending after its first `valid_bytes` (the rest, a
+  // torn record, is truncated away).
+  static StatusOr<std::unique_ptr<WalWriter>> Reopen(const std::string& path,
+                                                     uint64_t valid_bytes, bool fsync);
+  ~WalWriter();
+
+  Status AppendChunk(std::string_view chunk_bytes);
+  const std::string& path() const { return path_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  WalWriter(std::string path, int fd, uint64_t bytes, bool fsync)
+      : path_(std::move(path)), fd_(fd), bytes_(bytes), fsync_(fsync) {}
+  std::string path_;
+  int fd_ = -1;
+  uint64_t bytes_ = 0;
+  bool fsync_ = false;
+};
+
+struct WalContents {
+  proto::WalCheckpoint checkpoint;
+  std::vector<std::string> chunks;  // in the order they were accepted
+  uint64_t valid_bytes = 0;         // up to the end of the last whole record
+  bool torn_tail = false;           // bytes after valid_bytes that are not a whole record
+};
+
+// Reads a segment. DataLoss if it does not start with a whole checkpoint record.
+StatusOr<WalContents> ReadWal(const std::string& path);
+
+// Encodes one record (exposed for tests).
+std::string EncodeWalRecord(uint8_t type, std::string_view payload);
+inline constexpr uint8_t kWalCheckpoint = 1;
+inline constexpr uint8_t kWalChunk = 2;
+
+}  // namespace fleet::replay
