@@ -172,13 +172,15 @@ TEST(EndToEndTest, ContinuousControlRunsEndToEnd) {
   for (double v : m["policy_loss"]) EXPECT_TRUE(std::isfinite(v));
   EXPECT_NE(testing::ReadFile(run + "/summary.json").find("\"env_id\": \"HalfCheetah-v5\""),
             std::string::npos);
-  // HalfCheetah never terminates: whole 1000-step episodes only (the store also records
-  // what actors made while the learner was finishing), each ending in a timeout.
+  // HalfCheetah never terminates: 1000-step episodes ending in a timeout, plus the episode
+  // still open at the end, stored cut (every accepted step is kept: whole 2048-step chunks).
   auto check = RunCommand(
       "/usr/bin/python3 -c \"import h5py,sys; f=h5py.File(sys.argv[1]); "
-      "n=f['actions'].shape[0]; assert n>=4000 and n%1000==0, n; "
+      "n=f['actions'].shape[0]; assert n>=4096 and n%2048==0, n; "
       "assert f['actions'].shape[1]==6; assert f['observations'].shape==(n,17); "
-      "assert f['timeouts'][:].sum()==n//1000; assert f['terminals'][:].sum()==0\" " +
+      "L=f['episodes/length'][:]; cut=f['episodes/cut'][:]; "
+      "assert (L[cut==0]==1000).all(), L; assert cut.sum()==1, cut; "
+      "assert f['timeouts'][:].sum()==len(L); assert f['terminals'][:].sum()==0\" " +
       run + "/dataset/shard-00000.h5");
   EXPECT_EQ(check.exit_code, 0) << check.output;
 }

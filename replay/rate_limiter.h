@@ -1,0 +1,56 @@
+// Reverb's SampleToInsertRatio rate limiter (Cassirer et al. 2021, "Reverb: A Framework
+// for Experience Replay"; its semantics, not its code): keeps samples/inserts near
+// samples_per_insert once the table holds min_size items, within +-error_buffer samples.
+//   diff = inserts * samples_per_insert - samples
+//   an insert may proceed while size < min_size or diff + samples_per_insert <= max_diff
+//   a sample may proceed once size >= min_size and diff - 1 >= min_diff
+// with min_diff = min_size * spi - error_buffer, max_diff = min_size * spi + error_buffer.
+// A blocked caller waits (a learner sampling faster than actors insert, or the reverse);
+// a timeout returns DeadlineExceeded, Cancel() wakes everyone with Cancelled. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "common/status.h"
+
+namespace fleet::replay {
+
+struct RateLimiterOptions {
+  double samples_per_insert = 1.0;
+  int64_t min_size_to_sample = 1;
+  double error_buffer = 1.0;  // must be >= max(1, samples_per_insert) to make progress
+};
+
+class RateLimiter {
+ public:
+  static StatusOr<std::unique_ptr<RateLimiter>> Create(const RateLimiterOptions& options);
+
+  // Wait until an insert may proceed, then count it (size grows by one, up to max).
+  Status AwaitInsert(std::chrono::milliseconds timeout);
+  // Wait until a sample may proceed, then count it.
+  Status AwaitSample(std::chrono::milliseconds timeout);
+  // An item left the table (eviction): size shrinks, counters stay.
+  void Removed();
+  void Cancel();
+
+  int64_t inserts() const;
+  int64_t samples() const;
+  int64_t size() const;
+
+ private:
+  explicit RateLimiter(const RateLimiterOptions& o);
+  bool CanInsert() const;
+  bool CanSample() const;
+
+  RateLimiterOptions o_;
+  double min_diff_, max_diff_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int64_t inserts_ = 0, samples_ = 0, size_ = 0;
+  bool cancelled_ = false;
+};
+
+}  // namespace fleet::replay

@@ -1,0 +1,160 @@
+// End-to-end: `fleet collect` with real processes, and the store killed with SIGKILL
+// while actors stream (issue 4's fault test).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace fleet {
+namespace {
+
+std::string Fleet() { return std::string(FLEET_BIN_DIR) + "/fleet"; }
+std::string Source(const std::string& rel) { return std::string(FLEET_SOURCE_DIR) + "/" + rel; }
+
+std::string Shell(const std::string& cmd, int* code) {
+  std::string out;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, n);
+  const int status = ::pclose(p);
+  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+int64_t JsonInt(const std::string& text, const std::string& key) {
+  std::smatch m;
+  return std::regex_search(text, m, std::regex("\"" + key + "\": (-?[0-9]+)")) ? std::stoll(m[1])
+                                                                              : -1;
+}
+
+pid_t ReadPid(const std::string& path) {
+  std::ifstream in(path);
+  pid_t pid = -1;
+  in >> pid;
+  return pid;
+}
+
+// 2 actors x 16 envs x 256 steps = 4096 steps per chunk pair; 100k-step shards.
+const char* kFlags =
+    " --set collect.episodes=0 --set collect.steps=1500000 --set store.shard_max_steps=100000"
+    " --set actors.ack_timeout_ms=300";
+
+TEST(CollectTest, KilledStoreLosesNoAcknowledgedStepAndStoresNoneTwice) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                            " --run-dir " + run + kFlags + " > " + dir.path() + "/out.txt 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // kill the store twice while the actors stream: once after its first shard is sealed,
+  // once shortly after its restart.
+  const std::string pid_file = run + "/logs/store.pid";
+  for (int i = 0; i < 600 && !std::filesystem::exists(run + "/dataset/shard-00000.h5"); ++i) {
+    ::usleep(20000);
+  }
+  ASSERT_TRUE(std::filesystem::exists(run + "/dataset/shard-00000.h5"));
+  const pid_t first = ReadPid(pid_file);
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  pid_t second = first;
+  for (int i = 0; i < 500 && (second == first || second <= 0); ++i) {
+    ::usleep(10000);
+    second = ReadPid(pid_file);
+  }
+  ASSERT_NE(second, first) << "the store was not restarted";
+  ::usleep(400000);
+  ASSERT_EQ(::kill(second, SIGKILL), 0);
+
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string out = testing::ReadFile(dir.path() + "/out.txt");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const std::string summary = testing::ReadFile(run + "/summary.json");
+  EXPECT_EQ(JsonInt(summary, "store_restarts"), 2) << summary;
+  const int64_t acked = JsonInt(summary, "acked_steps");
+  const int64_t stored = JsonInt(summary, "env_steps");
+  EXPECT_GE(acked, 1500000);
+  EXPECT_EQ(stored, acked) << summary;
+  EXPECT_NE(summary.find("\"dataset_ok\": true"), std::string::npos) << summary;
+  EXPECT_NE(testing::ReadFile(run + "/logs/store.log").find("recovered dataset"), std::string::npos);
+
+  // independently, with h5py: every file opens, each chunk's 16 x 256 steps exactly once.
+  int code = 0;
+  const std::string check = Shell("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") +
+                                    " " + run + "/dataset 4096",
+                                &code);
+  EXPECT_EQ(code, 0) << check;
+  EXPECT_NE(check.find("total_steps " + std::to_string(acked)), std::string::npos) << check;
+  const std::string verify = Shell(Fleet() + " dataset verify " + run + "/dataset", &code);
+  EXPECT_EQ(code, 0) << verify;
+}
+
+TEST(CollectTest, ScriptedAndCheckpointPoliciesAndBadInput) {  // NOLINT
+  testing::TempDir dir;
+  int code = 0;
+  // the LunarLander heuristic lands: its episodes score far above a random policy's.
+  const std::string scripted =
+      Shell(Fleet() + " collect " + Source("configs/lunarlander_random_collect.yaml") + " --run-dir " +
+              dir.path() + "/ll --set collect.policy=scripted --set collect.episodes=40" +
+              " --set env.num_envs=4",
+          &code);
+  ASSERT_EQ(code, 0) << scripted;
+  const std::string info = Shell(Fleet() + " dataset info " + dir.path() + "/ll/dataset", &code);
+  ASSERT_EQ(code, 0) << info;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(info, m, std::regex("return mean (-?[0-9.]+)"))) << info;
+  // complete episodes average ~200; cut ones (at the stop) pull it down a little.
+  EXPECT_GT(std::stod(m[1]), 50.0) << info;
+
+  // a policy trained for a few seconds, collected deterministically: longer episodes than
+  // a random policy's ~22 steps.
+  const std::string trained = Shell(Fleet() + " run " + Source("configs/cartpole_ppo.yaml") +
+                                        " --run-dir " + dir.path() + "/train" +
+                                        " --set learner.total_env_steps=60000 --set env.num_envs=8" +
+                                        " --set actors.steps_per_chunk=64 --set learner.ppo.learning_rate=1e-3" +
+                                        " --set learner.ppo.num_minibatches=2",
+                                    &code);
+  ASSERT_EQ(code, 0) << trained;
+  const std::string from_ckpt =
+      Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") + " --run-dir " +
+                dir.path() + "/ck --set collect.policy=checkpoint --set collect.deterministic=true" +
+                " --set collect.checkpoint=" + dir.path() + "/train/checkpoints/final_policy.pb" +
+                " --set collect.episodes=50 --set env.num_envs=4 --set actors.steps_per_chunk=64",
+            &code);
+  ASSERT_EQ(code, 0) << from_ckpt;
+  const std::string ck_info = Shell(Fleet() + " dataset info " + dir.path() + "/ck/dataset", &code);
+  ASSERT_TRUE(std::regex_search(ck_info, m, std::regex("mean length ([0-9.]+)"))) << ck_info;
+  EXPECT_GT(std::stod(m[1]), 60.0) << ck_info;
+
+  const std::string no_target = Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                                        " --run-dir " + dir.path() + "/x --set collect.episodes=0",
+                                    &code);
+  EXPECT_EQ(code, 2) << no_target;
+  EXPECT_NE(no_target.find("collect.episodes or collect.steps"), std::string::npos) << no_target;
+  const std::string bad_policy = Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                                         " --run-dir " + dir.path() + "/y --set collect.policy=scripted",
+                                     &code);
+  EXPECT_EQ(code, 2) << bad_policy;
+  EXPECT_NE(bad_policy.find("LunarLander only"), std::string::npos) << bad_policy;
+  const std::string missing = Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                                      " --run-dir " + dir.path() + "/z --set collect.policy=checkpoint" +
+                                      " --set collect.checkpoint=/nonexistent/policy.pb",
+                                  &code);
+  EXPECT_EQ(code, 2) << missing;
+  EXPECT_NE(missing.find("/nonexistent/policy.pb"), std::string::npos) << missing;
+}
+
+}  // namespace
+}  // namespace fleet

@@ -1,0 +1,51 @@
+"""Checks a collected dataset with h5py (Debian's python3-h5py): every shard opens, no
+half-written shard is left under a final name, and every (actor, chunk sequence) pair
+holds exactly STEPS_PER_CHUNK steps (each acknowledged chunk stored once). Prints the total
+number of steps.
+
+Usage: check_exactly_once.py DATASET_DIR STEPS_PER_CHUNK
+"""
+import glob
+import os
+import sys
+
+import h5py
+import numpy as np
+
+
+def main(directory, steps_per_chunk):
+    problems = []
+    total = 0
+    pairs = {}
+    shards = sorted(glob.glob(os.path.join(directory, "shard-*.h5")))
+    if not shards:
+        problems.append("no shards")
+    for path in shards:
+        try:
+            with h5py.File(path, "r") as f:
+                actors = f["infos/actor_id"][:].astype(np.uint64)
+                seqs = f["infos/chunk_sequence"][:]
+                n = f["rewards"].shape[0]
+                lengths = f["episodes/length"][:]
+                if lengths.sum() != n:
+                    problems.append(f"{path}: episode lengths sum to {lengths.sum()}, not {n}")
+        except Exception as e:  # noqa: BLE001 - any failure to open is the finding
+            problems.append(f"{path}: cannot be read: {e}")
+            continue
+        total += n
+        keys, counts = np.unique(np.stack([actors, seqs]), axis=1, return_counts=True)
+        for (a, s), c in zip(keys.T, counts):
+            pairs[(int(a), int(s))] = pairs.get((int(a), int(s)), 0) + int(c)
+    wrong = {k: v for k, v in pairs.items() if v != steps_per_chunk}
+    if wrong:
+        k, v = next(iter(wrong.items()))
+        problems.append(f"{len(wrong)} chunks not stored exactly once, e.g. actor {k[0]} "
+                        f"sequence {k[1]} has {v} steps, expected {steps_per_chunk}")
+    for p in problems:
+        print("check_exactly_once:", p)
+    print(f"check_exactly_once: {len(shards)} shards, {len(pairs)} chunks, total_steps {total}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], int(sys.argv[2])))
