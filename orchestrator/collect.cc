@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -131,6 +132,8 @@ Status Collector::Run() {
   zmq::context_t ctx(1);
   proto::StoreStats latest;
   auto last_print = Clock::now();
+  std::ofstream csv(run_dir_ + "/metrics.csv", std::ios::trunc);
+  csv << "wall_seconds,env_steps,episodes,steps_per_second,store_restarts\n";
   const auto interval = milliseconds(static_cast<int64_t>(cfg_.run.status_interval_s * 1000));
   bool stopping = false;
   while (true) {
@@ -165,6 +168,8 @@ Status Collector::Run() {
     }
     if (Clock::now() - last_print >= interval) {
       const double t = std::chrono::duration<double>(Clock::now() - start).count();
+      csv << t << "," << latest.recorded_steps() << "," << latest.recorded_episodes() << ","
+          << latest.recorded_steps() / std::max(t, 1e-9) << "," << restarts_ << std::endl;
       std::printf("[%7.1fs] recorded %s steps (%s/s) | episodes %s | store restarts %d\n", t,
                   FormatCount(latest.recorded_steps()).c_str(),
                   FormatCount(latest.recorded_steps() / std::max(t, 1e-9)).c_str(),
@@ -192,11 +197,22 @@ Status Collector::Run() {
     resends += std::max<int64_t>(0, JsonInt(text, "resends"));
   }
   FLEET_ASSIGN_OR_RETURN(auto report, replay::InspectDataset(run_dir_ + "/dataset"));
+  csv << wall << "," << report.steps << "," << report.episodes << ","
+      << report.steps / std::max(wall, 1e-9) << "," << restarts_ << std::endl;
+  const double mean100 = report.MeanLastReturns(100);
+  auto spec = envs::GetSpec(cfg_.env.id, cfg_.env.options);
+  const std::string threshold = spec.ok() && spec->reward_threshold
+                                    ? std::to_string(*spec->reward_threshold)
+                                    : "null";
   std::ofstream out(run_dir_ + "/summary.json");
   out << "{\n  \"mode\": \"collect\",\n  \"env_id\": \"" << cfg_.env.id << "\",\n"
       << "  \"policy\": \"" << cfg_.collect.policy << "\",\n"
       << "  \"seed\": " << cfg_.run.seed << ",\n"
       << "  \"episodes\": " << report.episodes << ",\n"
+      << "  \"mean_return_100\": "
+      << (std::isfinite(mean100) ? std::to_string(mean100) : std::string("null")) << ",\n"
+      << "  \"threshold\": " << threshold << ",\n"
+      << "  \"threshold_step\": null,\n  \"threshold_seconds\": null,\n"
       << "  \"env_steps\": " << report.steps << ",\n"
       << "  \"acked_steps\": " << acked_steps << ",\n"
       << "  \"acked_chunks\": " << acked_chunks << ",\n"

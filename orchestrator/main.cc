@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   auto* collect_cmd = app.add_subcommand(
       "collect", "record a dataset: actors with a random, scripted or checkpointed policy");
   collect_cmd->add_option("config", collect.config_path, "experiment config (YAML)")->required();
-  collect_cmd->add_option("--run-dir", collect.run_dir, "run directory (default runs/NAME-collect-TIME)");
+  collect_cmd->add_option("--run-dir,--out", collect.run_dir,
+                          "run directory; the dataset goes to DIR/dataset (default runs/NAME-collect-TIME)");
   collect_cmd->add_option("--set", collect.overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,7 @@ void CheckShard(ShardReport& r) {
     r.return_min = *std::min_element(ret.begin(), ret.end());
     r.return_max = *std::max_element(ret.begin(), ret.end());
     r.length_mean = len / ret.size();
+    r.last_returns.assign(ret.end() - std::min<size_t>(100, ret.size()), ret.end());
   }
 }
 
@@ -153,6 +155,19 @@ bool DatasetReport::ok() const {
     if (!s.problems.empty()) return false;
   }
   return true;
+}
+
+double DatasetReport::MeanLastReturns(size_t n) const {
+  std::vector<double> tail;
+  for (auto it = shards.rbegin(); it != shards.rend() && tail.size() < n; ++it) {
+    for (auto r = it->last_returns.rbegin(); r != it->last_returns.rend() && tail.size() < n; ++r) {
+      tail.push_back(*r);
+    }
+  }
+  if (tail.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double s = 0;
+  for (double x : tail) s += x;
+  return s / tail.size();
 }
 
 StatusOr<DatasetReport> InspectDataset(const std::string& path) {

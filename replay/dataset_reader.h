@@ -20,6 +20,7 @@ struct ShardReport {
   int64_t episodes = 0;
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   double length_mean = 0;
+  std::vector<double> last_returns;  // the shard's last (up to) 100 episode returns
   std::vector<std::string> problems;  // empty: the shard is consistent
 };
 
@@ -28,6 +29,8 @@ struct DatasetReport {
   std::vector<ShardReport> shards;
   int64_t steps = 0, episodes = 0;
   bool ok() const;
+  // mean return of the dataset's last `n` episodes (NaN without episodes).
+  double MeanLastReturns(size_t n = 100) const;
 };
 
 // `path` is a dataset directory (every shard-*.h5 in it) or one .h5 file. NotFound when

@@ -48,7 +48,10 @@ StatusOr<GrowingDataset> CreateDataset(hid_t loc, const std::string& name, hid_t
   H5Handle space(H5Screate_simple(rank, dims, maxdims), H5Sclose);
   H5Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(plist.get(), rank, chunk);
-  if (deflate > 0) H5Pset_deflate(plist.get(), static_cast<unsigned>(deflate));
+  if (deflate > 0) {
+    H5Pset_shuffle(plist.get());
+    H5Pset_deflate(plist.get(), static_cast<unsigned>(deflate));
+  }
   H5Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   hid_t id = H5Dcreate2(loc, name.c_str(), type, space.get(), lcpl.get(), plist.get(), H5P_DEFAULT);
