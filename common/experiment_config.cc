@@ -64,6 +64,9 @@ Status ExperimentConfig::Validate() const {
   for (int h : learner.network.hidden) {
     FLEET_RETURN_IF_ERROR(Require(h >= 1, "learner.network.hidden", "sizes must be >= 1"));
   }
+  FLEET_RETURN_IF_ERROR(Require(learner.network.init == "orthogonal" ||
+                                    learner.network.init == "torch_default",
+                                "learner.network.init", "must be 'orthogonal' or 'torch_default'"));
   const auto& act = learner.network.activation;
   FLEET_RETURN_IF_ERROR(Require(act == "tanh" || act == "relu", "learner.network.activation",
                                 "must be 'tanh' or 'relu'"));

@@ -110,11 +110,17 @@ struct StoreSection {
 struct NetworkSection {
   std::vector<int> hidden = {64, 64};
   std::string activation = "tanh";
+  // "orthogonal" (CleanRL) or "torch_default" (torch.nn.Linear's; SB3 ortho_init=False).
+  std::string init = "orthogonal";
+  // continuous actions: initial log standard deviation (SB3's log_std_init).
+  double log_std_init = 0.0;
 
   template <class V>
   void Visit(V& v) {
     v("hidden", hidden);
     v("activation", activation);
+    v("init", init);
+    v("log_std_init", log_std_init);
   }
 };
 

@@ -43,18 +43,29 @@ ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
     const int in = sizes[i], out = sizes[i + 1];
     const bool last = i + 2 == sizes.size();
     torch::Tensor w = torch::zeros({2, in, out});
+    torch::Tensor b = torch::zeros({2, 1, out});
     for (int net = 0; net < 2; ++net) {
       // init as torch::nn::Linear's (out x in) weight would be, then store transposed.
       const int rows = (last && net == 1) ? 1 : out;
-      const double gain = !last ? std::sqrt(2.0) : (net == 0 ? 0.01 : 1.0);
       torch::Tensor lin = torch::empty({rows, in});
-      torch::nn::init::orthogonal_(lin, gain);
+      if (o.init == "torch_default") {
+        // torch.nn.Linear.reset_parameters: kaiming_uniform(a = sqrt(5)) is
+        // uniform(+-1/sqrt(fan_in)), and the bias likewise.
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+        lin.uniform_(-bound, bound);
+        b[net].narrow(1, 0, rows).uniform_(-bound, bound);
+      } else {
+        const double gain = !last ? std::sqrt(2.0) : (net == 0 ? 0.01 : 1.0);
+        torch::nn::init::orthogonal_(lin, gain);
+      }
       w[net].narrow(1, 0, rows).copy_(lin.t());
     }
     weights_.push_back(register_parameter("w" + std::to_string(i), w));
-    biases_.push_back(register_parameter("b" + std::to_string(i), torch::zeros({2, 1, out})));
+    biases_.push_back(register_parameter("b" + std::to_string(i), b));
   }
-  if (!o.discrete) log_std_ = register_parameter("log_std", torch::zeros({1, o.action_dim}));
+  if (!o.discrete) {
+    log_std_ = register_parameter("log_std", torch::full({1, o.action_dim}, o.log_std_init));
+  }
 }
 
 torch::Tensor ActorCriticImpl::Twin(const torch::Tensor& obs) {

@@ -459,6 +459,8 @@ Status RunLearner(const LearnerOptions& options) {
   net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
   net.hidden = cfg.learner.network.hidden;
   net.activation = cfg.learner.network.activation;
+  net.init = cfg.learner.network.init;
+  net.log_std_init = cfg.learner.network.log_std_init;
   if (cfg.learner.device == "cuda" && !torch::cuda::is_available()) {
     return FailedPreconditionError("learner.device is 'cuda' but no CUDA device is available "
                                    "to this libtorch build");

@@ -13,6 +13,7 @@
 
 #include "actor/actor.h"
 #include "orchestrator/collect.h"
+#include "replay/minari_export.h"
 #include "common/experiment_config.h"
 #include "common/logging.h"
 #include "common/signals.h"
@@ -117,6 +118,15 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
       dataset_cmd->add_subcommand("verify", "check every shard; exit 1 on any inconsistency");
   verify_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
+  std::string export_format = "minari", export_out;
+  fleet::replay::MinariExportOptions export_options;
+  auto* export_cmd = dataset_cmd->add_subcommand("export", "convert a dataset to Minari's layout");
+  export_cmd->add_option("--format", export_format, "output format (minari)")
+      ->check(CLI::IsMember({"minari"}));
+  export_cmd->add_option("--dataset-id", export_options.dataset_id,
+                         "Minari dataset id (default fleet/<env>-v0)");
+  export_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
+  export_cmd->add_option("out", export_out, "output folder (the data goes to OUT/data)")->required();
 
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
@@ -137,6 +147,14 @@ int main(int argc, char** argv) {
     collect.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunCollect(collect);
     return st.ok() ? 0 : Fail("collect", st);
+  }
+  if (*export_cmd) {
+    auto r = fleet::replay::ExportMinari(dataset_path, export_out, export_options);
+    if (!r.ok()) return Fail("dataset export", r.status());
+    std::printf("fleet dataset export: %lld episodes, %lld steps in Minari's layout at %s\n",
+                static_cast<long long>(r->episodes), static_cast<long long>(r->steps),
+                r->data_dir.c_str());
+    return 0;
   }
   if (*dataset_cmd) {
     auto report = fleet::replay::InspectDataset(dataset_path);

@@ -15,4 +15,7 @@ fi
 # tensorboard: the independent reader of Fleet's event files.
 $venv/bin/python -c "import tensorboard" 2>/dev/null ||
   $venv/bin/pip install -q --disable-pip-version-check tensorboard
+# minari: loads datasets exported with `fleet dataset export --format minari`.
+$venv/bin/python -c "import minari" 2>/dev/null ||
+  $venv/bin/pip install -q --disable-pip-version-check "minari[hdf5]==0.5.4"
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"
