@@ -41,6 +41,27 @@ void ThrowIfError(const Status& s) {
   if (!s.ok()) throw py::value_error(s.message());
 }
 
+// pybind11 2.10 (Debian 12) derives default strides from the dtype's element size as
+// numpy 1.x lays out its descriptor; numpy 2 moved that field, and arrays made with
+// default strides came out with stride 0. Every array is therefore made with explicit
+// C-order strides.
+template <class T>
+py::array_t<T> NewArray(std::vector<py::ssize_t> shape) {
+  std::vector<py::ssize_t> strides(shape.size());
+  py::ssize_t step = sizeof(T);
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = step;
+    step *= shape[i];
+  }
+  return py::array_t<T>(std::move(shape), std::move(strides));
+}
+template <class T>
+py::array_t<T> CopyArray(const T* data, size_t n) {
+  py::array_t<T> a = NewArray<T>({static_cast<py::ssize_t>(n)});
+  std::copy_n(data, n, a.mutable_data());
+  return a;
+}
+
 py::dtype NumpyDtype(DType d) {
   switch (d) {
     case DType::kFloat32: return py::dtype::of<float>();
@@ -62,7 +83,7 @@ struct PySpace {
     return py::cast(s);
   }
   py::array Bound(const std::vector<double>& b) const {
-    py::array_t<double> src(static_cast<py::ssize_t>(b.size()), b.data());
+    py::array_t<double> src = CopyArray(b.data(), b.size());
     return src.attr("astype")(NumpyDtype(space.dtype)).cast<py::array>();
   }
   py::object Sample() {
@@ -78,7 +99,7 @@ struct PySpace {
         v[i] = static_cast<float>(std::normal_distribution<double>()(rng));
       }
     }
-    return py::array_t<float>(static_cast<py::ssize_t>(v.size()), v.data());
+    return CopyArray(v.data(), v.size());
   }
   std::string Repr() const { return space.ToString(); }
 };
@@ -111,7 +132,7 @@ class PyEnv {
     auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
     if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
     auto v = s->GetState();
-    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+    return CopyArray(v.data(), v.size());
   }
   void SetState(py::array_t<double, py::array::c_style | py::array::forcecast> state) {
     auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
@@ -127,7 +148,7 @@ class PyEnv {
   }
   py::array_t<double> StateVector() {
     auto v = Mujoco()->StateVector();
-    return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+    return CopyArray(v.data(), v.size());
   }
 
   const Env& env() const { return *env_; }
@@ -139,7 +160,7 @@ class PyEnv {
     return m;
   }
   py::array_t<float> Obs() const {
-    return py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data());
+    return CopyArray(obs_.data(), obs_.size());
   }
   std::vector<float> ToAction(py::object action) const {
     const Space& as = env_->spec().action_space;
@@ -193,8 +214,8 @@ class PyVectorEnv {
     }
     ThrowIfError(vec_->Step({a.data(), static_cast<size_t>(a.size())}, obs_, rewards_, term_,
                             trunc_, out_));
-    py::array_t<double> rew(n);
-    py::array_t<bool> term(n), trunc(n);
+    py::array_t<double> rew = NewArray<double>({n});
+    py::array_t<bool> term = NewArray<bool>({n}), trunc = NewArray<bool>({n});
     for (int i = 0; i < n; ++i) {
       rew.mutable_at(i) = rewards_[i];
       term.mutable_at(i) = term_[i] != 0;
@@ -203,10 +224,10 @@ class PyVectorEnv {
     py::dict info;
     if (!out_.final_indices.empty()) {
       const int d = vec_->obs_dim();
-      py::array_t<float> final_obs({n, d});
-      py::array_t<bool> mask(n);
-      py::array_t<double> ep_r(n);
-      py::array_t<int64_t> ep_l(n);
+      py::array_t<float> final_obs = NewArray<float>({n, d});
+      py::array_t<bool> mask = NewArray<bool>({n});
+      py::array_t<double> ep_r = NewArray<double>({n});
+      py::array_t<int64_t> ep_l = NewArray<int64_t>({n});
       std::fill(final_obs.mutable_data(), final_obs.mutable_data() + n * d, 0.0f);
       for (int i = 0; i < n; ++i) {
         mask.mutable_at(i) = false;
@@ -234,7 +255,7 @@ class PyVectorEnv {
  private:
   py::array_t<float> Obs() const {
     const int n = num_envs(), d = vec_->obs_dim();
-    py::array_t<float> o({n, d});
+    py::array_t<float> o = NewArray<float>({n, d});
     std::copy(obs_.begin(), obs_.end(), o.mutable_data());
     return o;
   }
