@@ -85,6 +85,7 @@ class Actor {
   bool stop_ = false;
   std::mt19937_64 rng_;
   uint64_t epoch_;
+  uint64_t seed_base_ = 0;
   std::deque<InFlight> in_flight_;
   uint64_t next_sequence_ = 0;
   uint64_t chunks_acked_ = 0, steps_acked_ = 0, duplicates_acked_ = 0, resends_ = 0;
@@ -160,6 +161,7 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
   c.Clear();
   c.set_actor_id(o_.actor_id);
   c.set_actor_epoch(epoch_);
+  c.set_env_seed_base(seed_base_);
   c.set_sequence(next_sequence_++);
   c.set_policy_version(policy_ ? policy_->version() : 0);
   c.set_env_id(vec_->spec().id);
@@ -229,9 +231,9 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
 Status Actor::Run() {
   const auto& cfg = o_.config;
   obs_.resize(vec_->num_envs() * vec_->obs_dim());
-  const uint64_t seed_base = static_cast<uint64_t>(cfg.run.seed) * 1000003ull +
-                             static_cast<uint64_t>(o_.actor_id) * cfg.env.num_envs;
-  vec_->Reset(seed_base, obs_);
+  seed_base_ = static_cast<uint64_t>(cfg.run.seed) * 1000003ull +
+               static_cast<uint64_t>(o_.actor_id) * cfg.env.num_envs;
+  vec_->Reset(seed_base_, obs_);
 
   if (o_.collect) FLEET_RETURN_IF_ERROR(SetUpLocalPolicy());
   // wait for the first weights.

@@ -1,5 +1,6 @@
 #include "envs/space.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace fleet::envs {
@@ -11,6 +12,33 @@ const char* DTypeName(DType dtype) {
     case DType::kInt64: return "int64";
   }
   return "?";
+}
+
+namespace {
+std::string JsonDouble(double v) {
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  std::ostringstream o;
+  o.precision(9);
+  o << v;
+  return o.str();
+}
+}  // namespace
+
+std::string SpaceToJson(const Space& s) {
+  std::ostringstream o;
+  if (s.is_discrete()) {
+    o << "{\"type\": \"Discrete\", \"dtype\": \"int64\", \"start\": " << s.start
+      << ", \"n\": " << s.n << "}";
+    return o.str();
+  }
+  o << "{\"type\": \"Box\", \"dtype\": \"" << DTypeName(s.dtype) << "\", \"shape\": [";
+  for (size_t i = 0; i < s.shape.size(); ++i) o << (i ? ", " : "") << s.shape[i];
+  o << "], \"low\": [";
+  for (size_t i = 0; i < s.low.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.low[i]);
+  o << "], \"high\": [";
+  for (size_t i = 0; i < s.high.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.high[i]);
+  o << "]}";
+  return o.str();
 }
 
 Space Space::Discrete(int64_t n) {

@@ -10,6 +10,11 @@ namespace fleet::envs {
 enum class DType { kFloat32, kFloat64, kInt64 };
 const char* DTypeName(DType dtype);
 
+struct Space;
+// The space as JSON, in the form Minari's serialize_space writes (type, dtype, shape,
+// low/high or n/start); infinite bounds as Infinity/-Infinity, as Python's json does.
+std::string SpaceToJson(const Space& space);
+
 struct Space {
   enum class Kind { kBox, kDiscrete };
 

@@ -97,7 +97,7 @@ std::string JsonEscape(const std::string& s) {
 struct EpisodeWriter::Impl {
   H5Handle file;
   GrowingDataset obs, actions, rewards, terminals, timeouts, version, logprob, value, actor, chunk_seq;
-  GrowingDataset ep_start, ep_length, ep_return, ep_actor, ep_env, ep_cut, ep_final_obs;
+  GrowingDataset ep_start, ep_length, ep_return, ep_actor, ep_env, ep_cut, ep_final_obs, ep_seed;
 };
 
 void EpisodeWriter::Columns::Append(const Columns& o) {
@@ -181,6 +181,7 @@ Status EpisodeWriter::OpenShard() {
   FLEET_ASSIGN_OR_RETURN(m.ep_actor, CreateDataset(f, "episodes/actor_id", H5T_NATIVE_UINT32, 0, z));
   FLEET_ASSIGN_OR_RETURN(m.ep_env, CreateDataset(f, "episodes/env_index", H5T_NATIVE_UINT32, 0, z));
   FLEET_ASSIGN_OR_RETURN(m.ep_cut, CreateDataset(f, "episodes/cut", H5T_NATIVE_UINT8, 0, z));
+  FLEET_ASSIGN_OR_RETURN(m.ep_seed, CreateDataset(f, "episodes/seed", H5T_NATIVE_UINT64, 0, z));
   FLEET_ASSIGN_OR_RETURN(m.ep_final_obs, CreateDataset(f, "episodes/final_observation", H5T_NATIVE_FLOAT, d, z));
   impl_ = std::move(impl);
   shard_steps_ = 0;
@@ -198,6 +199,7 @@ void EpisodeWriter::EndEpisode(Columns& ep, uint32_t actor, uint32_t env, const 
   ep_actor_.push_back(actor);
   ep_env_.push_back(env);
   ep_cut_.push_back(cut ? 1 : 0);
+  ep_seed_.push_back(ep.seed);
   const int D = options_.obs_dim;
   if (final_obs != nullptr) {
     ep_final_obs_.insert(ep_final_obs_.end(), final_obs, final_obs + D);
@@ -216,6 +218,7 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
   for (int k = 0; k < c.final_indices_size(); ++k) final_at[c.final_indices(k)] = k;
   for (int e = 0; e < N; ++e) {
     Columns& ep = open_[{c.actor_id(), static_cast<uint32_t>(e)}];
+    ep.seed = c.env_seed_base() + static_cast<uint64_t>(e);
     for (int t = 0; t < T; ++t) {
       const int i = t * N + e;
       ep.obs.insert(ep.obs.end(), c.observations().begin() + i * D,
@@ -298,6 +301,7 @@ Status EpisodeWriter::Flush() {
   FLEET_RETURN_IF_ERROR(Append(m.ep_actor, ep_actor_.data(), e));
   FLEET_RETURN_IF_ERROR(Append(m.ep_env, ep_env_.data(), e));
   FLEET_RETURN_IF_ERROR(Append(m.ep_cut, ep_cut_.data(), e));
+  FLEET_RETURN_IF_ERROR(Append(m.ep_seed, ep_seed_.data(), e));
   FLEET_RETURN_IF_ERROR(Append(m.ep_final_obs, ep_final_obs_.data(), e));
   steps_written_ += n;
   episodes_written_ += e;
@@ -310,6 +314,7 @@ Status EpisodeWriter::Flush() {
   ep_actor_.clear();
   ep_env_.clear();
   ep_cut_.clear();
+  ep_seed_.clear();
   ep_final_obs_.clear();
   return OkStatus();
 }
@@ -341,6 +346,8 @@ Status EpisodeWriter::WriteManifest() {
       << "  \"obs_dim\": " << options_.obs_dim << ",\n"
       << "  \"action_dim\": " << options_.action_dim << ",\n"
       << "  \"discrete_actions\": " << (options_.action_dim == 0 ? "true" : "false") << ",\n"
+      << "  \"observation_space\": " << options_.observation_space_json << ",\n"
+      << "  \"action_space\": " << options_.action_space_json << ",\n"
       << "  \"shard_index\": " << shard_index_ << ",\n"
       << "  \"total_steps\": " << shard_steps_ << ",\n"
       << "  \"total_episodes\": " << shard_episodes_ << ",\n"
@@ -368,6 +375,7 @@ void EpisodeWriter::SnapshotOpen(proto::WalCheckpoint& out) const {
     o->mutable_policy_versions()->Add(ep.version.begin(), ep.version.end());
     o->mutable_chunk_sequences()->Add(ep.chunk_seq.begin(), ep.chunk_seq.end());
     o->mutable_last_next_observation()->Add(ep.last_next_obs.begin(), ep.last_next_obs.end());
+    o->set_env_seed(ep.seed);
   }
 }
 
@@ -384,6 +392,7 @@ void EpisodeWriter::RestoreOpen(const proto::WalCheckpoint& cp) {
     ep.version.assign(o.policy_versions().begin(), o.policy_versions().end());
     ep.chunk_seq.assign(o.chunk_sequences().begin(), o.chunk_sequences().end());
     ep.last_next_obs.assign(o.last_next_observation().begin(), o.last_next_observation().end());
+    ep.seed = o.env_seed();
     ep.terminals.assign(ep.rewards.size(), 0);
     ep.timeouts.assign(ep.rewards.size(), 0);
     ep.actor.assign(ep.rewards.size(), o.actor_id());

@@ -18,6 +18,8 @@
 //   infos/actor_id (n) u32   infos/chunk_sequence (n) u64
 //   episodes/start, episodes/length (e) i64   episodes/return (e) f64
 //   episodes/actor_id, episodes/env_index (e) u32   episodes/cut (e) u8
+//   episodes/seed (e) u64: seed of the env's RNG stream (its first reset; later episodes
+//   of the stream continue that generator)
 //   episodes/final_observation (e x obs_dim) f32: the observation the episode ended in
 // plus a JSON manifest beside it. Not thread-safe.
 #pragma once
@@ -47,6 +49,8 @@ struct EpisodeWriterOptions {
   int flush_steps = 1 << 16;
   // extra JSON object stored as "config" in the manifest (the resolved run config).
   std::string config_yaml;
+  // the env's spaces as JSON (envs::SpaceToJson), copied into the manifest.
+  std::string observation_space_json = "null", action_space_json = "null";
   // deflate level of every dataset (0: no compression).
   int compression = 1;
   // where numbering starts and the totals so far (a store recovering its log).
@@ -98,6 +102,7 @@ class EpisodeWriter {
     std::vector<uint64_t> version, chunk_seq;
     std::vector<uint32_t> actor;
     std::vector<float> last_next_obs;  // open episodes: observation after the last step
+    uint64_t seed = 0;                 // the env's RNG stream (env_seed_base + env index)
     int64_t size() const { return static_cast<int64_t>(rewards.size()); }
     void Append(const Columns& o);
     void Clear();
@@ -119,6 +124,7 @@ class EpisodeWriter {
   std::vector<double> ep_return_;
   std::vector<uint32_t> ep_actor_, ep_env_;
   std::vector<uint8_t> ep_cut_;
+  std::vector<uint64_t> ep_seed_;
   std::vector<float> ep_final_obs_;
   uint64_t steps_written_ = 0, episodes_written_ = 0;  // in files, sealed or open
   uint64_t sealed_steps_ = 0, sealed_episodes_ = 0;

@@ -18,14 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string JsonDouble(double v) {
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";  // as Python's json writes it
-  std::ostringstream o;
-  o.precision(9);
-  o << v;
-  return o.str();
-}
-
 std::string JsonEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -33,23 +25,6 @@ std::string JsonEscape(const std::string& s) {
     out += c;
   }
   return out;
-}
-
-// Minari's serialize_space output for Box and Discrete, as a JSON text.
-std::string SerializeSpace(const envs::Space& s) {
-  std::ostringstream o;
-  if (s.is_discrete()) {
-    o << "{\"type\": \"Discrete\", \"dtype\": \"int64\", \"start\": 0, \"n\": " << s.n << "}";
-    return o.str();
-  }
-  o << "{\"type\": \"Box\", \"dtype\": \"" << envs::DTypeName(s.dtype) << "\", \"shape\": [";
-  for (size_t i = 0; i < s.shape.size(); ++i) o << (i ? ", " : "") << s.shape[i];
-  o << "], \"low\": [";
-  for (size_t i = 0; i < s.low.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.low[i]);
-  o << "], \"high\": [";
-  for (size_t i = 0; i < s.high.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.high[i]);
-  o << "]}";
-  return o.str();
 }
 
 template <class T>
@@ -193,8 +168,8 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
        << "\"total_episodes\": " << r.episodes << ", \"total_steps\": " << r.steps << ", "
        << "\"dataset_size\": " << std::fixed << (fs::file_size(h5) / 1e6) << ", "
        << "\"algorithm_name\": \"fleet\", "
-       << "\"observation_space\": \"" << JsonEscape(SerializeSpace(spec.observation_space)) << "\", "
-       << "\"action_space\": \"" << JsonEscape(SerializeSpace(spec.action_space)) << "\"}\n";
+       << "\"observation_space\": \"" << JsonEscape(envs::SpaceToJson(spec.observation_space)) << "\", "
+       << "\"action_space\": \"" << JsonEscape(envs::SpaceToJson(spec.action_space)) << "\"}\n";
   meta.close();
   if (!meta) return UnavailableError("cannot write " + data_dir + "/metadata.json");
   return r;

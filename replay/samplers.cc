@@ -86,8 +86,15 @@ int64_t TransitionTable::size() const {
 // ---------------------------------------------------------------- EpisodeDataset
 
 void EpisodeDataset::AppendEpisode(std::span<const float> obs, std::span<const float> actions,
-                                   std::span<const float> rewards) {
+                                   std::span<const float> rewards, std::span<const float> final_obs,
+                                   bool terminated) {
   std::unique_lock lock(mu_);
+  if (final_obs.size() == static_cast<size_t>(obs_dim_)) {
+    final_obs_.insert(final_obs_.end(), final_obs.begin(), final_obs.end());
+  } else {
+    final_obs_.resize(final_obs_.size() + obs_dim_, 0.0f);
+  }
+  terminated_.push_back(terminated ? 1 : 0);
   obs_.insert(obs_.end(), obs.begin(), obs.end());
   actions_.insert(actions_.end(), actions.begin(), actions.end());
   rewards_.insert(rewards_.end(), rewards.begin(), rewards.end());
@@ -118,8 +125,9 @@ size_t EpisodeDataset::IndexBytes() const {
 
 size_t EpisodeDataset::MemoryBytes() const {
   std::shared_lock lock(mu_);
-  return (obs_.size() + actions_.size() + rewards_.size() + rtg_.size()) * sizeof(float) +
-         ends_.size() * sizeof(int64_t);
+  return (obs_.size() + actions_.size() + rewards_.size() + rtg_.size() + final_obs_.size()) *
+             sizeof(float) +
+         ends_.size() * (sizeof(int64_t) + 1);
 }
 
 namespace {
@@ -166,8 +174,9 @@ StatusOr<std::unique_ptr<EpisodeDataset>> EpisodeDataset::Load(const std::string
       warn("not a readable HDF5 file");
       continue;
     }
-    std::vector<float> obs, actions, rewards;
+    std::vector<float> obs, actions, rewards, final_obs;
     std::vector<int64_t> starts, lengths, disc;
+    std::vector<uint8_t> terminals;
     hsize_t d = 0, a = 0;
     const bool discrete = [&] {
       hid_t ds = H5Dopen2(h, "actions", H5P_DEFAULT);
@@ -189,13 +198,19 @@ StatusOr<std::unique_ptr<EpisodeDataset>> EpisodeDataset::Load(const std::string
     } else if (ok) {
       ok = ReadDataset(h, "actions", H5T_NATIVE_FLOAT, actions, &a);
     }
+    if (ok) ok = ReadDataset(h, "terminals", H5T_NATIVE_UINT8, terminals, nullptr);
+    // format 2 datasets carry each episode's final observation.
+    if (ok && !ReadDataset(h, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs, nullptr)) {
+      final_obs.clear();
+    }
     H5Fclose(h);
     const size_t n = rewards.size();
     if (!ok) {
       warn("missing or unreadable datasets");
       continue;
     }
-    if (obs.size() != n * d || actions.size() != n * a || starts.size() != lengths.size()) {
+    if (obs.size() != n * d || actions.size() != n * a || starts.size() != lengths.size() ||
+        terminals.size() != n || (!final_obs.empty() && final_obs.size() != starts.size() * d)) {
       warn("datasets of different lengths");
       continue;
     }
@@ -214,12 +229,41 @@ StatusOr<std::unique_ptr<EpisodeDataset>> EpisodeDataset::Load(const std::string
     }
     for (size_t e = 0; e < starts.size(); ++e) {
       const size_t s = starts[e], len = lengths[e];
+      std::span<const float> fo;
+      if (!final_obs.empty()) fo = {final_obs.data() + e * d, d};
       out->AppendEpisode({obs.data() + s * d, len * d}, {actions.data() + s * a, len * a},
-                         {rewards.data() + s, len});
+                         {rewards.data() + s, len}, fo, terminals[s + len - 1] != 0);
     }
   }
   if (!out) return NotFoundError("no readable dataset shard at '" + path + "'");
   return out;
+}
+
+Status EpisodeTransitionSampler::Sample(int batch, std::mt19937_64& rng,
+                                        TransitionBatch& out) const {
+  std::shared_lock lock(data_.mu_);
+  const auto& ends = data_.ends_;
+  if (ends.empty()) return FailedPreconditionError("no episodes to sample transitions from");
+  const int D = data_.obs_dim_, A = data_.action_width_;
+  out.size = batch;
+  out.obs.resize(batch * D);
+  out.next_obs.resize(batch * D);
+  out.actions.resize(batch * A);
+  out.rewards.resize(batch);
+  out.terminated.resize(batch);
+  std::uniform_int_distribution<int64_t> pick(0, ends.back() - 1);
+  for (int b = 0; b < batch; ++b) {
+    const int64_t i = pick(rng);
+    const int64_t e = std::upper_bound(ends.begin(), ends.end(), i) - ends.begin();
+    const bool last = i + 1 == ends[e];
+    std::copy_n(data_.obs_.data() + i * D, D, out.obs.data() + b * D);
+    const float* next = last ? data_.final_obs_.data() + e * D : data_.obs_.data() + (i + 1) * D;
+    std::copy_n(next, D, out.next_obs.data() + b * D);
+    std::copy_n(data_.actions_.data() + i * A, A, out.actions.data() + b * A);
+    out.rewards[b] = data_.rewards_[i];
+    out.terminated[b] = last && data_.terminated_[e];
+  }
+  return OkStatus();
 }
 
 // ---------------------------------------------------------------- WindowSampler

@@ -4,6 +4,8 @@
 // TransitionTable: live transitions (s, a, r, s', terminated) from accepted chunks in a
 //   bounded ring (oldest evicted), sampled uniformly, with a RateLimiter holding the
 //   samples-per-insert ratio and a minimum size, as Reverb's uniform tables do (SAC).
+// EpisodeTransitionSampler: the same uniform transitions from whole episodes (a recorded
+//   dataset loaded from its shards), for offline off-policy learning.
 // EpisodeDataset + WindowSampler: whole episodes, appended live or loaded from a
 //   recorded dataset's shards, and fixed-length windows with returns-to-go for a Decision
 //   Transformer: an episode is drawn with probability proportional to its length and the
@@ -68,9 +70,11 @@ class EpisodeDataset {
   static StatusOr<std::unique_ptr<EpisodeDataset>> Load(const std::string& path,
                                                         std::vector<std::string>* warnings);
 
-  // One whole episode (obs: len x obs_dim, actions: len x action_width, rewards: len).
+  // One whole episode (obs: len x obs_dim, actions: len x action_width, rewards: len),
+  // with the observation it ended in (empty: unknown) and whether it terminated.
   void AppendEpisode(std::span<const float> obs, std::span<const float> actions,
-                     std::span<const float> rewards);
+                     std::span<const float> rewards, std::span<const float> final_obs = {},
+                     bool terminated = false);
 
   int obs_dim() const { return obs_dim_; }
   int action_width() const { return action_width_; }
@@ -82,10 +86,25 @@ class EpisodeDataset {
 
  private:
   friend class WindowSampler;
+  friend class EpisodeTransitionSampler;
   int obs_dim_, action_width_;
   mutable std::shared_mutex mu_;
   std::vector<float> obs_, actions_, rewards_, rtg_;
   std::vector<int64_t> ends_;  // exclusive end step of each episode (prefix sums of lengths)
+  std::vector<float> final_obs_;      // episodes x obs_dim (zeros where unknown)
+  std::vector<uint8_t> terminated_;   // per episode
+};
+
+// Uniform transitions (s, a, r, s', terminated) from whole episodes, e.g. a recorded
+// dataset loaded with EpisodeDataset::Load (offline off-policy learning): s' is the next
+// step's observation, or the episode's final observation at its last step.
+class EpisodeTransitionSampler {
+ public:
+  explicit EpisodeTransitionSampler(const EpisodeDataset& data) : data_(data) {}
+  Status Sample(int batch, std::mt19937_64& rng, TransitionBatch& out) const;
+
+ private:
+  const EpisodeDataset& data_;
 };
 
 struct Window {

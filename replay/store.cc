@@ -27,8 +27,10 @@ struct PendingRequest {
 
 class Store {
  public:
-  Store(const StoreOptions& o, ChunkExpectations expect)
+  Store(const StoreOptions& o, ChunkExpectations expect, const envs::EnvSpec& spec)
       : o_(o),
+        observation_space_(spec.observation_space),
+        action_space_(spec.action_space),
         log_(GetLogger("store")),
         expect_(std::move(expect)),
         queue_(o.config.store.queue_chunks, o.config.store.max_policy_lag),
@@ -49,6 +51,7 @@ class Store {
   void ServeRollout();
 
   const StoreOptions& o_;
+  envs::Space observation_space_, action_space_;
   std::shared_ptr<spdlog::logger> log_;
   ChunkExpectations expect_;
   RolloutQueue queue_;
@@ -171,6 +174,8 @@ Status Store::Run() {
     wo.action_dim = expect_.action_dim;
     wo.config_yaml = ExperimentConfigToYaml(o_.config);
     wo.compression = o_.config.store.compression;
+    wo.observation_space_json = envs::SpaceToJson(observation_space_);
+    wo.action_space_json = envs::SpaceToJson(action_space_);
     ro.wal_fsync = o_.config.store.wal_fsync;
     FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
     stats_.set_recovered_chunks(recorder_->recovery().replayed_chunks);
@@ -260,7 +265,7 @@ Status RunStore(const StoreOptions& options) {
   expect.action_dim = spec.action_space.is_discrete() ? 0 : spec.action_space.FlatDim();
   expect.num_actions = spec.action_space.is_discrete() ? static_cast<int>(spec.action_space.n) : 0;
   try {
-    Store store(options, expect);
+    Store store(options, expect, spec);
     return store.Run();
   } catch (const zmq::error_t& e) {
     return UnavailableError(std::string("store socket error: ") + e.what());

@@ -93,10 +93,14 @@ TEST(CollectTest, KilledStoreLosesNoAcknowledgedStepAndStoresNoneTwice) {
   // independently, with h5py: every file opens, each chunk's 16 x 256 steps exactly once.
   int code = 0;
   const std::string check = Shell("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") +
-                                    " " + run + "/dataset 4096",
+                                    " " + run + "/dataset 4096 1 16",
                                 &code);
   EXPECT_EQ(code, 0) << check;
   EXPECT_NE(check.find("total_steps " + std::to_string(acked)), std::string::npos) << check;
+  const std::string manifest = testing::ReadFile(run + "/dataset/shard-00000.h5.json");
+  EXPECT_NE(manifest.find("\"observation_space\": {\"type\": \"Box\", \"dtype\": \"float32\", \"shape\": [4]"),
+            std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("\"action_space\": {\"type\": \"Discrete\""), std::string::npos) << manifest;
   const std::string verify = Shell(Fleet() + " dataset verify " + run + "/dataset", &code);
   EXPECT_EQ(code, 0) << verify;
 }

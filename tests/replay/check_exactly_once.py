@@ -3,7 +3,10 @@ half-written shard is left under a final name, and every (actor, chunk sequence)
 holds exactly STEPS_PER_CHUNK steps (each acknowledged chunk stored once). Prints the total
 number of steps.
 
-Usage: check_exactly_once.py DATASET_DIR STEPS_PER_CHUNK
+Also checks episodes/seed: the RNG stream of env e of actor a is seeded with
+run.seed * 1000003 + a * NUM_ENVS + e (actor/actor.cc).
+
+Usage: check_exactly_once.py DATASET_DIR STEPS_PER_CHUNK [RUN_SEED NUM_ENVS]
 """
 import glob
 import os
@@ -13,7 +16,7 @@ import h5py
 import numpy as np
 
 
-def main(directory, steps_per_chunk):
+def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
     problems = []
     total = 0
     pairs = {}
@@ -29,6 +32,11 @@ def main(directory, steps_per_chunk):
                 lengths = f["episodes/length"][:]
                 if lengths.sum() != n:
                     problems.append(f"{path}: episode lengths sum to {lengths.sum()}, not {n}")
+                if run_seed is not None:
+                    expect = (run_seed * 1000003 + f["episodes/actor_id"][:].astype(np.uint64)
+                              * num_envs + f["episodes/env_index"][:])
+                    if not np.array_equal(f["episodes/seed"][:], expect):
+                        problems.append(f"{path}: episodes/seed does not match the actors' streams")
         except Exception as e:  # noqa: BLE001 - any failure to open is the finding
             problems.append(f"{path}: cannot be read: {e}")
             continue
@@ -48,4 +56,5 @@ def main(directory, steps_per_chunk):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2])))
+    extra = [int(a) for a in sys.argv[3:5]]
+    sys.exit(main(sys.argv[1], int(sys.argv[2]), *extra))
