@@ -86,6 +86,8 @@ class Actor {
   std::mt19937_64 rng_;
   uint64_t epoch_;
   uint64_t seed_base_ = 0;
+  uint64_t first_version_ = 0;
+  int64_t chunks_sent_ = 0;
   std::deque<InFlight> in_flight_;
   uint64_t next_sequence_ = 0;
   uint64_t chunks_acked_ = 0, steps_acked_ = 0, duplicates_acked_ = 0, resends_ = 0;
@@ -247,6 +249,7 @@ Status Actor::Run() {
                                    " ms");
     }
   }
+  if (policy_) first_version_ = policy_->version();
   log_->info("actor {}: {} v{}, stepping {} x {}", o_.actor_id,
              o_.collect ? "policy " + cfg.collect.policy : std::string("first weights"),
              policy_ ? policy_->version() : 0, cfg.env.num_envs, cfg.env.id);
@@ -266,8 +269,24 @@ Status Actor::Run() {
     in_flight_.push_back(std::move(f));
     FLEET_RETURN_IF_ERROR(PumpAcks(milliseconds(0)));
 
-    if (cfg.actors.sync && !o_.collect) {
-      // synchronous mode: the next chunk uses the weights trained on this one.
+    // synchronous mode: the next chunk uses the weights trained on this one. Asynchronous
+    // mode overlaps acting with learning, but an actor runs at most store.max_policy_lag
+    // policy versions ahead of the learner: with C chunks per update shared by K actors,
+    // it may have sent (V - V0 + 1 + lag) * C / K chunks by the time it holds version V
+    // (V0: the first version it received). Chunks are then not made faster than the
+    // learner uses them (the store would only drop them as stale).
+    ++chunks_sent_;
+    bool wait_for_weights = cfg.actors.sync;
+    if (!cfg.actors.sync && !o_.collect) {
+      const double per_version =
+          static_cast<double>(cfg.ChunksPerUpdate()) / static_cast<double>(cfg.actors.count);
+      const double allowed =
+          (static_cast<double>(made_with - first_version_) + 1.0 + cfg.store.max_policy_lag) *
+          per_version;
+      wait_for_weights = static_cast<double>(chunks_sent_) >= allowed;
+    }
+    if (o_.collect) wait_for_weights = false;
+    if (wait_for_weights) {
       const auto deadline = Clock::now() + milliseconds(cfg.actors.weights_timeout_ms);
       while (policy_->version() <= made_with && !stop_ && !StopRequested()) {
         FLEET_RETURN_IF_ERROR(PollWeights(milliseconds(20)));
