@@ -232,9 +232,7 @@ Status Collector::Run() {
 
 Status RunCollect(const CollectOptions& o) {
   FLEET_ASSIGN_OR_RETURN(ExperimentConfig cfg, LoadExperimentConfig(o.config_path, o.overrides));
-  if (auto spec = envs::GetSpec(cfg.env.id, cfg.env.options); !spec.ok()) {
-    return Status(spec.status().code(), "config key 'env': " + spec.status().message());
-  }
+  FLEET_RETURN_IF_ERROR(CheckEnv(cfg));
   if (cfg.collect.episodes <= 0 && cfg.collect.steps <= 0) {
     return InvalidArgumentError("config key 'collect': set collect.episodes or collect.steps");
   }
@@ -248,20 +246,11 @@ Status RunCollect(const CollectOptions& o) {
   cfg.store.record = true;
   const std::string run_dir =
       o.run_dir.empty() ? DefaultRunDir(cfg.run.name + "-collect") : o.run_dir;
-  std::error_code ec;
-  fs::create_directories(run_dir + "/logs", ec);
-  if (ec) return UnavailableError("cannot create run directory '" + run_dir + "': " + ec.message());
-  {
-    std::ofstream out(run_dir + "/config.yaml", std::ios::trunc);
-    out << ExperimentConfigToYaml(cfg);
-    if (!out) return UnavailableError("cannot write " + run_dir + "/config.yaml");
-  }
+  FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, MakeEndpoints(cfg.run.transport));
   Collector c(cfg, o, run_dir, std::move(ep));
   FLEET_RETURN_IF_ERROR(c.Run());
-  std::ifstream summary(run_dir + "/summary.json");
-  std::printf("fleet: collected; summary in %s/summary.json\n%s", run_dir.c_str(),
-              std::string(std::istreambuf_iterator<char>(summary), {}).c_str());
+  PrintSummary("collected", run_dir);
   return OkStatus();
 }
 

@@ -79,6 +79,29 @@ std::string DefaultRunDir(const std::string& name) {
   return "runs/" + name + "-" + buf;
 }
 
+Status CheckEnv(const ExperimentConfig& cfg) {
+  if (auto spec = envs::GetSpec(cfg.env.id, cfg.env.options); !spec.ok()) {
+    return Status(spec.status().code(), "config key 'env': " + spec.status().message());
+  }
+  return OkStatus();
+}
+
+Status PrepareRunDir(const ExperimentConfig& cfg, const std::string& run_dir) {
+  std::error_code ec;
+  fs::create_directories(run_dir + "/logs", ec);
+  if (ec) return UnavailableError("cannot create run directory '" + run_dir + "': " + ec.message());
+  std::ofstream out(run_dir + "/config.yaml", std::ios::trunc);
+  out << ExperimentConfigToYaml(cfg);
+  if (!out) return UnavailableError("cannot write " + run_dir + "/config.yaml");
+  return OkStatus();
+}
+
+void PrintSummary(const std::string& verb, const std::string& run_dir) {
+  std::ifstream summary(run_dir + "/summary.json");
+  std::printf("fleet: %s; summary in %s/summary.json\n%s", verb.c_str(), run_dir.c_str(),
+              std::string(std::istreambuf_iterator<char>(summary), {}).c_str());
+}
+
 std::string FormatCount(double v) {
   char buf[32];
   if (v >= 1e6) std::snprintf(buf, sizeof(buf), "%.2fM", v / 1e6);
@@ -244,26 +267,14 @@ Status RunExperiment(const RunOptions& o) {
   FLEET_ASSIGN_OR_RETURN(
       ExperimentConfig cfg,
       LoadExperimentConfig(resume ? o.resume_dir + "/config.yaml" : o.config_path, o.overrides));
-  // an unknown env id or env option fails here, before any process starts.
-  if (auto spec = envs::GetSpec(cfg.env.id, cfg.env.options); !spec.ok()) {
-    return Status(spec.status().code(), "config key 'env': " + spec.status().message());
-  }
+  FLEET_RETURN_IF_ERROR(CheckEnv(cfg));
   const std::string run_dir =
       resume ? o.resume_dir : (o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir);
-  std::error_code ec;
-  fs::create_directories(run_dir + "/logs", ec);
-  if (ec) return UnavailableError("cannot create run directory '" + run_dir + "': " + ec.message());
-  {
-    std::ofstream out(run_dir + "/config.yaml", std::ios::trunc);
-    out << ExperimentConfigToYaml(cfg);
-    if (!out) return UnavailableError("cannot write " + run_dir + "/config.yaml");
-  }
+  FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, MakeEndpoints(cfg.run.transport));
   Supervisor sup(cfg, o, run_dir, std::move(ep));
   FLEET_RETURN_IF_ERROR(sup.Run());
-  std::ifstream summary(run_dir + "/summary.json");
-  std::printf("fleet: finished; summary in %s/summary.json\n%s", run_dir.c_str(),
-              std::string(std::istreambuf_iterator<char>(summary), {}).c_str());
+  PrintSummary("finished", run_dir);
   return OkStatus();
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/experiment_config.h"
 #include "common/status.h"
 
 namespace fleet::orchestrator {
@@ -18,5 +19,11 @@ StatusOr<Endpoints> MakeEndpoints(const std::string& transport);
 std::string DefaultRunDir(const std::string& name);
 // 1.2k, 3.40M
 std::string FormatCount(double v);
+// An unknown env id or env option, named as a config error before any process starts.
+Status CheckEnv(const ExperimentConfig& cfg);
+// Creates RUN_DIR/logs and writes the resolved RUN_DIR/config.yaml every role reads.
+Status PrepareRunDir(const ExperimentConfig& cfg, const std::string& run_dir);
+// Prints "fleet: VERB; summary in RUN_DIR/summary.json" and the summary itself.
+void PrintSummary(const std::string& verb, const std::string& run_dir);
 
 }  // namespace fleet::orchestrator

@@ -1,5 +1,7 @@
 #include "replay/dataset_reader.h"
 
+#include "replay/h5_read.h"
+
 #include <hdf5.h>
 
 #include <algorithm>
@@ -16,34 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // reads a whole 1-d or 2-d dataset as `T`; false (with a reason) when missing or broken.
-template <class T>
-bool ReadDataset(hid_t file, const char* name, hid_t type, std::vector<T>& out, hsize_t& rows,
-                 hsize_t& cols, std::string& why) {
-  if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
-    why = std::string("dataset '") + name + "' is missing";
-    return false;
-  }
-  const hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  if (d < 0) {
-    why = std::string("dataset '") + name + "' cannot be opened";
-    return false;
-  }
-  const hid_t s = H5Dget_space(d);
-  hsize_t dims[2] = {0, 1};
-  const int rank = H5Sget_simple_extent_dims(s, dims, nullptr);
-  rows = dims[0];
-  cols = rank == 2 ? dims[1] : 1;
-  out.resize(rows * cols);
-  bool ok = true;
-  if (!out.empty() && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
-    why = std::string("dataset '") + name + "' cannot be read (corrupt or truncated)";
-    ok = false;
-  }
-  H5Sclose(s);
-  H5Dclose(d);
-  return ok;
-}
-
 void CheckShard(ShardReport& r) {
   const hid_t file = H5Fopen(r.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) {
@@ -60,14 +34,14 @@ void CheckShard(ShardReport& r) {
     if (!ok) r.problems.push_back(why);
     return ok;
   };
-  bool ok = need(ReadDataset(file, "rewards", H5T_NATIVE_FLOAT, rewards, n, cols, why));
+  bool ok = need(ReadH5Dataset(file, "rewards", H5T_NATIVE_FLOAT, rewards, n, cols, why));
   if (ok) {
     r.steps = static_cast<int64_t>(n);
     for (const char* name : {"observations", "actions", "terminals", "timeouts",
                              "infos/policy_version", "infos/logprob", "infos/value",
                              "infos/actor_id"}) {
       std::vector<double> tmp;
-      if (!need(ReadDataset(file, name, H5T_NATIVE_DOUBLE, tmp, rows, cols, why))) continue;
+      if (!need(ReadH5Dataset(file, name, H5T_NATIVE_DOUBLE, tmp, rows, cols, why))) continue;
       if (rows != n) {
         r.problems.push_back(std::string("'") + name + "' has " + std::to_string(rows) +
                              " rows, 'rewards' has " + std::to_string(n));
@@ -79,11 +53,11 @@ void CheckShard(ShardReport& r) {
         }
       }
     }
-    ok = need(ReadDataset(file, "terminals", H5T_NATIVE_UINT8, terminals, rows, cols, why)) &&
-         need(ReadDataset(file, "timeouts", H5T_NATIVE_UINT8, timeouts, rows, cols, why)) &&
-         need(ReadDataset(file, "episodes/start", H5T_NATIVE_INT64, start, rows, cols, why)) &&
-         need(ReadDataset(file, "episodes/length", H5T_NATIVE_INT64, length, rows, cols, why)) &&
-         need(ReadDataset(file, "episodes/return", H5T_NATIVE_DOUBLE, ret, rows, cols, why));
+    ok = need(ReadH5Dataset(file, "terminals", H5T_NATIVE_UINT8, terminals, rows, cols, why)) &&
+         need(ReadH5Dataset(file, "timeouts", H5T_NATIVE_UINT8, timeouts, rows, cols, why)) &&
+         need(ReadH5Dataset(file, "episodes/start", H5T_NATIVE_INT64, start, rows, cols, why)) &&
+         need(ReadH5Dataset(file, "episodes/length", H5T_NATIVE_INT64, length, rows, cols, why)) &&
+         need(ReadH5Dataset(file, "episodes/return", H5T_NATIVE_DOUBLE, ret, rows, cols, why));
   }
   H5Fclose(file);
   if (!ok || terminals.size() != n || timeouts.size() != n) return;

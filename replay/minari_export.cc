@@ -12,6 +12,7 @@
 
 #include "envs/registry.h"
 #include "replay/dataset_reader.h"
+#include "replay/h5_read.h"
 
 namespace fleet::replay {
 namespace {
@@ -25,22 +26,6 @@ std::string JsonEscape(const std::string& s) {
     out += c;
   }
   return out;
-}
-
-template <class T>
-bool Read(hid_t f, const char* name, hid_t type, std::vector<T>& out, hsize_t* cols = nullptr) {
-  if (H5Lexists(f, "episodes", H5P_DEFAULT) < 0) return false;
-  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  if (d < 0) return false;
-  hid_t s = H5Dget_space(d);
-  hsize_t dims[2] = {0, 1};
-  const int rank = H5Sget_simple_extent_dims(s, dims, nullptr);
-  if (cols) *cols = rank == 2 ? dims[1] : 1;
-  out.resize(dims[0] * (rank == 2 ? dims[1] : 1));
-  const bool ok = out.empty() || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0;
-  H5Sclose(s);
-  H5Dclose(d);
-  return ok;
 }
 
 Status Write(hid_t group, const char* name, hid_t mem_type, hid_t file_type, const void* data,
@@ -99,15 +84,15 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
     std::vector<int64_t> disc, start, length;
     std::vector<uint8_t> term, trunc;
     hsize_t D = 0, A = 1;
-    bool ok = Read(f, "observations", H5T_NATIVE_FLOAT, obs, &D) &&
-              Read(f, "rewards", H5T_NATIVE_FLOAT, rewards) &&
-              Read(f, "terminals", H5T_NATIVE_UINT8, term) &&
-              Read(f, "timeouts", H5T_NATIVE_UINT8, trunc) &&
-              Read(f, "episodes/start", H5T_NATIVE_INT64, start) &&
-              Read(f, "episodes/length", H5T_NATIVE_INT64, length);
-    ok = ok && (discrete ? Read(f, "actions", H5T_NATIVE_INT64, disc)
-                         : Read(f, "actions", H5T_NATIVE_FLOAT, cont, &A));
-    const bool have_final = ok && Read(f, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs);
+    bool ok = ReadH5Dataset(f, "observations", H5T_NATIVE_FLOAT, obs, &D) &&
+              ReadH5Dataset(f, "rewards", H5T_NATIVE_FLOAT, rewards) &&
+              ReadH5Dataset(f, "terminals", H5T_NATIVE_UINT8, term) &&
+              ReadH5Dataset(f, "timeouts", H5T_NATIVE_UINT8, trunc) &&
+              ReadH5Dataset(f, "episodes/start", H5T_NATIVE_INT64, start) &&
+              ReadH5Dataset(f, "episodes/length", H5T_NATIVE_INT64, length);
+    ok = ok && (discrete ? ReadH5Dataset(f, "actions", H5T_NATIVE_INT64, disc)
+                         : ReadH5Dataset(f, "actions", H5T_NATIVE_FLOAT, cont, &A));
+    const bool have_final = ok && ReadH5Dataset(f, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs);
     H5Fclose(f);
     if (!ok) {
       st = DataLossError("cannot read '" + shard.path + "'");

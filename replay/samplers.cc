@@ -5,6 +5,8 @@
 
 #include <hdf5.h>
 
+#include "replay/h5_read.h"
+
 namespace fleet::replay {
 
 // ---------------------------------------------------------------- TransitionTable
@@ -130,26 +132,6 @@ size_t EpisodeDataset::MemoryBytes() const {
          ends_.size() * (sizeof(int64_t) + 1);
 }
 
-namespace {
-
-template <class T>
-bool ReadDataset(hid_t file, const char* name, hid_t type, std::vector<T>& out, hsize_t* cols) {
-  if (H5Lexists(file, name, H5P_DEFAULT) <= 0) return false;
-  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  if (d < 0) return false;
-  hid_t s = H5Dget_space(d);
-  hsize_t dims[2] = {0, 1};
-  const int rank = H5Sget_simple_extent_dims(s, dims, nullptr);
-  if (cols) *cols = rank == 2 ? dims[1] : 1;
-  out.resize(dims[0] * (rank == 2 ? dims[1] : 1));
-  const bool ok = out.empty() || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0;
-  H5Sclose(s);
-  H5Dclose(d);
-  return ok;
-}
-
-}  // namespace
-
 StatusOr<std::unique_ptr<EpisodeDataset>> EpisodeDataset::Load(const std::string& path,
                                                                std::vector<std::string>* warnings) {
   namespace fs = std::filesystem;
@@ -187,20 +169,20 @@ StatusOr<std::unique_ptr<EpisodeDataset>> EpisodeDataset::Load(const std::string
       H5Dclose(ds);
       return integer;
     }();
-    bool ok = ReadDataset(h, "observations", H5T_NATIVE_FLOAT, obs, &d) &&
-              ReadDataset(h, "rewards", H5T_NATIVE_FLOAT, rewards, nullptr) &&
-              ReadDataset(h, "episodes/start", H5T_NATIVE_INT64, starts, nullptr) &&
-              ReadDataset(h, "episodes/length", H5T_NATIVE_INT64, lengths, nullptr);
+    bool ok = ReadH5Dataset(h, "observations", H5T_NATIVE_FLOAT, obs, &d) &&
+              ReadH5Dataset(h, "rewards", H5T_NATIVE_FLOAT, rewards, nullptr) &&
+              ReadH5Dataset(h, "episodes/start", H5T_NATIVE_INT64, starts, nullptr) &&
+              ReadH5Dataset(h, "episodes/length", H5T_NATIVE_INT64, lengths, nullptr);
     if (ok && discrete) {
-      ok = ReadDataset(h, "actions", H5T_NATIVE_INT64, disc, nullptr);
+      ok = ReadH5Dataset(h, "actions", H5T_NATIVE_INT64, disc, nullptr);
       actions.assign(disc.begin(), disc.end());
       a = 1;
     } else if (ok) {
-      ok = ReadDataset(h, "actions", H5T_NATIVE_FLOAT, actions, &a);
+      ok = ReadH5Dataset(h, "actions", H5T_NATIVE_FLOAT, actions, &a);
     }
-    if (ok) ok = ReadDataset(h, "terminals", H5T_NATIVE_UINT8, terminals, nullptr);
+    if (ok) ok = ReadH5Dataset(h, "terminals", H5T_NATIVE_UINT8, terminals, nullptr);
     // format 2 datasets carry each episode's final observation.
-    if (ok && !ReadDataset(h, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs, nullptr)) {
+    if (ok && !ReadH5Dataset(h, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs, nullptr)) {
       final_obs.clear();
     }
     H5Fclose(h);
