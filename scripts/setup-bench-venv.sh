@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Creates .venv-bench: Debian's python3 with its python3-torch (the same libtorch 1.13 as
 # Fleet's learner) visible, plus the reference peers benchmarks compare against, from PyPI:
-# CleanRL 1.2.0's ppo.py (run as the peer, never imported by Fleet) and the gym 0.23.1 it
-# targets. Idempotent. Benchmarks only: the product never imports any of this.
+# CleanRL 1.2.0's ppo.py and ppo_continuous_action.py (run as the peers, never imported by
+# Fleet), the gym 0.23.1 that ppo.py targets, and the gymnasium 0.28.1 + mujoco 2.3.3 that
+# ppo_continuous_action.py targets (CleanRL 1.2.0 pins gymnasium>=0.28.1, mujoco<=2.3.3).
+# Idempotent. Benchmarks only: the product never imports any of this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-bench
@@ -20,13 +22,15 @@ fi
 # gym 0.23.1's classic_control imports pygame at import time.
 $venv/bin/python -c "import gym, pygame, tensorboard" 2>/dev/null ||
   $venv/bin/pip install -q "gym==0.23.1" pygame tensorboard
-if [ ! -f $venv/cleanrl/ppo.py ]; then
+$venv/bin/python -c "import gymnasium, mujoco, imageio; assert gymnasium.__version__ == '0.28.1'" 2>/dev/null ||
+  $venv/bin/pip install -q "gymnasium==0.28.1" "mujoco==2.3.3" "imageio<3"
+if [ ! -f $venv/cleanrl/ppo.py ] || [ ! -f $venv/cleanrl/ppo_continuous_action.py ]; then
   tmp=$(mktemp -d)
-  # cleanrl's wheel declares python < 3.10; only its single-file ppo.py is used.
+  # cleanrl's wheel declares python < 3.10; only its single-file ppo.py and ppo_continuous_action.py are used.
   $venv/bin/pip download -q --no-deps --python-version 3.9 --only-binary=:all: -d "$tmp" cleanrl==1.2.0
   $venv/bin/python -m zipfile -e "$tmp"/cleanrl-1.2.0-py3-none-any.whl "$tmp/x"
   mkdir -p $venv/cleanrl
-  cp "$tmp/x/cleanrl/ppo.py" $venv/cleanrl/ppo.py
+  cp "$tmp/x/cleanrl/ppo.py" "$tmp/x/cleanrl/ppo_continuous_action.py" $venv/cleanrl/
   rm -rf "$tmp"
 fi
 echo "setup-bench-venv: $venv ready (torch $($venv/bin/python -c 'import torch; print(torch.__version__)'))"
