@@ -1,17 +1,21 @@
 """The PPO update of benchmarks/ppo_update_bench.cc in Python PyTorch, CleanRL style
 (separate actor and critic 64-64 tanh nn.Sequential, orthogonal init, Adam eps 1e-5,
 advantage normalization, clipped surrogate and value loss, entropy, grad-norm clipping),
-on the same synthetic CartPole-shaped rollouts, one intra-op thread, denormals flushed as
-Fleet's learner does. Prints samples/s (x epochs) per case, like the C++ benchmark.
+on the same synthetic CartPole-shaped rollouts, one intra-op thread, denormals flushed and
+glibc malloc told to keep freed memory (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 1 GiB)
+as Fleet's learner does (--default-malloc leaves malloc as it is). Prints samples/s
+(x epochs) per case, like the C++ benchmark.
 
 Shapes as in ppo_update_bench: CartPole (4-dim obs, 2 actions) and HalfCheetah (17-dim
 obs, 6-dim diagonal Gaussian with state-independent log-std, as CleanRL's
 ppo_continuous_action.py).
 
-Usage: /usr/bin/python3 benchmarks/ppo_update_torch.py [--device cuda]
+Usage: /usr/bin/python3 benchmarks/ppo_update_torch.py [--device cuda] [--default-malloc]
        (Debian's python3-torch; --device cuda with a CUDA PyTorch)
 """
 import argparse
+import ctypes
+import ctypes.util
 import time
 
 import numpy as np
@@ -85,7 +89,14 @@ def update(agent, opt, b, minibatches, epochs, clip=0.2):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cpu")
-    dev = torch.device(ap.parse_args().device)
+    ap.add_argument("--default-malloc", action="store_true")
+    args = ap.parse_args()
+    dev = torch.device(args.device)
+    if not args.default_malloc:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+        assert libc.mallopt(m_mmap_threshold, 32 << 20) == 1
+        assert libc.mallopt(m_trim_threshold, 1 << 30) == 1
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)

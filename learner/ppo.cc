@@ -1,5 +1,9 @@
 #include "learner/ppo.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 
 #include "common/status.h"
@@ -12,6 +16,16 @@ torch::Device ResolveDevice(const std::string& name) {
     return torch::Device(torch::kCUDA);
   }
   return torch::Device(torch::kCPU);
+}
+
+void ConfigureCpuForTraining() {
+  at::globalContext().setFlushDenormal(true);
+#if defined(__GLIBC__)
+  // 32 MiB is glibc's largest mmap threshold on 64-bit (blocks above it are still mmapped);
+  // a trim threshold of 1 GiB in effect never trims.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }
 
 namespace {
