@@ -108,6 +108,9 @@ BENCHMARK(BM_PpoUpdate)->Args({1024, 2, 2, 4, 64, 0})->Unit(benchmark::kMillisec
 // CleanRL's ppo_continuous_action.py on HalfCheetah: 1 env x 2048 steps, 32 minibatches,
 // 10 epochs, 64-64.
 BENCHMARK(BM_PpoUpdate)->Args({2048, 1, 32, 10, 64, 1})->Unit(benchmark::kMillisecond);
+// configs/halfcheetah_ppo_zoo.yaml (RL Zoo's tuned HalfCheetah): 1 env x 512 steps, 8
+// minibatches of 64, 20 epochs, 256-256 (tanh here, ReLU in the config).
+BENCHMARK(BM_PpoUpdate)->Args({512, 1, 8, 20, 256, 1})->Unit(benchmark::kMillisecond);
 // a large-batch learner: 64 segments of 256 steps (16384 samples), 4 minibatches of 4096,
 // 4 epochs, 256-256: the shape where a GPU pays off.
 BENCHMARK(BM_PpoUpdate)->Args({256, 64, 4, 4, 256, 1})->Unit(benchmark::kMillisecond);

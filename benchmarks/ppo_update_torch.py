@@ -28,6 +28,7 @@ CASES = [  # (samples per update, minibatches, epochs, hidden, shape), as in ppo
     (1024, 1, 4, 64, "cartpole"),   # configs/cartpole_ppo.yaml
     (2048, 2, 4, 64, "cartpole"),
     (2048, 32, 10, 64, "halfcheetah"),  # CleanRL's ppo_continuous_action.py
+    (512, 8, 20, 256, "halfcheetah"),  # configs/halfcheetah_ppo_zoo.yaml (RL Zoo's shape)
     (16384, 4, 4, 256, "halfcheetah"),  # large batch, 256-256
 ]
 
