@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -119,11 +120,17 @@ class Learner {
   int64_t updates_ = 0;
   Clock::time_point last_publish_;
   std::string weights_bytes_;
+  // observation statistics shipped with the latest weight versions (norm_obs).
+  std::map<uint64_t, RunningMeanStd> shipped_obs_rms_;
 };
 
 proto::PolicyWeights Learner::Weights() {
   proto::PolicyWeights w = ExportWeights(ppo_.model(), version_);
   if (const RunningMeanStd* rms = ppo_.obs_rms()) {
+    // what actors on this version normalize with; the update normalizes their chunks alike.
+    shipped_obs_rms_.insert_or_assign(version_, *rms);
+    const size_t keep = static_cast<size_t>(o_.config.store.max_policy_lag) + 2;
+    while (shipped_obs_rms_.size() > keep) shipped_obs_rms_.erase(shipped_obs_rms_.begin());
     auto* n = w.mutable_obs_normalizer();
     n->mutable_mean()->Add(rms->mean().begin(), rms->mean().end());
     n->mutable_var()->Add(rms->var().begin(), rms->var().end());
@@ -370,6 +377,9 @@ Status Learner::Run() {
     double lag_sum = 0.0;
     for (const auto& c : batch) {
       segments.push_back(ViewOf(c));
+      if (auto it = shipped_obs_rms_.find(c.policy_version()); it != shipped_obs_rms_.end()) {
+        segments.back().obs_rms = &it->second;
+      }
       lag_sum += static_cast<double>(version_ - std::min(version_, c.policy_version()));
       metrics_.AddEnvSteps(int64_t{c.num_steps()} * c.num_envs());
       for (int k = 0; k < c.episode_returns_size(); ++k) {

@@ -56,6 +56,10 @@ struct SegmentView {
   std::span<const float> next_observations;  // (N x obs_dim)
   std::span<const uint32_t> final_indices;   // flat step indices of episode ends
   std::span<const float> final_observations;  // (len(final_indices) x obs_dim)
+  // With norm_obs: the observation statistics the behaviour policy normalized with (those
+  // shipped with its weights), so that the update sees the inputs the logprobs came from;
+  // null means the statistics as they were before this update.
+  const RunningMeanStd* obs_rms = nullptr;
 };
 
 struct UpdateStats {
@@ -70,7 +74,9 @@ class Ppo {
   Ppo(const NetworkOptions& network, const PpoOptions& options);
 
   // One PPO update on the concatenation of `segments`; `lr_fraction` scales the learning
-  // rate (CleanRL anneals it linearly from 1 to 0 over the run).
+  // rate (CleanRL anneals it linearly from 1 to 0 over the run). With norm_obs each
+  // segment is normalized with the statistics its behaviour policy used (see SegmentView),
+  // then the running statistics take in the batch for the next weights.
   UpdateStats Update(const std::vector<SegmentView>& segments, double lr_fraction);
 
   ActorCritic& model() { return model_; }

@@ -143,6 +143,60 @@ TEST(PpoTest, PolicyMeanMovesTowardsRewardedActions) {
   EXPECT_GT(mean_a0(), before + 0.05);
 }
 
+// Behaviour log-probs of r's actions under `ppo`'s current network, on observations
+// normalized with `rms` (what an actor holding those weights and statistics computes).
+std::vector<float> BehaviourLogprobs(Ppo& ppo, const Rollout& r, const RunningMeanStd& rms) {
+  std::vector<float> obs = r.obs;
+  NormalizeInPlace(rms, 10.0f, obs);
+  torch::NoGradGuard g;
+  torch::Tensor o = torch::from_blob(obs.data(), {r.T * r.N, r.D}, torch::kFloat32);
+  torch::Tensor a =
+      torch::from_blob(const_cast<float*>(r.actions.data()), {r.T * r.N, r.A}, torch::kFloat32);
+  torch::Tensor lp = ppo.model()->Evaluate(o, a).logprob.contiguous();
+  return {lp.data_ptr<float>(), lp.data_ptr<float>() + lp.numel()};
+}
+
+TEST(PpoTest, ObservationsNormalizedWithTheBehaviourStatistics) {
+  // Observations far from the running statistics (mean 5, scale 3), so that statistics
+  // updated with this batch normalize them visibly differently. With a learning rate of
+  // 0 the network does not move: when the update normalizes as the actor did, every
+  // ratio is 1 (no KL, nothing clipped).
+  Rollout r(1);
+  for (float& x : r.obs) x = 5.0f + 3.0f * x;
+  for (float& x : r.next_obs) x = 5.0f + 3.0f * x;
+  for (float& x : r.final_obs) x = 5.0f + 3.0f * x;
+  PpoOptions o;
+  o.norm_obs = true;
+  o.learning_rate = 0.0;
+  o.num_minibatches = 1;
+  o.update_epochs = 1;
+  NetworkOptions net = Net();
+  net.init = "torch_default";  // a policy head whose mean depends visibly on the inputs
+  net.log_std_init = -2.0;     // and a narrow Gaussian, as in RL Zoo's HalfCheetah config
+  Ppo ppo(net, o);
+  Rollout warm(2);
+  ppo.mutable_obs_rms().Update(warm.obs, warm.T * warm.N);  // some earlier batch
+  const RunningMeanStd shipped = *ppo.obs_rms();
+  r.logprobs = BehaviourLogprobs(ppo, r, shipped);
+
+  // segment without explicit statistics: those before the update, as shipped.
+  UpdateStats st = ppo.Update({r.View()}, 1.0);
+  EXPECT_LT(st.approx_kl, 1e-7);
+  EXPECT_EQ(st.clip_fraction, 0.0);
+  EXPECT_GT(ppo.obs_rms()->mean()[0], 1.0);  // the batch went into the statistics after
+
+  // a lagging actor's chunk, normalized with the older statistics it names.
+  SegmentView lagged = r.View();
+  lagged.obs_rms = &shipped;
+  st = ppo.Update({lagged}, 1.0);
+  EXPECT_LT(st.approx_kl, 1e-7);
+  EXPECT_EQ(st.clip_fraction, 0.0);
+  // the same chunk normalized with the current statistics is off: the check above can fail.
+  st = ppo.Update({r.View()}, 1.0);
+  EXPECT_GT(st.approx_kl, 1e-4);
+  EXPECT_GT(st.clip_fraction, 0.0);
+}
+
 TEST(PpoTest, CudaUpdateMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   Rollout r(1);
