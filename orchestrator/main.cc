@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
     std::printf("fleet dataset export: %lld episodes, %lld steps in Minari's layout at %s\n",
                 static_cast<long long>(r->episodes), static_cast<long long>(r->steps),
                 r->data_dir.c_str());
+    for (const auto& w : r->warnings) std::fprintf(stderr, "fleet dataset export: warning: %s\n", w.c_str());
     return 0;
   }
   if (*dataset_cmd) {

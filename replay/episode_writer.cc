@@ -7,6 +7,8 @@
 
 #include <hdf5.h>
 
+#include "common/json.h"
+
 namespace fleet::replay {
 namespace {
 
@@ -77,19 +79,6 @@ Status Append(GrowingDataset& d, const void* data, hsize_t n) {
   }
   d.rows += n;
   return OkStatus();
-}
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 #include <hdf5.h>
 
+#include "common/json.h"
+#include "common/experiment_config.h"
+#include "envs/gymnasium_spec.h"
 #include "envs/registry.h"
 #include "replay/dataset_reader.h"
 #include "replay/h5_read.h"
@@ -18,15 +21,6 @@ namespace fleet::replay {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 Status Write(hid_t group, const char* name, hid_t mem_type, hid_t file_type, const void* data,
              hsize_t rows, hsize_t cols) {
@@ -57,6 +51,30 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
     return DataLossError("dataset '" + dataset + "' does not verify; run `fleet dataset verify`");
   }
   FLEET_ASSIGN_OR_RETURN(auto spec, envs::GetSpec(report.env_id));
+  // The env options the data was collected with, from the first shard's manifest (the
+  // run's config), for the Gymnasium env_spec; a missing or unreadable manifest leaves
+  // the spec without them and says so.
+  std::map<std::string, std::string> env_options;
+  std::string options_note;
+  {
+    std::ifstream in(report.shards.front().path + ".json");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::optional<std::string> yaml = JsonStringField(text.str(), "config_yaml");
+    StatusOr<ExperimentConfig> cfg =
+        yaml ? ParseExperimentConfig(*yaml)
+             : StatusOr<ExperimentConfig>(NotFoundError("no config_yaml in the manifest"));
+    if (cfg.ok()) {
+      env_options = cfg->env.options;
+    } else {
+      options_note = "env options unknown (" + report.shards.front().path +
+                     ".json: " + cfg.status().ToString() + "); env_spec has the defaults";
+    }
+  }
+  StatusOr<std::string> env_spec = envs::GymnasiumEnvSpecJson(spec, env_options);
+  MinariExportReport r;
+  if (!options_note.empty()) r.warnings.push_back(options_note);
+  if (!env_spec.ok()) r.warnings.push_back("no env_spec: " + env_spec.status().ToString());
   const std::string data_dir = out + "/data";
   std::error_code ec;
   fs::create_directories(data_dir, ec);
@@ -71,7 +89,6 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
   H5Pclose(fcpl);
   if (outf < 0) return UnavailableError("cannot create '" + h5 + "'");
   const bool discrete = spec.action_space.is_discrete();
-  MinariExportReport r;
   r.data_dir = data_dir;
   Status st = OkStatus();
   for (const auto& shard : report.shards) {
@@ -154,7 +171,9 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
        << "\"dataset_size\": " << std::fixed << (fs::file_size(h5) / 1e6) << ", "
        << "\"algorithm_name\": \"fleet\", "
        << "\"observation_space\": \"" << JsonEscape(envs::SpaceToJson(spec.observation_space)) << "\", "
-       << "\"action_space\": \"" << JsonEscape(envs::SpaceToJson(spec.action_space)) << "\"}\n";
+       << "\"action_space\": \"" << JsonEscape(envs::SpaceToJson(spec.action_space)) << "\"";
+  if (env_spec.ok()) meta << ", \"env_spec\": \"" << JsonEscape(*env_spec) << "\"";
+  meta << "}\n";
   meta.close();
   if (!meta) return UnavailableError("cannot write " + data_dir + "/metadata.json");
   return r;

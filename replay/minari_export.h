@@ -7,17 +7,21 @@
 //                             observations (L+1 x obs_dim: the L observations acted on,
 //                             then the one the episode ended in), actions (L | L x A),
 //                             rewards (L, float64), terminations, truncations (L, bool)
-//   OUT/data/metadata.json    dataset_id, minari_version, data_format, totals and the
-//                             spaces serialized as Minari does (JSON strings)
+//   OUT/data/metadata.json    dataset_id, minari_version, data_format, totals, the
+//                             spaces serialized as Minari does (JSON strings), and
+//                             env_spec: the Gymnasium registration the Fleet env
+//                             reproduces (envs/gymnasium_spec.h) with the run's
+//                             env.options as kwargs
 //
 // `minari.MinariDataset("OUT/data")` loads it; with MINARI_DATASETS_PATH=ROOT and OUT =
-// ROOT/DATASET_ID, `minari.load_dataset(DATASET_ID)` does too. No env_spec is written
-// (Fleet's envs are not Gymnasium registrations), so recover_environment is not
-// available. Needs the final observations of format 2 datasets.
+// ROOT/DATASET_ID, `minari.load_dataset(DATASET_ID)` does too, and
+// `recover_environment()` makes the Gymnasium original. Needs the final observations of
+// format 2 datasets.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -30,6 +34,7 @@ struct MinariExportOptions {
 struct MinariExportReport {
   int64_t episodes = 0, steps = 0;
   std::string data_dir;  // OUT/data
+  std::vector<std::string> warnings;  // what the export could not carry over
 };
 
 StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std::string& out,

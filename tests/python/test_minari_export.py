@@ -1,13 +1,18 @@
 """`fleet dataset export --format minari` writes what Minari itself loads: a small
 `fleet collect` dataset (CartPole discrete and HalfCheetah continuous), exported and read
-back with minari.MinariDataset, step for step equal to the source shards read with h5py.
+back with minari.MinariDataset, step for step equal to the source shards read with h5py,
+and its env_spec equal to Gymnasium's own registration (with the run's env options as
+kwargs), so that recover_environment() builds the Gymnasium original.
 Needs minari (scripts/setup-test-venv.sh) and FLEET_BIN (ctest sets it)."""
+import dataclasses
 import glob
+import json
 import os
 import subprocess
 import tempfile
 import unittest
 
+import gymnasium
 import h5py
 import minari
 import numpy as np
@@ -35,7 +40,7 @@ def source_episodes(dataset_dir):
 
 
 class MinariExportTest(unittest.TestCase):
-    def check(self, config, sets, obs_dim):
+    def check(self, config, sets, obs_dim, env_id, kwargs=None):
         with tempfile.TemporaryDirectory() as tmp:
             run = os.path.join(tmp, "run")
             fleet("collect", os.path.join(ROOT, "configs", config), "--out", run, *sets)
@@ -59,6 +64,21 @@ class MinariExportTest(unittest.TestCase):
                 self.assertTrue(ep.terminations[-1] or ep.truncations[-1])
             # MinariDataset's own sampling works on it.
             self.assertEqual(len(ds.sample_episodes(5)), 5)
+            # the env spec is Gymnasium's registration of the id, plus the run's options.
+            expected = gymnasium.spec(env_id)
+            if kwargs:
+                expected = dataclasses.replace(expected, kwargs={**expected.kwargs, **kwargs})
+            self.assertEqual(json.loads(ds.env_spec.to_json()), json.loads(expected.to_json()))
+            env = ds.recover_environment()
+            try:
+                self.assertEqual(env.spec.id, env_id)
+                for k, v in (kwargs or {}).items():
+                    self.assertEqual(env.spec.kwargs[k], v)
+                obs, _ = env.reset(seed=0)
+                self.assertEqual(obs.shape, (obs_dim,))
+                self.assertTrue(ds.observation_space.contains(obs.astype(ds.observation_space.dtype)))
+            finally:
+                env.close()
             # exporting onto an existing dataset is refused, naming it.
             again = subprocess.run([os.environ["FLEET_BIN"], "dataset", "export",
                                     os.path.join(run, "dataset"), out],
@@ -69,13 +89,21 @@ class MinariExportTest(unittest.TestCase):
     def test_discrete_cartpole(self):
         self.check("cartpole_random_collect.yaml",
                    ["--set", "collect.episodes=60", "--set", "env.num_envs=4",
-                    "--set", "actors.steps_per_chunk=32"], 4)
+                    "--set", "actors.steps_per_chunk=32"], 4, "CartPole-v1")
 
     def test_continuous_halfcheetah(self):
         self.check("cartpole_random_collect.yaml",
                    ["--set", "env.id=HalfCheetah-v5", "--set", "collect.episodes=0",
                     "--set", "collect.steps=3000", "--set", "env.num_envs=2",
-                    "--set", "actors.steps_per_chunk=500"], 17)
+                    "--set", "actors.steps_per_chunk=500"], 17, "HalfCheetah-v5")
+
+    def test_env_options_become_kwargs(self):
+        self.check("lunarlander_random_collect.yaml",
+                   ["--set", "env.id=LunarLanderContinuous-v3", "--set", "collect.episodes=20",
+                    "--set", "env.num_envs=2", "--set", "actors.steps_per_chunk=200",
+                    "--set", "env.options.enable_wind=true",
+                    "--set", "env.options.wind_power=12.5"], 8, "LunarLanderContinuous-v3",
+                   {"enable_wind": True, "wind_power": 12.5})
 
 
 if __name__ == "__main__":
