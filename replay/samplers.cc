@@ -61,12 +61,7 @@ Status TransitionTable::InsertChunk(const proto::TrajectoryChunk& c,
 Status TransitionTable::Sample(int batch, std::mt19937_64& rng, TransitionBatch& out,
                                std::chrono::milliseconds timeout) {
   const int D = obs_dim_, A = action_width_;
-  out.size = batch;
-  out.obs.resize(batch * D);
-  out.next_obs.resize(batch * D);
-  out.actions.resize(batch * A);
-  out.rewards.resize(batch);
-  out.terminated.resize(batch);
+  out.Resize(batch, D, A);
   for (int b = 0; b < batch; ++b) {
     FLEET_RETURN_IF_ERROR(limiter_->AwaitSample(timeout));
     std::lock_guard lock(mu_);
@@ -227,12 +222,7 @@ Status EpisodeTransitionSampler::Sample(int batch, std::mt19937_64& rng,
   const auto& ends = data_.ends_;
   if (ends.empty()) return FailedPreconditionError("no episodes to sample transitions from");
   const int D = data_.obs_dim_, A = data_.action_width_;
-  out.size = batch;
-  out.obs.resize(batch * D);
-  out.next_obs.resize(batch * D);
-  out.actions.resize(batch * A);
-  out.rewards.resize(batch);
-  out.terminated.resize(batch);
+  out.Resize(batch, D, A);
   std::uniform_int_distribution<int64_t> pick(0, ends.back() - 1);
   for (int b = 0; b < batch; ++b) {
     const int64_t i = pick(rng);
