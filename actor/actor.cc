@@ -276,16 +276,13 @@ Status Actor::Run() {
     // (V0: the first version it received). Chunks are then not made faster than the
     // learner uses them (the store would only drop them as stale).
     ++chunks_sent_;
-    bool wait_for_weights = cfg.actors.sync;
-    if (!cfg.actors.sync && !o_.collect) {
-      const double per_version =
-          static_cast<double>(cfg.ChunksPerUpdate()) / static_cast<double>(cfg.actors.count);
-      const double allowed =
-          (static_cast<double>(made_with - first_version_) + 1.0 + cfg.store.max_policy_lag) *
-          per_version;
-      wait_for_weights = static_cast<double>(chunks_sent_) >= allowed;
-    }
-    if (o_.collect) wait_for_weights = false;
+    const double per_version =
+        static_cast<double>(cfg.ChunksPerUpdate()) / static_cast<double>(cfg.actors.count);
+    const double allowed =
+        (static_cast<double>(made_with - first_version_) + 1.0 + cfg.store.max_policy_lag) *
+        per_version;
+    const bool wait_for_weights =
+        !o_.collect && (cfg.actors.sync || static_cast<double>(chunks_sent_) >= allowed);
     if (wait_for_weights) {
       const auto deadline = Clock::now() + milliseconds(cfg.actors.weights_timeout_ms);
       while (policy_->version() <= made_with && !stop_ && !StopRequested()) {

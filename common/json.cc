@@ -1,6 +1,8 @@
 #include "common/json.h"
 
+#include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace fleet {
 
@@ -25,6 +27,15 @@ std::string JsonEscape(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string JsonDouble(double v, int precision) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  std::ostringstream o;
+  o.precision(precision);
+  o << v;
+  return o.str();
 }
 
 std::optional<std::string> JsonStringField(std::string_view json, std::string_view key) {

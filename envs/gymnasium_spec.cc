@@ -53,13 +53,6 @@ std::string JsonValue(const std::string& v) {
   return "\"" + JsonEscape(v) + "\"";
 }
 
-std::string JsonDouble(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 StatusOr<std::string> GymnasiumEnvSpecJson(const EnvSpec& spec,

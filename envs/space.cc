@@ -1,7 +1,8 @@
 #include "envs/space.h"
 
-#include <cmath>
 #include <sstream>
+
+#include "common/json.h"
 
 namespace fleet::envs {
 
@@ -14,16 +15,6 @@ const char* DTypeName(DType dtype) {
   return "?";
 }
 
-namespace {
-std::string JsonDouble(double v) {
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  std::ostringstream o;
-  o.precision(9);
-  o << v;
-  return o.str();
-}
-}  // namespace
-
 std::string SpaceToJson(const Space& s) {
   std::ostringstream o;
   if (s.is_discrete()) {
@@ -34,9 +25,9 @@ std::string SpaceToJson(const Space& s) {
   o << "{\"type\": \"Box\", \"dtype\": \"" << DTypeName(s.dtype) << "\", \"shape\": [";
   for (size_t i = 0; i < s.shape.size(); ++i) o << (i ? ", " : "") << s.shape[i];
   o << "], \"low\": [";
-  for (size_t i = 0; i < s.low.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.low[i]);
+  for (size_t i = 0; i < s.low.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.low[i], 9);
   o << "], \"high\": [";
-  for (size_t i = 0; i < s.high.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.high[i]);
+  for (size_t i = 0; i < s.high.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.high[i], 9);
   o << "]}";
   return o.str();
 }

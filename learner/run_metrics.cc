@@ -5,6 +5,8 @@
 #include <limits>
 #include <sstream>
 
+#include "common/json.h"
+
 namespace fleet::learner {
 
 std::string JsonNumber(double v) {
@@ -14,18 +16,7 @@ std::string JsonNumber(double v) {
   return buf;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
+std::string JsonString(const std::string& s) { return "\"" + JsonEscape(s) + "\""; }
 
 RunMetrics::RunMetrics(std::optional<double> threshold, std::chrono::system_clock::time_point t0)
     : threshold_(threshold), t0_(t0) {}
