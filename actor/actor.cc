@@ -14,6 +14,7 @@
 
 #include "actor/mlp_policy.h"
 #include "envs/box2d/lunar_lander.h"
+#include "common/json.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/zmq_util.h"
@@ -228,6 +229,14 @@ void Actor::CollectChunk(proto::TrajectoryChunk& c) {
                                         step_out_.final_observations.end());
   }
   c.mutable_next_observations()->Add(obs_.begin(), obs_.end());
+  // what the local policy does not produce is not sent (the store records it as absent).
+  const std::vector<std::string> infos = LocalPolicyInfos(o_.config);
+  if (local_ != Local::kNone && std::find(infos.begin(), infos.end(), "infos/logprob") == infos.end()) {
+    c.clear_logprobs();
+  }
+  if (local_ != Local::kNone && std::find(infos.begin(), infos.end(), "infos/value") == infos.end()) {
+    c.clear_values();
+  }
 }
 
 Status Actor::Run() {
@@ -321,13 +330,13 @@ Status Actor::Drain() {
 
 void Actor::WriteStats() const {
   if (o_.stats_path.empty()) return;
-  std::ofstream out(o_.stats_path + ".tmp");
-  out << "{\"actor_id\": " << o_.actor_id << ", \"chunks_sent\": " << next_sequence_
-      << ", \"chunks_acked\": " << chunks_acked_ << ", \"steps_acked\": " << steps_acked_
-      << ", \"duplicate_acks\": " << duplicates_acked_ << ", \"resends\": " << resends_
-      << ", \"unacked\": " << in_flight_.size() << "}\n";
-  out.close();
-  std::rename((o_.stats_path + ".tmp").c_str(), o_.stats_path.c_str());
+  const Json stats{{"actor_id", o_.actor_id},          {"chunks_sent", next_sequence_},
+                   {"chunks_acked", chunks_acked_},    {"steps_acked", steps_acked_},
+                   {"duplicate_acks", duplicates_acked_}, {"resends", resends_},
+                   {"unacked", in_flight_.size()}};
+  if (Status st = WriteJsonFileAtomically(o_.stats_path, stats); !st.ok()) {
+    log_->error("actor {}: {}", o_.actor_id, st.ToString());
+  }
 }
 
 Status Actor::SetUpLocalPolicy() {
@@ -402,6 +411,16 @@ void Actor::ActLocal(std::span<const float> obs, int n, std::span<float> actions
 }
 
 }  // namespace
+
+std::vector<std::string> LocalPolicyInfos(const ExperimentConfig& config) {
+  const auto& c = config.collect;
+  if (c.policy == "random") return {"infos/logprob"};
+  if (c.policy == "checkpoint") {
+    if (c.deterministic) return {"infos/value"};
+    return {"infos/logprob", "infos/value"};
+  }
+  return {};
+}
 
 Status ActorOptions::Validate() const {
   if (actor_id < 0) return InvalidArgumentError("actor id must be >= 0");

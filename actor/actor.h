@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/experiment_config.h"
 #include "common/status.h"
@@ -32,6 +33,10 @@ struct ActorOptions {
 
   Status Validate() const;
 };
+
+// The per-step outputs of collect.policy besides the action, as dataset columns
+// ("infos/logprob", "infos/value"): what a recording store records.
+std::vector<std::string> LocalPolicyInfos(const ExperimentConfig& config);
 
 // Runs until the learner publishes stop, a stop signal arrives, or an error. Returns OK on
 // a clean stop.

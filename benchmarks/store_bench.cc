@@ -25,7 +25,8 @@
 
 #include "replay/chunk_validator.h"
 #include "replay/recorder.h"
-#include "replay/samplers.h"
+#include "replay/episode_dataset.h"
+#include "replay/window_sampler.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -107,6 +108,7 @@ int Ingest(const std::string& dir, int64_t steps, int compression) {
   o.writer.obs_dim = 8;
   o.writer.max_shard_steps = 1000000;
   o.writer.compression = compression;
+  o.writer.optional_columns = {"infos/logprob", "infos/value"};  // what a PPO run records
   auto rec = replay::Recorder::Open(o);
   if (!rec.ok()) {
     std::fprintf(stderr, "%s\n", rec.status().ToString().c_str());

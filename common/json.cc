@@ -2,91 +2,123 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace fleet {
+namespace {
 
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
+// Python's non-finite tokens travel through nlohmann::json as these strings (a control
+// character no real string of Fleet's starts with).
+constexpr const char* kMarkers[] = {"\x01NaN", "\x01Infinity", "\x01-Infinity"};
+constexpr const char* kTokens[] = {"NaN", "Infinity", "-Infinity"};
+// how nlohmann::json writes a marker: "\u0001NaN" with the quotes.
+constexpr const char* kDumpedMarkers[] = {"\"\\u0001NaN\"", "\"\\u0001Infinity\"",
+                                          "\"\\u0001-Infinity\""};
+
+int NonFiniteIndex(double v) { return std::isnan(v) ? 0 : (v > 0 ? 1 : 2); }
+
+// a copy of `j` with non-finite numbers replaced by marker strings.
+Json Mark(const Json& j) {
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) {
+    return kMarkers[NonFiniteIndex(j.get<double>())];
   }
+  if (j.is_object()) {
+    Json out = Json::object();
+    for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = Mark(it.value());
+    return out;
+  }
+  if (j.is_array()) {
+    Json out = Json::array();
+    for (const auto& v : j) out.push_back(Mark(v));
+    return out;
+  }
+  return j;
+}
+
+// turns marker strings back into numbers, in place.
+void Unmark(Json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    if (s == kMarkers[0]) j = std::numeric_limits<double>::quiet_NaN();
+    else if (s == kMarkers[1]) j = std::numeric_limits<double>::infinity();
+    else if (s == kMarkers[2]) j = -std::numeric_limits<double>::infinity();
+  } else if (j.is_structured()) {
+    for (auto& v : j) Unmark(v);
+  }
+}
+
+void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+}
+
+}  // namespace
+
+std::string DumpJson(const Json& value, int indent, NonFinite non_finite) {
+  if (non_finite == NonFinite::kNull) return value.dump(indent);
+  std::string out = Mark(value).dump(indent);
+  for (int i = 0; i < 3; ++i) ReplaceAll(out, kDumpedMarkers[i], kTokens[i]);
   return out;
 }
 
-std::string JsonDouble(double v, int precision) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  std::ostringstream o;
-  o.precision(precision);
-  o << v;
-  return o.str();
-}
-
-std::optional<std::string> JsonStringField(std::string_view json, std::string_view key) {
-  const std::string needle = "\"" + std::string(key) + "\"";
-  size_t p = json.find(needle);
-  if (p == std::string_view::npos) return std::nullopt;
-  p += needle.size();
-  while (p < json.size() && (json[p] == ' ' || json[p] == '\n' || json[p] == '\t')) ++p;
-  if (p >= json.size() || json[p] != ':') return std::nullopt;
-  ++p;
-  while (p < json.size() && (json[p] == ' ' || json[p] == '\n' || json[p] == '\t')) ++p;
-  if (p >= json.size() || json[p] != '"') return std::nullopt;
-  std::string out;
-  for (++p; p < json.size(); ++p) {
-    const char c = json[p];
-    if (c == '"') return out;
-    if (c != '\\') {
-      out += c;
+StatusOr<Json> ParseJson(std::string_view text, const std::string& what) {
+  // Python's tokens outside strings become marker strings, so that nlohmann::json, which
+  // implements RFC 8259 only, parses the rest; Unmark turns them into numbers again.
+  std::string prepared;
+  prepared.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      prepared += c;
+      if (c == '\\' && i + 1 < text.size()) prepared += text[++i];
+      else if (c == '"') in_string = false;
       continue;
     }
-    if (++p >= json.size()) return std::nullopt;
-    switch (json[p]) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'u': {
-        if (p + 4 >= json.size()) return std::nullopt;
-        unsigned v = 0;
-        for (size_t k = 1; k <= 4; ++k) {
-          const char h = json[p + k];
-          const int d = h >= '0' && h <= '9'   ? h - '0'
-                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                               : -1;
-          if (d < 0) return std::nullopt;
-          v = v * 16 + static_cast<unsigned>(d);
-        }
-        if (v >= 0x80) return std::nullopt;  // only the ASCII escapes JsonEscape writes
-        out += static_cast<char>(v);
-        p += 4;
-        break;
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (int k = 2; k >= 0 && !replaced; --k) {  // -Infinity before Infinity
+      const std::string_view token = kTokens[k];
+      if (text.substr(i, token.size()) == token) {
+        prepared += kDumpedMarkers[k];
+        i += token.size() - 1;
+        replaced = true;
       }
-      default: return std::nullopt;
     }
+    if (!replaced) prepared += c;
   }
-  return std::nullopt;
+  try {
+    Json j = Json::parse(prepared);
+    Unmark(j);
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    return InvalidArgumentError(what + " is not valid JSON: " + e.what());
+  }
+}
+
+StatusOr<Json> ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError("cannot open '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseJson(ss.str(), "'" + path + "'");
+}
+
+Status WriteJsonFileAtomically(const std::string& path, const Json& value, NonFinite non_finite) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << DumpJson(value, 2, non_finite) << "\n";
+    out.close();
+    if (!out) return UnavailableError("cannot write '" + tmp + "'");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return UnavailableError("cannot rename '" + tmp + "' to '" + path + "'");
+  }
+  return OkStatus();
 }
 
 }  // namespace fleet

@@ -1,9 +1,10 @@
 #include "envs/gymnasium_spec.h"
 
 #include <cstdlib>
-#include <sstream>
+#include <cerrno>
+#include <cmath>
+#include <string>
 
-#include "common/json.h"
 
 namespace fleet::envs {
 namespace {
@@ -11,7 +12,8 @@ namespace {
 struct Registration {
   const char* id;
   const char* entry_point;
-  const char* kwargs;  // JSON members, without braces
+  // the registration's own kwargs (LunarLanderContinuous: continuous=True).
+  const char* kwarg;  // nullptr: none
   const char* vector_entry_point;  // nullptr: none
 };
 
@@ -20,64 +22,65 @@ struct Registration {
 // Gymnasium's values (tests/python/test_minari_export.py compares the whole spec with
 // gymnasium.spec(id)).
 constexpr Registration kRegistrations[] = {
-    {"CartPole-v1", "gymnasium.envs.classic_control.cartpole:CartPoleEnv", "",
+    {"CartPole-v1", "gymnasium.envs.classic_control.cartpole:CartPoleEnv", nullptr,
      "gymnasium.envs.classic_control.cartpole:CartPoleVectorEnv"},
-    {"MountainCar-v0", "gymnasium.envs.classic_control.mountain_car:MountainCarEnv", "", nullptr},
+    {"MountainCar-v0", "gymnasium.envs.classic_control.mountain_car:MountainCarEnv", nullptr, nullptr},
     {"MountainCarContinuous-v0",
-     "gymnasium.envs.classic_control.continuous_mountain_car:Continuous_MountainCarEnv", "", nullptr},
-    {"Pendulum-v1", "gymnasium.envs.classic_control.pendulum:PendulumEnv", "", nullptr},
-    {"Acrobot-v1", "gymnasium.envs.classic_control.acrobot:AcrobotEnv", "", nullptr},
-    {"LunarLander-v3", "gymnasium.envs.box2d.lunar_lander:LunarLander", "", nullptr},
-    {"LunarLanderContinuous-v3", "gymnasium.envs.box2d.lunar_lander:LunarLander",
-     "\"continuous\": true", nullptr},
-    {"BipedalWalker-v3", "gymnasium.envs.box2d.bipedal_walker:BipedalWalker", "", nullptr},
-    {"BipedalWalkerHardcore-v3", "gymnasium.envs.box2d.bipedal_walker:BipedalWalker",
-     "\"hardcore\": true", nullptr},
-    {"Ant-v5", "gymnasium.envs.mujoco.ant_v5:AntEnv", "", nullptr},
-    {"HalfCheetah-v5", "gymnasium.envs.mujoco.half_cheetah_v5:HalfCheetahEnv", "", nullptr},
-    {"Hopper-v5", "gymnasium.envs.mujoco.hopper_v5:HopperEnv", "", nullptr},
-    {"Humanoid-v5", "gymnasium.envs.mujoco.humanoid_v5:HumanoidEnv", "", nullptr},
-    {"InvertedPendulum-v5", "gymnasium.envs.mujoco.inverted_pendulum_v5:InvertedPendulumEnv", "",
+     "gymnasium.envs.classic_control.continuous_mountain_car:Continuous_MountainCarEnv", nullptr,
      nullptr},
-    {"Swimmer-v5", "gymnasium.envs.mujoco.swimmer_v5:SwimmerEnv", "", nullptr},
-    {"Walker2d-v5", "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", "", nullptr},
+    {"Pendulum-v1", "gymnasium.envs.classic_control.pendulum:PendulumEnv", nullptr, nullptr},
+    {"Acrobot-v1", "gymnasium.envs.classic_control.acrobot:AcrobotEnv", nullptr, nullptr},
+    {"LunarLander-v3", "gymnasium.envs.box2d.lunar_lander:LunarLander", nullptr, nullptr},
+    {"LunarLanderContinuous-v3", "gymnasium.envs.box2d.lunar_lander:LunarLander", "continuous",
+     nullptr},
+    {"BipedalWalker-v3", "gymnasium.envs.box2d.bipedal_walker:BipedalWalker", nullptr, nullptr},
+    {"BipedalWalkerHardcore-v3", "gymnasium.envs.box2d.bipedal_walker:BipedalWalker", "hardcore",
+     nullptr},
+    {"Ant-v5", "gymnasium.envs.mujoco.ant_v5:AntEnv", nullptr, nullptr},
+    {"HalfCheetah-v5", "gymnasium.envs.mujoco.half_cheetah_v5:HalfCheetahEnv", nullptr, nullptr},
+    {"Hopper-v5", "gymnasium.envs.mujoco.hopper_v5:HopperEnv", nullptr, nullptr},
+    {"Humanoid-v5", "gymnasium.envs.mujoco.humanoid_v5:HumanoidEnv", nullptr, nullptr},
+    {"InvertedPendulum-v5", "gymnasium.envs.mujoco.inverted_pendulum_v5:InvertedPendulumEnv",
+     nullptr, nullptr},
+    {"Swimmer-v5", "gymnasium.envs.mujoco.swimmer_v5:SwimmerEnv", nullptr, nullptr},
+    {"Walker2d-v5", "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", nullptr, nullptr},
 };
 
-std::string JsonValue(const std::string& v) {
-  if (v == "true" || v == "false") return v;
+// an env option's text as the keyword argument's Python value: a boolean, an integer, a
+// finite decimal number, or else the string itself.
+Json KwargValue(const std::string& v) {
+  if (v == "true" || v == "false") return v == "true";
+  if (v.empty() || v.find_first_of("xX") != std::string::npos) return v;
   char* end = nullptr;
-  std::strtod(v.c_str(), &end);
-  if (!v.empty() && end == v.c_str() + v.size() && v != "nan" && v != "inf" && v != "-inf") {
-    return v;
-  }
-  return "\"" + JsonEscape(v) + "\"";
+  errno = 0;
+  const long long i = std::strtoll(v.c_str(), &end, 10);
+  if (end == v.c_str() + v.size() && errno == 0) return i;
+  const double d = std::strtod(v.c_str(), &end);
+  if (end == v.c_str() + v.size() && std::isfinite(d)) return d;
+  return v;
 }
 
 }  // namespace
 
-StatusOr<std::string> GymnasiumEnvSpecJson(const EnvSpec& spec,
-                                           const std::map<std::string, std::string>& options) {
+StatusOr<Json> GymnasiumEnvSpec(const EnvSpec& spec,
+                                const std::map<std::string, std::string>& options) {
   for (const Registration& r : kRegistrations) {
     if (spec.id != r.id) continue;
-    std::string kwargs = r.kwargs;
-    for (const auto& [key, value] : options) {
-      if (!kwargs.empty()) kwargs += ", ";
-      kwargs += "\"" + JsonEscape(key) + "\": " + JsonValue(value);
-    }
-    std::ostringstream out;
-    out << "{\"id\": \"" << r.id << "\", \"entry_point\": \"" << r.entry_point << "\", "
-        << "\"reward_threshold\": "
-        << (spec.reward_threshold ? JsonDouble(*spec.reward_threshold) : "null") << ", "
-        << "\"nondeterministic\": false, \"max_episode_steps\": ";
-    if (spec.max_episode_steps > 0) {
-      out << spec.max_episode_steps;
-    } else {
-      out << "null";
-    }
-    out << ", \"order_enforce\": true, \"disable_env_checker\": false, \"kwargs\": {" << kwargs
-        << "}, \"additional_wrappers\": [], \"vector_entry_point\": "
-        << (r.vector_entry_point ? "\"" + std::string(r.vector_entry_point) + "\"" : "null") << "}";
-    return out.str();
+    Json kwargs = Json::object();
+    if (r.kwarg) kwargs[r.kwarg] = true;
+    for (const auto& [key, value] : options) kwargs[key] = KwargValue(value);
+    Json j;
+    j["id"] = r.id;
+    j["entry_point"] = r.entry_point;
+    j["reward_threshold"] = spec.reward_threshold ? Json(*spec.reward_threshold) : Json(nullptr);
+    j["nondeterministic"] = false;
+    j["max_episode_steps"] = spec.max_episode_steps > 0 ? Json(spec.max_episode_steps) : Json(nullptr);
+    j["order_enforce"] = true;
+    j["disable_env_checker"] = false;
+    j["kwargs"] = kwargs;
+    j["additional_wrappers"] = Json::array();
+    j["vector_entry_point"] = r.vector_entry_point ? Json(r.vector_entry_point) : Json(nullptr);
+    return j;
   }
   return NotFoundError("'" + spec.id + "' has no Gymnasium registration to name");
 }

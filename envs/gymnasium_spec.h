@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "common/json.h"
 #include "common/status.h"
 #include "envs/env.h"
 
@@ -15,7 +16,7 @@ namespace fleet::envs {
 // env.options, named as Gymnasium's keyword arguments) added to the registration's own
 // kwargs: "true"/"false" become booleans, numbers numbers, anything else a string.
 // NotFound for an id with no Gymnasium counterpart.
-StatusOr<std::string> GymnasiumEnvSpecJson(const EnvSpec& spec,
-                                           const std::map<std::string, std::string>& options);
+StatusOr<Json> GymnasiumEnvSpec(const EnvSpec& spec,
+                                const std::map<std::string, std::string>& options);
 
 }  // namespace fleet::envs

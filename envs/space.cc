@@ -2,7 +2,6 @@
 
 #include <sstream>
 
-#include "common/json.h"
 
 namespace fleet::envs {
 
@@ -15,21 +14,12 @@ const char* DTypeName(DType dtype) {
   return "?";
 }
 
-std::string SpaceToJson(const Space& s) {
-  std::ostringstream o;
+Json SpaceToJson(const Space& s) {
   if (s.is_discrete()) {
-    o << "{\"type\": \"Discrete\", \"dtype\": \"int64\", \"start\": " << s.start
-      << ", \"n\": " << s.n << "}";
-    return o.str();
+    return Json{{"type", "Discrete"}, {"dtype", "int64"}, {"start", s.start}, {"n", s.n}};
   }
-  o << "{\"type\": \"Box\", \"dtype\": \"" << DTypeName(s.dtype) << "\", \"shape\": [";
-  for (size_t i = 0; i < s.shape.size(); ++i) o << (i ? ", " : "") << s.shape[i];
-  o << "], \"low\": [";
-  for (size_t i = 0; i < s.low.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.low[i], 9);
-  o << "], \"high\": [";
-  for (size_t i = 0; i < s.high.size(); ++i) o << (i ? ", " : "") << JsonDouble(s.high[i], 9);
-  o << "]}";
-  return o.str();
+  return Json{{"type", "Box"}, {"dtype", DTypeName(s.dtype)}, {"shape", s.shape},
+              {"low", s.low}, {"high", s.high}};
 }
 
 Space Space::Discrete(int64_t n) {

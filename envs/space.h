@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
+
 namespace fleet::envs {
 
 enum class DType { kFloat32, kFloat64, kInt64 };
@@ -12,8 +14,9 @@ const char* DTypeName(DType dtype);
 
 struct Space;
 // The space as JSON, in the form Minari's serialize_space writes (type, dtype, shape,
-// low/high or n/start); infinite bounds as Infinity/-Infinity, as Python's json does.
-std::string SpaceToJson(const Space& space);
+// low/high or n/start). Write it with NonFinite::kPython: unbounded boxes then read back in
+// Python with -Infinity/Infinity bounds, as Minari's own files have them.
+Json SpaceToJson(const Space& space);
 
 struct Space {
   enum class Kind { kBox, kDiscrete };

@@ -293,16 +293,15 @@ Status Learner::Finish(const proto::StoreStats& store) {
   }
   FLEET_RETURN_IF_ERROR(metrics_.WriteSummary(
       o_.run_dir + "/summary.json",
-      {{"env_id", JsonString(spec_.id)},
-       {"seed", std::to_string(o_.config.run.seed)},
-       {"algo", JsonString("ppo")},
-       {"updates", std::to_string(updates_)},
-       {"policy_version", std::to_string(version_)},
-       {"steps_per_second",
-        JsonNumber(metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds()))},
-       {"store_rejected_chunks", std::to_string(store.rejected_chunks())},
-       {"store_dropped_stale_chunks", std::to_string(store.dropped_stale_chunks())},
-       {"checkpoint", JsonString("checkpoints/final_model.pt")}}));
+      {{"env_id", spec_.id},
+       {"seed", o_.config.run.seed},
+       {"algo", "ppo"},
+       {"updates", updates_},
+       {"policy_version", version_},
+       {"steps_per_second", metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds())},
+       {"store_rejected_chunks", store.rejected_chunks()},
+       {"store_dropped_stale_chunks", store.dropped_stale_chunks()},
+       {"checkpoint", "checkpoints/final_model.pt"}}));
   // tell the actors to stop; PUB has no delivery guarantee, so repeat briefly.
   for (int i = 0; i < 5; ++i) {
     PublishWeights(/*stop=*/true);

@@ -5,18 +5,8 @@
 #include <limits>
 #include <sstream>
 
-#include "common/json.h"
 
 namespace fleet::learner {
-
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.10g", v);
-  return buf;
-}
-
-std::string JsonString(const std::string& s) { return "\"" + JsonEscape(s) + "\""; }
 
 RunMetrics::RunMetrics(std::optional<double> threshold, std::chrono::system_clock::time_point t0)
     : threshold_(threshold), t0_(t0) {}
@@ -149,28 +139,18 @@ Status RunMetrics::WriteRow(const std::vector<std::pair<std::string, double>>& r
   return OkStatus();
 }
 
-Status RunMetrics::WriteSummary(const std::string& path,
-                                const std::vector<std::pair<std::string, std::string>>& extra) const {
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::trunc);
-  out << "{\n";
-  out << "  \"env_steps\": " << env_steps_ << ",\n";
-  out << "  \"wall_seconds\": " << JsonNumber(wall_seconds()) << ",\n";
-  out << "  \"episodes\": " << episodes_ << ",\n";
-  out << "  \"mean_return_100\": " << JsonNumber(mean_return_100()) << ",\n";
-  out << "  \"threshold\": " << (threshold_ ? JsonNumber(*threshold_) : "null") << ",\n";
-  out << "  \"threshold_step\": "
-      << (threshold_step_ ? std::to_string(*threshold_step_) : "null") << ",\n";
-  out << "  \"threshold_seconds\": "
-      << (threshold_seconds_ ? JsonNumber(*threshold_seconds_) : "null");
-  for (const auto& [k, v] : extra) out << ",\n  " << JsonString(k) << ": " << v;
-  out << "\n}\n";
-  out.close();
-  if (!out) return UnavailableError("cannot write '" + path + "'");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return UnavailableError("cannot rename summary into '" + path + "'");
-  }
-  return OkStatus();
+Status RunMetrics::WriteSummary(const std::string& path, const Json& extra) const {
+  auto optional = [](const auto& v) { return v ? Json(*v) : Json(nullptr); };
+  Json j;
+  j["env_steps"] = env_steps_;
+  j["wall_seconds"] = wall_seconds();
+  j["episodes"] = episodes_;
+  j["mean_return_100"] = mean_return_100();
+  j["threshold"] = optional(threshold_);
+  j["threshold_step"] = optional(threshold_step_);
+  j["threshold_seconds"] = optional(threshold_seconds_);
+  for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  return WriteJsonFileAtomically(path, j, NonFinite::kNull);
 }
 
 }  // namespace fleet::learner

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
 #include "common/status.h"
 
 namespace fleet::learner {
@@ -47,9 +48,9 @@ class RunMetrics {
   Status RestoreState(const std::string& text);
   Status WriteRow(const std::vector<std::pair<std::string, double>>& row);
 
-  // summary.json with the contract's keys plus `extra` (already JSON-encoded values).
-  Status WriteSummary(const std::string& path,
-                      const std::vector<std::pair<std::string, std::string>>& extra) const;
+  // summary.json with the contract's keys, then the members of `extra`; NaN and
+  // infinities are written as null.
+  Status WriteSummary(const std::string& path, const Json& extra) const;
 
  private:
   std::optional<double> threshold_;
@@ -63,8 +64,5 @@ class RunMetrics {
   std::ofstream csv_;
   std::vector<std::string> columns_;
 };
-
-std::string JsonNumber(double v);  // "null" for NaN/inf
-std::string JsonString(const std::string& s);
 
 }  // namespace fleet::learner

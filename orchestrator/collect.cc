@@ -9,15 +9,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <regex>
 #include <thread>
 
 #include <zmq.hpp>
 
 #include "common/experiment_config.h"
+#include "common/json.h"
 #include "common/signals.h"
 #include "common/zmq_util.h"
 #include "envs/registry.h"
+#include "actor/actor.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervise.h"
 #include "proto/fleet.pb.h"
@@ -44,13 +45,6 @@ std::optional<proto::StoreStats> QueryStore(zmq::context_t& ctx, const std::stri
   proto::RolloutHeader h;
   if (!zmqu::ParseProto(frames.back(), h).ok()) return std::nullopt;
   return h.stats();
-}
-
-// the integer after "key": in a small JSON file, or -1.
-int64_t JsonInt(const std::string& text, const std::string& key) {
-  std::smatch m;
-  const std::regex re("\"" + key + "\": (-?[0-9]+)");
-  return std::regex_search(text, m, re) ? std::stoll(m[1]) : -1;
 }
 
 class Collector {
@@ -86,12 +80,14 @@ class Collector {
 
 Status Collector::StartStore() {
   const std::string fleet = o_.bin_dir + "/fleet";
-  FLEET_ASSIGN_OR_RETURN(
-      auto child, ChildProcess::Spawn("store",
-                                      {fleet, "store", "--collect", "--config",
-                                       run_dir_ + "/config.yaml", "--run-dir", run_dir_,
-                                       "--ingest", ep_.ingest, "--rollout", ep_.rollout},
-                                      run_dir_ + "/logs/store.log"));
+  std::vector<std::string> argv = {fleet, "store", "--collect", "--config",
+                                   run_dir_ + "/config.yaml", "--run-dir", run_dir_,
+                                   "--ingest", ep_.ingest, "--rollout", ep_.rollout};
+  std::string infos;
+  for (const auto& c : actor::LocalPolicyInfos(cfg_)) infos += (infos.empty() ? "" : ",") + c;
+  if (!infos.empty()) argv.insert(argv.end(), {"--record-infos", infos});
+  FLEET_ASSIGN_OR_RETURN(auto child,
+                         ChildProcess::Spawn("store", argv, run_dir_ + "/logs/store.log"));
   std::ofstream(run_dir_ + "/logs/store.pid", std::ios::trunc) << child.pid() << "\n";
   store_.emplace(std::move(child));
   return OkStatus();
@@ -190,40 +186,41 @@ Status Collector::Run() {
 
   int64_t acked_steps = 0, acked_chunks = 0, resends = 0;
   for (int i = 0; i < cfg_.actors.count; ++i) {
-    std::ifstream in(run_dir_ + "/logs/actor-" + std::to_string(i) + ".stats.json");
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    acked_steps += std::max<int64_t>(0, JsonInt(text, "steps_acked"));
-    acked_chunks += std::max<int64_t>(0, JsonInt(text, "chunks_acked"));
-    resends += std::max<int64_t>(0, JsonInt(text, "resends"));
+    const std::string path = run_dir_ + "/logs/actor-" + std::to_string(i) + ".stats.json";
+    FLEET_ASSIGN_OR_RETURN(Json stats, ReadJsonFile(path));
+    FLEET_ASSIGN_OR_RETURN(int64_t steps, JsonMember<int64_t>(stats, "steps_acked", path));
+    FLEET_ASSIGN_OR_RETURN(int64_t chunks, JsonMember<int64_t>(stats, "chunks_acked", path));
+    FLEET_ASSIGN_OR_RETURN(int64_t sent_again, JsonMember<int64_t>(stats, "resends", path));
+    acked_steps += steps;
+    acked_chunks += chunks;
+    resends += sent_again;
   }
   FLEET_ASSIGN_OR_RETURN(auto report, replay::InspectDataset(run_dir_ + "/dataset"));
   csv << wall << "," << report.steps << "," << report.episodes << ","
       << report.steps / std::max(wall, 1e-9) << "," << restarts_ << std::endl;
-  const double mean100 = report.MeanLastReturns(100);
   auto spec = envs::GetSpec(cfg_.env.id, cfg_.env.options);
-  const std::string threshold = spec.ok() && spec->reward_threshold
-                                    ? std::to_string(*spec->reward_threshold)
-                                    : "null";
-  std::ofstream out(run_dir_ + "/summary.json");
-  out << "{\n  \"mode\": \"collect\",\n  \"env_id\": \"" << cfg_.env.id << "\",\n"
-      << "  \"policy\": \"" << cfg_.collect.policy << "\",\n"
-      << "  \"seed\": " << cfg_.run.seed << ",\n"
-      << "  \"episodes\": " << report.episodes << ",\n"
-      << "  \"mean_return_100\": "
-      << (std::isfinite(mean100) ? std::to_string(mean100) : std::string("null")) << ",\n"
-      << "  \"threshold\": " << threshold << ",\n"
-      << "  \"threshold_step\": null,\n  \"threshold_seconds\": null,\n"
-      << "  \"env_steps\": " << report.steps << ",\n"
-      << "  \"acked_steps\": " << acked_steps << ",\n"
-      << "  \"acked_chunks\": " << acked_chunks << ",\n"
-      << "  \"resends\": " << resends << ",\n"
-      << "  \"store_restarts\": " << restarts_ << ",\n"
-      << "  \"shards\": " << report.shards.size() << ",\n"
-      << "  \"dataset_ok\": " << (report.ok() ? "true" : "false") << ",\n"
-      << "  \"wall_seconds\": " << wall << ",\n"
-      << "  \"steps_per_second\": " << report.steps / std::max(wall, 1e-9) << ",\n"
-      << "  \"dataset\": \"dataset\"\n}\n";
-  if (!out) return UnavailableError("cannot write " + run_dir_ + "/summary.json");
+  Json summary;
+  summary["mode"] = "collect";
+  summary["env_id"] = cfg_.env.id;
+  summary["policy"] = cfg_.collect.policy;
+  summary["seed"] = cfg_.run.seed;
+  summary["episodes"] = report.episodes;
+  summary["mean_return_100"] = report.MeanLastReturns(100);
+  summary["threshold"] =
+      spec.ok() && spec->reward_threshold ? Json(*spec->reward_threshold) : Json(nullptr);
+  summary["threshold_step"] = nullptr;
+  summary["threshold_seconds"] = nullptr;
+  summary["env_steps"] = report.steps;
+  summary["acked_steps"] = acked_steps;
+  summary["acked_chunks"] = acked_chunks;
+  summary["resends"] = resends;
+  summary["store_restarts"] = restarts_;
+  summary["shards"] = report.shards.size();
+  summary["dataset_ok"] = report.ok();
+  summary["wall_seconds"] = wall;
+  summary["steps_per_second"] = report.steps / std::max(wall, 1e-9);
+  summary["dataset"] = "dataset";
+  FLEET_RETURN_IF_ERROR(WriteJsonFileAtomically(run_dir_ + "/summary.json", summary));
   if (!report.ok()) return DataLossError("the collected dataset does not verify; see fleet dataset verify");
   return OkStatus();
 }

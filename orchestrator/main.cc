@@ -15,6 +15,7 @@
 #include "orchestrator/collect.h"
 #include "replay/minari_export.h"
 #include "common/experiment_config.h"
+#include "common/json.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "orchestrator/eval.h"
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
   store_cmd->add_option("--ingest", store.ingest_endpoint)->required();
   store_cmd->add_option("--rollout", store.rollout_endpoint)->required();
   store_cmd->add_flag("--collect", store_collect, "only record (no rollouts for a learner)");
+  store_cmd->add_option("--record-infos", store.record_infos,
+                        "optional columns to record (infos/logprob, infos/value)")
+      ->delimiter(',');
 
   fleet::actor::ActorOptions actor;
   auto* actor_cmd = app.add_subcommand("actor", "the actor role");
@@ -190,11 +194,12 @@ int main(int argc, char** argv) {
   if (*eval_cmd) {
     auto r = fleet::orchestrator::Evaluate(eval);
     if (!r.ok()) return Fail("eval", r.status());
-    std::printf("{\"env_id\": \"%s\", \"episodes\": %d, "
-                "\"deterministic\": {\"mean\": %.3f, \"std\": %.3f}, "
-                "\"stochastic\": {\"mean\": %.3f, \"std\": %.3f}}\n",
-                r->env_id.c_str(), r->episodes, r->deterministic_mean, r->deterministic_std,
-                r->stochastic_mean, r->stochastic_std);
+    const fleet::Json out{
+        {"env_id", r->env_id},
+        {"episodes", r->episodes},
+        {"deterministic", {{"mean", r->deterministic_mean}, {"std", r->deterministic_std}}},
+        {"stochastic", {{"mean", r->stochastic_mean}, {"std", r->stochastic_std}}}};
+    std::printf("%s\n", fleet::DumpJson(out, -1).c_str());
     return 0;
   }
   if (*store_cmd) {

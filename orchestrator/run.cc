@@ -172,7 +172,8 @@ Status Supervisor::StartAll() {
   };
   FLEET_RETURN_IF_ERROR(spawn("store",
                               {fleet, "store", "--config", config, "--run-dir", run_dir_,
-                               "--ingest", ep_.ingest, "--rollout", ep_.rollout},
+                               "--ingest", ep_.ingest, "--rollout", ep_.rollout,
+                               "--record-infos", "infos/logprob,infos/value"},
                               "store.log"));
   std::vector<std::string> learner_argv = {
       learner, "--config", config, "--run-dir", run_dir_, "--rollout", ep_.rollout, "--weights",

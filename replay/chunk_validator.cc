@@ -53,8 +53,12 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
   const int64_t d = e.obs_dim;
   if (c.observations_size() != steps * d) return SizeError("observations", c.observations_size(), steps * d);
   if (c.rewards_size() != steps) return SizeError("rewards", c.rewards_size(), steps);
-  if (c.logprobs_size() != steps) return SizeError("logprobs", c.logprobs_size(), steps);
-  if (c.values_size() != steps) return SizeError("values", c.values_size(), steps);
+  if (c.logprobs_size() != steps && (c.logprobs_size() != 0 || e.require_logprobs)) {
+    return SizeError("logprobs", c.logprobs_size(), steps);
+  }
+  if (c.values_size() != steps && (c.values_size() != 0 || e.require_values)) {
+    return SizeError("values", c.values_size(), steps);
+  }
   if (c.next_observations_size() != int64_t{c.num_envs()} * d) {
     return SizeError("next_observations", c.next_observations_size(), int64_t{c.num_envs()} * d);
   }

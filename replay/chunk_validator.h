@@ -17,6 +17,10 @@ struct ChunkExpectations {
   int action_dim = 0;
   // discrete: actions must lie in [0, num_actions).
   int num_actions = 0;
+  // chunks must carry the behaviour policy's log-probs / value estimates (a recording
+  // store that records them, a PPO learner).
+  bool require_logprobs = false;
+  bool require_values = false;
 };
 
 // InvalidArgument naming the first problem found.

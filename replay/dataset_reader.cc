@@ -1,105 +1,83 @@
 #include "replay/dataset_reader.h"
 
-#include "replay/h5_read.h"
-
-#include <hdf5.h>
-
 #include <algorithm>
-#include <limits>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
+#include <limits>
+#include <type_traits>
+
+#include "replay/shard_reader.h"
 
 namespace fleet::replay {
 namespace {
 
-namespace fs = std::filesystem;
-
-// reads a whole 1-d or 2-d dataset as `T`; false (with a reason) when missing or broken.
-void CheckShard(ShardReport& r) {
-  const hid_t file = H5Fopen(r.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (file < 0) {
-    r.problems.push_back("not a readable HDF5 file (truncated or corrupt)");
-    return;
-  }
-  std::string why;
-  hsize_t n = 0, cols = 0, rows = 0;
-  std::vector<float> rewards, obs;
-  std::vector<uint8_t> terminals, timeouts;
-  std::vector<int64_t> start, length;
-  std::vector<double> ret;
-  auto need = [&](bool ok) {
-    if (!ok) r.problems.push_back(why);
-    return ok;
-  };
-  bool ok = need(ReadH5Dataset(file, "rewards", H5T_NATIVE_FLOAT, rewards, n, cols, why));
-  if (ok) {
-    r.steps = static_cast<int64_t>(n);
-    for (const char* name : {"observations", "actions", "terminals", "timeouts",
-                             "infos/policy_version", "infos/logprob", "infos/value",
-                             "infos/actor_id"}) {
-      std::vector<double> tmp;
-      if (!need(ReadH5Dataset(file, name, H5T_NATIVE_DOUBLE, tmp, rows, cols, why))) continue;
-      if (rows != n) {
-        r.problems.push_back(std::string("'") + name + "' has " + std::to_string(rows) +
-                             " rows, 'rewards' has " + std::to_string(n));
-      }
-      for (double v : tmp) {
-        if (!std::isfinite(v)) {
-          r.problems.push_back(std::string("'") + name + "' holds a non-finite value");
-          break;
-        }
+// The first non-finite value of any float column, as a problem.
+template <class Columns>
+void CheckFinite(const Columns& cols, std::vector<std::string>& problems) {
+  Columns::ForEachColumn([&](const ColumnInfo& c, auto member) {
+    const auto& v = cols.*member;
+    using T = typename std::remove_reference_t<decltype(v)>::value_type;
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::any_of(v.begin(), v.end(), [](T x) { return !std::isfinite(x); })) {
+        problems.push_back(std::string("'") + c.name + "' holds a non-finite value");
       }
     }
-    ok = need(ReadH5Dataset(file, "terminals", H5T_NATIVE_UINT8, terminals, rows, cols, why)) &&
-         need(ReadH5Dataset(file, "timeouts", H5T_NATIVE_UINT8, timeouts, rows, cols, why)) &&
-         need(ReadH5Dataset(file, "episodes/start", H5T_NATIVE_INT64, start, rows, cols, why)) &&
-         need(ReadH5Dataset(file, "episodes/length", H5T_NATIVE_INT64, length, rows, cols, why)) &&
-         need(ReadH5Dataset(file, "episodes/return", H5T_NATIVE_DOUBLE, ret, rows, cols, why));
+  });
+}
+
+// Every invariant of a shard that reads back: the manifest's totals, the episode index
+// against the steps, finite values. Fills the totals and return statistics.
+void CheckShard(const Shard& s, ShardReport& r) {
+  const StepColumns& st = s.steps;
+  const EpisodeColumns& ep = s.episodes;
+  const int64_t n = st.size();
+  r.steps = n;
+  r.episodes = ep.size();
+  if (s.manifest.total_steps != n) {
+    r.problems.push_back("manifest says " + std::to_string(s.manifest.total_steps) +
+                         " steps, the shard has " + std::to_string(n));
   }
-  H5Fclose(file);
-  if (!ok || terminals.size() != n || timeouts.size() != n) return;
-  if (start.size() != length.size() || ret.size() != start.size()) {
-    r.problems.push_back("episode index datasets differ in length");
-    return;
+  if (s.manifest.total_episodes != ep.size()) {
+    r.problems.push_back("manifest says " + std::to_string(s.manifest.total_episodes) +
+                         " episodes, the shard has " + std::to_string(ep.size()));
   }
-  r.episodes = static_cast<int64_t>(start.size());
+  CheckFinite(st, r.problems);
+  CheckFinite(ep, r.problems);
   int64_t expect = 0;
   std::vector<uint8_t> is_end(n, 0);
-  for (size_t e = 0; e < start.size(); ++e) {
-    if (start[e] != expect || length[e] <= 0 || start[e] + length[e] > static_cast<int64_t>(n)) {
+  for (int64_t e = 0; e < ep.size(); ++e) {
+    if (ep.start[e] != expect || ep.length[e] <= 0 || ep.start[e] + ep.length[e] > n) {
       r.problems.push_back("episode " + std::to_string(e) + " is not contiguous with the one before");
       return;
     }
     double sum = 0.0;
-    for (int64_t i = start[e]; i < start[e] + length[e]; ++i) sum += rewards[i];
-    if (std::abs(sum - ret[e]) > 1e-3 * std::max(1.0, std::abs(ret[e]))) {
-      r.problems.push_back("episode " + std::to_string(e) + " return " + std::to_string(ret[e]) +
+    for (int64_t i = ep.start[e]; i < ep.start[e] + ep.length[e]; ++i) sum += st.rewards[i];
+    const double ret = ep.episode_return[e];
+    if (std::abs(sum - ret) > 1e-3 * std::max(1.0, std::abs(ret))) {
+      r.problems.push_back("episode " + std::to_string(e) + " return " + std::to_string(ret) +
                            " does not match its rewards (" + std::to_string(sum) + ")");
       return;
     }
-    is_end[start[e] + length[e] - 1] = 1;
-    expect = start[e] + length[e];
+    is_end[ep.start[e] + ep.length[e] - 1] = 1;
+    expect = ep.start[e] + ep.length[e];
   }
-  if (expect != static_cast<int64_t>(n)) {
-    r.problems.push_back("episodes cover " + std::to_string(expect) + " of " +
-                         std::to_string(n) + " steps");
+  if (expect != n) {
+    r.problems.push_back("episodes cover " + std::to_string(expect) + " of " + std::to_string(n) +
+                         " steps");
   }
-  for (hsize_t i = 0; i < n; ++i) {
-    if ((terminals[i] || timeouts[i]) != static_cast<bool>(is_end[i])) {
+  for (int64_t i = 0; i < n; ++i) {
+    if ((st.terminals[i] || st.timeouts[i]) != static_cast<bool>(is_end[i])) {
       r.problems.push_back("step " + std::to_string(i) +
                            ": terminals/timeouts disagree with the episode index");
       break;
     }
   }
+  const auto& ret = ep.episode_return;
   if (!ret.empty()) {
     double m = 0, v = 0, len = 0;
     for (double x : ret) m += x;
     m /= ret.size();
     for (double x : ret) v += (x - m) * (x - m);
-    for (int64_t l : length) len += static_cast<double>(l);
+    for (int64_t l : ep.length) len += static_cast<double>(l);
     r.return_mean = m;
     r.return_std = std::sqrt(v / ret.size());
     r.return_min = *std::min_element(ret.begin(), ret.end());
@@ -107,19 +85,6 @@ void CheckShard(ShardReport& r) {
     r.length_mean = len / ret.size();
     r.last_returns.assign(ret.end() - std::min<size_t>(100, ret.size()), ret.end());
   }
-}
-
-// the "total_steps" number in the JSON manifest beside a shard, or -1.
-int64_t ManifestTotal(const std::string& shard, std::string& env_id) {
-  std::ifstream in(shard + ".json");
-  if (!in) return -1;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  std::smatch m;
-  if (std::regex_search(text, m, std::regex("\"env_id\": \"([^\"]*)\""))) env_id = m[1];
-  if (std::regex_search(text, m, std::regex("\"total_steps\": (\\d+)"))) return std::stoll(m[1]);
-  return -1;
 }
 
 }  // namespace
@@ -145,32 +110,19 @@ double DatasetReport::MeanLastReturns(size_t n) const {
 }
 
 StatusOr<DatasetReport> InspectDataset(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported, not printed by HDF5
-  std::vector<std::string> files;
-  if (fs::is_directory(path)) {
-    for (const auto& entry : fs::directory_iterator(path)) {
-      const std::string name = entry.path().filename().string();
-      if (name.starts_with("shard-") && name.ends_with(".h5")) files.push_back(entry.path().string());
-    }
-    std::sort(files.begin(), files.end());
-  } else if (fs::exists(path)) {
-    files.push_back(path);
-  }
-  if (files.empty()) return NotFoundError("no dataset shard (shard-*.h5) at '" + path + "'");
+  FLEET_ASSIGN_OR_RETURN(std::vector<std::string> files, ListShards(path));
   DatasetReport report;
   for (const auto& f : files) {
     ShardReport r;
     r.path = f;
-    CheckShard(r);
-    std::string env_id;
-    const int64_t total = ManifestTotal(f, env_id);
-    if (total < 0) {
-      r.problems.push_back("manifest " + f + ".json is missing or unreadable");
-    } else if (r.problems.empty() && total != r.steps) {
-      r.problems.push_back("manifest says " + std::to_string(total) + " steps, the shard has " +
-                           std::to_string(r.steps));
+    StatusOr<Shard> shard = ReadShard(f);
+    if (shard.ok()) {
+      CheckShard(*shard, r);
+      report.env_id = shard->manifest.env_id;
+      r.optional_columns = shard->manifest.optional_columns;
+    } else {
+      r.problems.push_back(shard.status().message());
     }
-    if (!env_id.empty()) report.env_id = env_id;
     report.steps += r.steps;
     report.episodes += r.episodes;
     report.shards.push_back(std::move(r));

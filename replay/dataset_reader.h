@@ -1,4 +1,4 @@
-// Reads and checks Fleet's HDF5 datasets (the layout of episode_writer.h): totals and
+// Reads and checks Fleet's HDF5 datasets (replay/columns.h, through shard_reader.h): totals and
 // return statistics for `fleet dataset info`, and every consistency check for `fleet
 // dataset verify` — all datasets present with matching lengths, contiguous episode index,
 // episode ends matching terminals/timeouts, returns matching rewards, finite values, and
@@ -21,6 +21,7 @@ struct ShardReport {
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   double length_mean = 0;
   std::vector<double> last_returns;  // the shard's last (up to) 100 episode returns
+  std::vector<std::string> optional_columns;  // from its manifest
   std::vector<std::string> problems;  // empty: the shard is consistent
 };
 

@@ -11,17 +11,8 @@
 // its last step, episodes/cut = 1), so no accepted step is left out; kDropOpen leaves
 // them out.
 //
-// File layout (readable with h5py):
-//   observations (n x obs_dim) f32   actions (n) i64 | (n x act_dim) f32
-//   rewards (n) f32   terminals (n) u8   timeouts (n) u8
-//   infos/policy_version (n) u64   infos/logprob (n) f32   infos/value (n) f32
-//   infos/actor_id (n) u32   infos/chunk_sequence (n) u64
-//   episodes/start, episodes/length (e) i64   episodes/return (e) f64
-//   episodes/actor_id, episodes/env_index (e) u32   episodes/cut (e) u8
-//   episodes/seed (e) u64: seed of the env's RNG stream (its first reset; later episodes
-//   of the stream continue that generator)
-//   episodes/final_observation (e x obs_dim) f32: the observation the episode ended in
-// plus a JSON manifest beside it. Not thread-safe.
+// The columns and the manifest are replay/columns.h and replay/manifest.h. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +24,10 @@
 #include <utility>
 #include <vector>
 
+#include "common/json.h"
 #include "common/status.h"
 #include "proto/fleet.pb.h"
+#include "replay/columns.h"
 
 namespace fleet::replay {
 
@@ -49,8 +42,11 @@ struct EpisodeWriterOptions {
   int flush_steps = 1 << 16;
   // extra JSON object stored as "config" in the manifest (the resolved run config).
   std::string config_yaml;
-  // the env's spaces as JSON (envs::SpaceToJson), copied into the manifest.
-  std::string observation_space_json = "null", action_space_json = "null";
+  // the env's spaces (envs::SpaceToJson), copied into the manifest.
+  Json observation_space, action_space;
+  // the optional columns to record (replay/columns.h: "infos/logprob", "infos/value");
+  // every chunk added must carry them.
+  std::vector<std::string> optional_columns;
   // deflate level of every dataset (0: no compression).
   int compression = 1;
   // where numbering starts and the totals so far (a store recovering its log).
@@ -84,7 +80,7 @@ class EpisodeWriter {
 
   // totals over all shards, sealed or open (written steps, buffered ones included).
   uint64_t steps_written() const { return steps_written_ + pending_.size(); }
-  uint64_t episodes_written() const { return episodes_written_ + ep_start_.size(); }
+  uint64_t episodes_written() const { return episodes_written_ + pending_index_.size(); }
   // steps and episodes of sealed shards only.
   uint64_t sealed_steps() const { return sealed_steps_; }
   uint64_t sealed_episodes() const { return sealed_episodes_; }
@@ -95,17 +91,11 @@ class EpisodeWriter {
   std::string ShardPath(int index) const;
 
  private:
-  struct Columns {
-    std::vector<float> obs, cont_actions, rewards, logprob, value;
-    std::vector<int64_t> disc_actions;
-    std::vector<uint8_t> terminals, timeouts;
-    std::vector<uint64_t> version, chunk_seq;
-    std::vector<uint32_t> actor;
-    std::vector<float> last_next_obs;  // open episodes: observation after the last step
+  // the steps of one (actor, env) stream's episode so far.
+  struct OpenEpisode {
+    StepColumns steps;
+    std::vector<float> last_next_obs;  // the observation after the last step
     uint64_t seed = 0;                 // the env's RNG stream (env_seed_base + env index)
-    int64_t size() const { return static_cast<int64_t>(rewards.size()); }
-    void Append(const Columns& o);
-    void Clear();
   };
   struct Impl;
 
@@ -113,19 +103,16 @@ class EpisodeWriter {
   Status OpenShard();
   Status Seal();
   Status WriteManifest();
+  ShardLayout layout() const;
   // moves a finished episode to the pending buffer.
-  void EndEpisode(Columns& ep, uint32_t actor, uint32_t env, const float* final_obs, bool cut);
+  void EndEpisode(OpenEpisode& ep, uint32_t actor, uint32_t env, const float* final_obs, bool cut);
 
   EpisodeWriterOptions options_;
+  bool record_logprob_ = false, record_value_ = false;
   std::unique_ptr<Impl> impl_;
-  std::map<std::pair<uint32_t, uint32_t>, Columns> open_;  // (actor, env) -> open episode
-  Columns pending_;
-  std::vector<int64_t> ep_start_, ep_length_;
-  std::vector<double> ep_return_;
-  std::vector<uint32_t> ep_actor_, ep_env_;
-  std::vector<uint8_t> ep_cut_;
-  std::vector<uint64_t> ep_seed_;
-  std::vector<float> ep_final_obs_;
+  std::map<std::pair<uint32_t, uint32_t>, OpenEpisode> open_;  // (actor, env) -> episode
+  StepColumns pending_;            // finished episodes' steps, not yet in the file
+  EpisodeColumns pending_index_;   // and their index rows
   uint64_t steps_written_ = 0, episodes_written_ = 0;  // in files, sealed or open
   uint64_t sealed_steps_ = 0, sealed_episodes_ = 0;
   int shard_index_ = 0;

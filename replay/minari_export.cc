@@ -2,44 +2,55 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <vector>
 
-#include <hdf5.h>
-
-#include "common/json.h"
 #include "common/experiment_config.h"
+#include "common/json.h"
 #include "envs/gymnasium_spec.h"
 #include "envs/registry.h"
 #include "replay/dataset_reader.h"
-#include "replay/h5_read.h"
+#include "replay/h5.h"
+#include "replay/shard_reader.h"
 
 namespace fleet::replay {
 namespace {
 
 namespace fs = std::filesystem;
 
-Status Write(hid_t group, const char* name, hid_t mem_type, hid_t file_type, const void* data,
-             hsize_t rows, hsize_t cols) {
-  const int rank = cols ? 2 : 1;
-  hsize_t dims[2] = {rows, cols};
-  hid_t space = H5Screate_simple(rank, dims, nullptr);
-  hid_t d = H5Dcreate2(group, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  const bool ok = d >= 0 && (rows == 0 || H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
-  if (d >= 0) H5Dclose(d);
-  H5Sclose(space);
-  return ok ? OkStatus() : InternalError(std::string("cannot write Minari dataset '") + name + "'");
+// numpy's bool as h5py writes it: HDF5's 8-bit enum {FALSE, TRUE}.
+h5::Id BoolType() {
+  h5::Id t(H5Tenum_create(H5T_NATIVE_INT8));
+  const int8_t v0 = 0, v1 = 1;
+  H5Tenum_insert(t.get(), "FALSE", &v0);
+  H5Tenum_insert(t.get(), "TRUE", &v1);
+  return t;
 }
 
-void SetAttr(hid_t obj, const char* name, int64_t v) {
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(a, H5T_NATIVE_INT64, &v);
-  H5Aclose(a);
-  H5Sclose(space);
+// One Minari episode group from steps [s0, s0 + L) of `shard` and its episode e.
+Status WriteEpisode(hid_t file, const Shard& shard, int64_t e, int64_t id, hid_t bool_type) {
+  const StepColumns& st = shard.steps;
+  const int64_t s0 = shard.episodes.start[e], L = shard.episodes.length[e];
+  const int64_t D = shard.manifest.obs_dim, A = shard.manifest.action_dim;
+  const std::string name = "episode_" + std::to_string(id);
+  h5::Id g(H5Gcreate2(file, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!g.valid()) return UnavailableError("cannot create the Minari group " + name);
+  FLEET_RETURN_IF_ERROR(h5::WriteAttribute(g.get(), "id", id));
+  FLEET_RETURN_IF_ERROR(h5::WriteAttribute(g.get(), "total_steps", L));
+  // the L observations acted on, then the one the episode ended in.
+  std::vector<float> obs(st.observations.begin() + s0 * D, st.observations.begin() + (s0 + L) * D);
+  const auto& fo = shard.episodes.final_observation;
+  obs.insert(obs.end(), fo.begin() + e * D, fo.begin() + (e + 1) * D);
+  FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "observations", obs.data(), L + 1, D));
+  if (A == 0) {
+    FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "actions", st.discrete_actions.data() + s0, L, 0));
+  } else {
+    FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "actions", st.continuous_actions.data() + s0 * A, L, A));
+  }
+  const std::vector<double> rewards(st.rewards.begin() + s0, st.rewards.begin() + s0 + L);
+  FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "rewards", rewards.data(), L, 0));
+  FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "terminations", st.terminals.data() + s0, L, 0, bool_type));
+  FLEET_RETURN_IF_ERROR(h5::Write(g.get(), "truncations", st.timeouts.data() + s0, L, 0, bool_type));
+  return g.Close();
 }
 
 }  // namespace
@@ -51,29 +62,28 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
     return DataLossError("dataset '" + dataset + "' does not verify; run `fleet dataset verify`");
   }
   FLEET_ASSIGN_OR_RETURN(auto spec, envs::GetSpec(report.env_id));
+  const ShardReadOptions columns{{kObservations.name, kDiscreteActions.name, kRewards.name,
+                                  kTerminals.name, kTimeouts.name, kEpisodeStart.name,
+                                  kEpisodeLength.name, kEpisodeFinalObservation.name}};
+  MinariExportReport r;
   // The env options the data was collected with, from the first shard's manifest (the
-  // run's config), for the Gymnasium env_spec; a missing or unreadable manifest leaves
-  // the spec without them and says so.
+  // run's config), for the Gymnasium env_spec; a manifest without a readable config
+  // leaves the spec without them and says so.
   std::map<std::string, std::string> env_options;
-  std::string options_note;
   {
-    std::ifstream in(report.shards.front().path + ".json");
-    std::stringstream text;
-    text << in.rdbuf();
-    std::optional<std::string> yaml = JsonStringField(text.str(), "config_yaml");
+    FLEET_ASSIGN_OR_RETURN(Manifest first, Manifest::ReadFor(report.shards.front().path));
     StatusOr<ExperimentConfig> cfg =
-        yaml ? ParseExperimentConfig(*yaml)
-             : StatusOr<ExperimentConfig>(NotFoundError("no config_yaml in the manifest"));
+        first.config_yaml.empty()
+            ? StatusOr<ExperimentConfig>(NotFoundError("no config_yaml in the manifest"))
+            : ParseExperimentConfig(first.config_yaml);
     if (cfg.ok()) {
       env_options = cfg->env.options;
     } else {
-      options_note = "env options unknown (" + report.shards.front().path +
-                     ".json: " + cfg.status().ToString() + "); env_spec has the defaults";
+      r.warnings.push_back("env options unknown (" + report.shards.front().path + ".json: " +
+                           cfg.status().ToString() + "); env_spec has the defaults");
     }
   }
-  StatusOr<std::string> env_spec = envs::GymnasiumEnvSpecJson(spec, env_options);
-  MinariExportReport r;
-  if (!options_note.empty()) r.warnings.push_back(options_note);
+  StatusOr<Json> env_spec = envs::GymnasiumEnvSpec(spec, env_options);
   if (!env_spec.ok()) r.warnings.push_back("no env_spec: " + env_spec.status().ToString());
   const std::string data_dir = out + "/data";
   std::error_code ec;
@@ -82,100 +92,47 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
   if (fs::exists(data_dir + "/metadata.json")) {
     return FailedPreconditionError("a Minari dataset already exists at '" + data_dir + "'");
   }
-  const std::string h5 = data_dir + "/main_data.hdf5";
-  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-  H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-  hid_t outf = H5Fcreate(h5.c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
-  H5Pclose(fcpl);
-  if (outf < 0) return UnavailableError("cannot create '" + h5 + "'");
-  const bool discrete = spec.action_space.is_discrete();
+  const std::string h5_path = data_dir + "/main_data.hdf5";
   r.data_dir = data_dir;
-  Status st = OkStatus();
-  for (const auto& shard : report.shards) {
-    hid_t f = H5Fopen(shard.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-      st = DataLossError("cannot open '" + shard.path + "'");
-      break;
-    }
-    std::vector<float> obs, cont, rewards, final_obs;
-    std::vector<int64_t> disc, start, length;
-    std::vector<uint8_t> term, trunc;
-    hsize_t D = 0, A = 1;
-    bool ok = ReadH5Dataset(f, "observations", H5T_NATIVE_FLOAT, obs, &D) &&
-              ReadH5Dataset(f, "rewards", H5T_NATIVE_FLOAT, rewards) &&
-              ReadH5Dataset(f, "terminals", H5T_NATIVE_UINT8, term) &&
-              ReadH5Dataset(f, "timeouts", H5T_NATIVE_UINT8, trunc) &&
-              ReadH5Dataset(f, "episodes/start", H5T_NATIVE_INT64, start) &&
-              ReadH5Dataset(f, "episodes/length", H5T_NATIVE_INT64, length);
-    ok = ok && (discrete ? ReadH5Dataset(f, "actions", H5T_NATIVE_INT64, disc)
-                         : ReadH5Dataset(f, "actions", H5T_NATIVE_FLOAT, cont, &A));
-    const bool have_final = ok && ReadH5Dataset(f, "episodes/final_observation", H5T_NATIVE_FLOAT, final_obs);
-    H5Fclose(f);
-    if (!ok) {
-      st = DataLossError("cannot read '" + shard.path + "'");
-      break;
-    }
-    if (!have_final) {
-      st = FailedPreconditionError("'" + shard.path + "' has no episodes/final_observation (recorded "
-                                   "before dataset format 2); Minari needs each episode's last "
-                                   "observation");
-      break;
-    }
-    for (size_t e = 0; e < start.size() && st.ok(); ++e) {
-      const size_t s0 = start[e], L = length[e];
-      std::vector<float> o(obs.begin() + s0 * D, obs.begin() + (s0 + L) * D);
-      o.insert(o.end(), final_obs.begin() + e * D, final_obs.begin() + (e + 1) * D);
-      std::vector<double> rw(rewards.begin() + s0, rewards.begin() + s0 + L);
-      std::vector<uint8_t> te(term.begin() + s0, term.begin() + s0 + L);
-      std::vector<uint8_t> tr(trunc.begin() + s0, trunc.begin() + s0 + L);
-      const std::string name = "episode_" + std::to_string(r.episodes);
-      hid_t g = H5Gcreate2(outf, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (g < 0) {
-        st = InternalError("cannot create group " + name);
-        break;
+  {
+    FLEET_ASSIGN_OR_RETURN(h5::Id file, h5::CreateFile(h5_path, /*track_creation_order=*/true));
+    const h5::Id bool_type = BoolType();
+    for (const auto& shard_report : report.shards) {
+      FLEET_ASSIGN_OR_RETURN(Shard shard, ReadShard(shard_report.path, columns));
+      if (shard.episodes.final_observation.empty() && shard.episodes.size() > 0) {
+        return FailedPreconditionError("'" + shard.path + "' has no episodes/final_observation "
+                                       "(recorded before dataset format 3); Minari needs each "
+                                       "episode's last observation");
       }
-      SetAttr(g, "id", r.episodes);
-      SetAttr(g, "total_steps", static_cast<int64_t>(L));
-      // numpy's bool is HDF5's 8-bit enum {FALSE, TRUE}, as h5py writes it.
-      hid_t booltype = H5Tenum_create(H5T_NATIVE_INT8);
-      int8_t v0 = 0, v1 = 1;
-      H5Tenum_insert(booltype, "FALSE", &v0);
-      H5Tenum_insert(booltype, "TRUE", &v1);
-      st = Write(g, "observations", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, o.data(), L + 1, D);
-      if (st.ok()) {
-        st = discrete ? Write(g, "actions", H5T_NATIVE_INT64, H5T_STD_I64LE, disc.data() + s0, L, 0)
-                      : Write(g, "actions", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, cont.data() + s0 * A, L, A);
+      for (int64_t e = 0; e < shard.episodes.size(); ++e) {
+        FLEET_RETURN_IF_ERROR(WriteEpisode(file.get(), shard, e, r.episodes, bool_type.get()));
+        ++r.episodes;
+        r.steps += shard.episodes.length[e];
       }
-      if (st.ok()) st = Write(g, "rewards", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rw.data(), L, 0);
-      if (st.ok()) st = Write(g, "terminations", booltype, booltype, te.data(), L, 0);
-      if (st.ok()) st = Write(g, "truncations", booltype, booltype, tr.data(), L, 0);
-      H5Tclose(booltype);
-      H5Gclose(g);
-      ++r.episodes;
-      r.steps += static_cast<int64_t>(L);
     }
-    if (!st.ok()) break;
+    FLEET_RETURN_IF_ERROR(file.Close());
   }
-  H5Fclose(outf);
-  if (!st.ok()) return st;
   std::string id = options.dataset_id;
   if (id.empty()) {
     id = spec.id;
     std::transform(id.begin(), id.end(), id.begin(), [](unsigned char c) { return std::tolower(c); });
     id = "fleet/" + id.substr(0, id.rfind("-v")) + "-v0";
   }
-  std::ofstream meta(data_dir + "/metadata.json");
-  meta << "{\"dataset_id\": \"" << JsonEscape(id) << "\", \"minari_version\": \"0.5.0\", "
-       << "\"data_format\": \"hdf5\", \"jpeg_encoding\": false, "
-       << "\"total_episodes\": " << r.episodes << ", \"total_steps\": " << r.steps << ", "
-       << "\"dataset_size\": " << std::fixed << (fs::file_size(h5) / 1e6) << ", "
-       << "\"algorithm_name\": \"fleet\", "
-       << "\"observation_space\": \"" << JsonEscape(envs::SpaceToJson(spec.observation_space)) << "\", "
-       << "\"action_space\": \"" << JsonEscape(envs::SpaceToJson(spec.action_space)) << "\"";
-  if (env_spec.ok()) meta << ", \"env_spec\": \"" << JsonEscape(*env_spec) << "\"";
-  meta << "}\n";
-  meta.close();
-  if (!meta) return UnavailableError("cannot write " + data_dir + "/metadata.json");
+  // Minari keeps the spaces and the env spec as JSON strings inside its metadata.
+  Json meta;
+  meta["dataset_id"] = id;
+  meta["minari_version"] = "0.5.0";
+  meta["data_format"] = "hdf5";
+  meta["jpeg_encoding"] = false;
+  meta["total_episodes"] = r.episodes;
+  meta["total_steps"] = r.steps;
+  meta["dataset_size"] = static_cast<double>(fs::file_size(h5_path)) / 1e6;
+  meta["algorithm_name"] = "fleet";
+  meta["observation_space"] =
+      DumpJson(envs::SpaceToJson(spec.observation_space), -1, NonFinite::kPython);
+  meta["action_space"] = DumpJson(envs::SpaceToJson(spec.action_space), -1, NonFinite::kPython);
+  if (env_spec.ok()) meta["env_spec"] = DumpJson(*env_spec, -1, NonFinite::kPython);
+  FLEET_RETURN_IF_ERROR(WriteJsonFileAtomically(data_dir + "/metadata.json", meta));
   return r;
 }
 

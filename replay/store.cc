@@ -13,6 +13,7 @@
 #include "envs/registry.h"
 #include "replay/chunk_validator.h"
 #include "replay/dedup.h"
+#include "replay/manifest.h"
 #include "replay/recorder.h"
 #include "replay/rollout_queue.h"
 
@@ -174,8 +175,9 @@ Status Store::Run() {
     wo.action_dim = expect_.action_dim;
     wo.config_yaml = ExperimentConfigToYaml(o_.config);
     wo.compression = o_.config.store.compression;
-    wo.observation_space_json = envs::SpaceToJson(observation_space_);
-    wo.action_space_json = envs::SpaceToJson(action_space_);
+    wo.observation_space = envs::SpaceToJson(observation_space_);
+    wo.action_space = envs::SpaceToJson(action_space_);
+    wo.optional_columns = o_.record_infos;
     ro.wal_fsync = o_.config.store.wal_fsync;
     FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
     stats_.set_recovered_chunks(recorder_->recovery().replayed_chunks);
@@ -264,6 +266,13 @@ Status RunStore(const StoreOptions& options) {
   expect.obs_dim = spec.observation_space.FlatDim();
   expect.action_dim = spec.action_space.is_discrete() ? 0 : spec.action_space.FlatDim();
   expect.num_actions = spec.action_space.is_discrete() ? static_cast<int>(spec.action_space.n) : 0;
+  if (options.config.store.record) {
+    FLEET_RETURN_IF_ERROR(CheckOptionalColumns(options.record_infos));
+    for (const std::string& c : options.record_infos) {
+      expect.require_logprobs = expect.require_logprobs || c == kLogprob.name;
+      expect.require_values = expect.require_values || c == kValue.name;
+    }
+  }
   try {
     Store store(options, expect, spec);
     return store.Run();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/experiment_config.h"
 #include "common/status.h"
@@ -27,6 +28,10 @@ struct StoreOptions {
   std::string run_dir;  // for the dataset; may be empty when recording is off
   // false: only record (fleet collect); no rollout queue, so nothing to backpressure on.
   bool serve_rollouts = true;
+  // recording: the optional columns to record (replay/columns.h), i.e. what the run's
+  // behaviour policy produces; chunks without them are rejected. Decided by the launch
+  // plan (orchestrator/launch_plan.h), passed as `fleet store --record-infos`.
+  std::vector<std::string> record_infos;
 
   Status Validate() const;
 };

@@ -37,8 +37,8 @@ Status WriteAll(int fd, const char* data, size_t n, const std::string& path) {
   return OkStatus();
 }
 
-// a record's header and type byte in one buffer, the payload written from where it is.
-Status WriteRecord(int fd, uint8_t type, std::string_view payload, const std::string& path) {
+// a record's length, CRC and type byte; the payload follows.
+std::string RecordHeader(uint8_t type, std::string_view payload) {
   const uint8_t t = type;
   uint32_t crc = Crc32c({&t, 1});
   crc = Crc32cExtend(crc, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
@@ -46,7 +46,13 @@ Status WriteRecord(int fd, uint8_t type, std::string_view payload, const std::st
   PutU32(head, static_cast<uint32_t>(payload.size() + 1));
   PutU32(head, crc);
   head.push_back(static_cast<char>(type));
-  if (payload.size() < 4096) {  // one write(2) for small records
+  return head;
+}
+
+// the header and payload in one write(2) for small records, two otherwise.
+Status WriteRecord(int fd, uint8_t type, std::string_view payload, const std::string& path) {
+  std::string head = RecordHeader(type, payload);
+  if (payload.size() < 4096) {
     head.append(payload);
     return WriteAll(fd, head.data(), head.size(), path);
   }
@@ -57,15 +63,7 @@ Status WriteRecord(int fd, uint8_t type, std::string_view payload, const std::st
 }  // namespace
 
 std::string EncodeWalRecord(uint8_t type, std::string_view payload) {
-  const uint8_t t = type;
-  uint32_t crc = Crc32c({&t, 1});
-  crc = Crc32cExtend(crc, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
-  std::string out;
-  PutU32(out, static_cast<uint32_t>(payload.size() + 1));
-  PutU32(out, crc);
-  out.push_back(static_cast<char>(type));
-  out.append(payload);
-  return out;
+  return RecordHeader(type, payload).append(payload);
 }
 
 StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(const std::string& path,

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/json.h"
 #include "proto/fleet.pb.h"
 
 namespace fleet::testing {
@@ -36,6 +37,12 @@ inline void WriteFile(const std::string& path, const std::string& text) {
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A JSON file Fleet wrote (Python's non-finite tokens accepted); null if unreadable.
+inline Json ReadJson(const std::string& path) {
+  auto j = ReadJsonFile(path);
+  return j.ok() ? *j : Json();
 }
 
 // T steps of N CartPole envs; env e ends an episode at step t when (t + e) % 5 == 4.

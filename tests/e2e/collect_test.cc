@@ -30,12 +30,6 @@ std::string Shell(const std::string& cmd, int* code) {
   return out;
 }
 
-int64_t JsonInt(const std::string& text, const std::string& key) {
-  std::smatch m;
-  return std::regex_search(text, m, std::regex("\"" + key + "\": (-?[0-9]+)")) ? std::stoll(m[1])
-                                                                              : -1;
-}
-
 pid_t ReadPid(const std::string& path) {
   std::ifstream in(path);
   pid_t pid = -1;
@@ -81,13 +75,13 @@ TEST(CollectTest, KilledStoreLosesNoAcknowledgedStepAndStoresNoneTwice) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   const std::string out = testing::ReadFile(dir.path() + "/out.txt");
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
-  const std::string summary = testing::ReadFile(run + "/summary.json");
-  EXPECT_EQ(JsonInt(summary, "store_restarts"), 2) << summary;
-  const int64_t acked = JsonInt(summary, "acked_steps");
-  const int64_t stored = JsonInt(summary, "env_steps");
+  const Json summary = testing::ReadJson(run + "/summary.json");
+  EXPECT_EQ(summary.value("store_restarts", -1), 2) << summary.dump(2);
+  const int64_t acked = summary.value("acked_steps", int64_t{-1});
+  const int64_t stored = summary.value("env_steps", int64_t{-2});
   EXPECT_GE(acked, 1500000);
-  EXPECT_EQ(stored, acked) << summary;
-  EXPECT_NE(summary.find("\"dataset_ok\": true"), std::string::npos) << summary;
+  EXPECT_EQ(stored, acked) << summary.dump(2);
+  EXPECT_EQ(summary.value("dataset_ok", false), true) << summary.dump(2);
   EXPECT_NE(testing::ReadFile(run + "/logs/store.log").find("recovered dataset"), std::string::npos);
 
   // independently, with h5py: every file opens, each chunk's 16 x 256 steps exactly once.
@@ -97,10 +91,13 @@ TEST(CollectTest, KilledStoreLosesNoAcknowledgedStepAndStoresNoneTwice) {
                                 &code);
   EXPECT_EQ(code, 0) << check;
   EXPECT_NE(check.find("total_steps " + std::to_string(acked)), std::string::npos) << check;
-  const std::string manifest = testing::ReadFile(run + "/dataset/shard-00000.h5.json");
-  EXPECT_NE(manifest.find("\"observation_space\": {\"type\": \"Box\", \"dtype\": \"float32\", \"shape\": [4]"),
-            std::string::npos) << manifest;
-  EXPECT_NE(manifest.find("\"action_space\": {\"type\": \"Discrete\""), std::string::npos) << manifest;
+  const Json manifest = testing::ReadJson(run + "/dataset/shard-00000.h5.json");
+  EXPECT_EQ(manifest["observation_space"]["type"], "Box") << manifest.dump(2);
+  EXPECT_EQ(manifest["observation_space"]["dtype"], "float32");
+  EXPECT_EQ(manifest["observation_space"]["shape"], Json::array({4}));
+  EXPECT_EQ(manifest["action_space"]["type"], "Discrete") << manifest.dump(2);
+  // a random policy has log-probs (uniform) and no value estimates.
+  EXPECT_EQ(manifest["optional_columns"], Json::array({"infos/logprob"})) << manifest.dump(2);
   const std::string verify = Shell(Fleet() + " dataset verify " + run + "/dataset", &code);
   EXPECT_EQ(code, 0) << verify;
 }

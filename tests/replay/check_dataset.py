@@ -11,10 +11,16 @@ import numpy as np
 
 def main(path):
     problems = []
+    with open(path + ".json") as m:
+        manifest = json.load(m)  # Python's json reads the Infinity bounds of the spaces
     with h5py.File(path, "r") as f:
         n = f["rewards"].shape[0]
-        for key in ("observations", "actions", "rewards", "terminals", "timeouts",
-                    "infos/policy_version", "infos/logprob", "infos/value", "infos/actor_id"):
+        # the optional columns are the ones the manifest declares, no more, no fewer.
+        for key in ("infos/logprob", "infos/value"):
+            if (key in f) != (key in manifest["optional_columns"]):
+                problems.append(f"{key}: in file {key in f}, declared {key in manifest['optional_columns']}")
+        for key in ["observations", "actions", "rewards", "terminals", "timeouts",
+                    "infos/policy_version", "infos/actor_id"] + manifest["optional_columns"]:
             if key not in f:
                 problems.append(f"missing dataset {key}")
             elif f[key].shape[0] != n:
@@ -37,8 +43,6 @@ def main(path):
             problems.append("episode returns do not match rewards")
         if not np.all(np.isfinite(f["observations"][:])):
             problems.append("non-finite observations")
-    with open(path + ".json") as m:
-        manifest = json.load(m)
     if manifest["total_steps"] != n:
         problems.append(f"manifest total_steps {manifest['total_steps']} != {n}")
     for p in problems:

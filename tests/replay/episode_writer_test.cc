@@ -1,8 +1,7 @@
 #include "replay/episode_writer.h"
 
 #include "replay/dataset_reader.h"
-
-#include <hdf5.h>
+#include "replay/shard_reader.h"
 
 #include <filesystem>
 
@@ -13,18 +12,10 @@
 namespace fleet::replay {
 namespace {
 
-template <class T>
-std::vector<T> ReadAll(hid_t file, const char* name, hid_t type, int cols = 1) {
-  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
-  EXPECT_GE(d, 0) << name;
-  hid_t s = H5Dget_space(d);
-  hsize_t dims[2] = {0, 0};
-  H5Sget_simple_extent_dims(s, dims, nullptr);
-  std::vector<T> out(dims[0] * cols);
-  if (!out.empty()) H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-  H5Sclose(s);
-  H5Dclose(d);
-  return out;
+Shard Read(const std::string& path) {
+  auto shard = ReadShard(path);
+  EXPECT_TRUE(shard.ok()) << shard.status().ToString();
+  return shard.ok() ? std::move(*shard) : Shard{};
 }
 
 TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
@@ -37,24 +28,23 @@ TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   auto w = EpisodeWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   // env 0 ends episodes at t = 4, 9; env 1 at t = 3, 8 (see CartPoleChunk).
-  ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, 0, 10, 2, 3)).ok());
+  const Status added = (*w)->Add(testing::CartPoleChunk(0, 0, 10, 2, 3));
+  ASSERT_TRUE(added.ok()) << added.ToString();
   ASSERT_TRUE((*w)->Close().ok());
   EXPECT_EQ((*w)->episodes_written(), 4u);
   EXPECT_EQ((*w)->steps_written(), 19u);  // 5 + 5 + 4 + 5; env 1's last step is open
 
   const std::string path = dir.path() + "/shard-00000.h5";
-  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  ASSERT_GE(f, 0);
-  auto obs = ReadAll<float>(f, "observations", H5T_NATIVE_FLOAT, 4);
-  auto rewards = ReadAll<float>(f, "rewards", H5T_NATIVE_FLOAT);
-  auto terminals = ReadAll<uint8_t>(f, "terminals", H5T_NATIVE_UINT8);
-  auto timeouts = ReadAll<uint8_t>(f, "timeouts", H5T_NATIVE_UINT8);
-  auto actions = ReadAll<int64_t>(f, "actions", H5T_NATIVE_INT64);
-  auto version = ReadAll<uint64_t>(f, "infos/policy_version", H5T_NATIVE_UINT64);
-  auto starts = ReadAll<int64_t>(f, "episodes/start", H5T_NATIVE_INT64);
-  auto lengths = ReadAll<int64_t>(f, "episodes/length", H5T_NATIVE_INT64);
-  auto returns = ReadAll<double>(f, "episodes/return", H5T_NATIVE_DOUBLE);
-  H5Fclose(f);
+  const Shard shard = Read(path);
+  const auto& obs = shard.steps.observations;
+  const auto& rewards = shard.steps.rewards;
+  const auto& terminals = shard.steps.terminals;
+  const auto& timeouts = shard.steps.timeouts;
+  const auto& actions = shard.steps.discrete_actions;
+  const auto& version = shard.steps.policy_version;
+  const auto& starts = shard.episodes.start;
+  const auto& lengths = shard.episodes.length;
+  const auto& returns = shard.episodes.episode_return;
   ASSERT_EQ(rewards.size(), 19u);
   ASSERT_EQ(obs.size(), 19u * 4);
   EXPECT_EQ(actions.size(), 19u);
@@ -73,7 +63,10 @@ TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   }
   // env 0's first episode: steps t = 0..4 at flat indices 0, 2, 4, 6, 8.
   EXPECT_FLOAT_EQ(obs[4 * 1 + 0], 0.01f * 2);
-  EXPECT_NE(testing::ReadFile(path + ".json").find("\"total_episodes\": 4"), std::string::npos);
+  EXPECT_EQ(shard.manifest.total_episodes, 4);
+  EXPECT_EQ(shard.manifest.env_id, "CartPole-v1");
+  EXPECT_TRUE(shard.manifest.optional_columns.empty());
+  EXPECT_TRUE(shard.steps.logprob.empty());
 }
 
 // Shards rotate at episode boundaries; every shard is a consistent dataset of its own.
@@ -125,15 +118,13 @@ TEST(EpisodeWriterTest, CutOpenEpisodesAtCloseKeepsEveryStep) {
   EXPECT_EQ((*w)->episodes_written(), 5u);
   const std::string path = dir.path() + "/shard-00000.h5";
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  ASSERT_GE(f, 0);
-  auto cut = ReadAll<uint8_t>(f, "episodes/cut", H5T_NATIVE_UINT8);
-  auto lengths = ReadAll<int64_t>(f, "episodes/length", H5T_NATIVE_INT64);
-  auto starts = ReadAll<int64_t>(f, "episodes/start", H5T_NATIVE_INT64);
-  auto final_obs = ReadAll<float>(f, "episodes/final_observation", H5T_NATIVE_FLOAT, 4);
-  auto timeouts = ReadAll<uint8_t>(f, "timeouts", H5T_NATIVE_UINT8);
-  auto seqs = ReadAll<uint64_t>(f, "infos/chunk_sequence", H5T_NATIVE_UINT64);
-  H5Fclose(f);
+  const Shard shard = Read(path);
+  const auto& cut = shard.episodes.cut;
+  const auto& lengths = shard.episodes.length;
+  const auto& starts = shard.episodes.start;
+  const auto& final_obs = shard.episodes.final_observation;
+  const auto& timeouts = shard.steps.timeouts;
+  const auto& seqs = shard.steps.chunk_sequence;
   EXPECT_EQ(seqs, std::vector<uint64_t>(20, 7));
   ASSERT_EQ(cut, (std::vector<uint8_t>{0, 0, 0, 0, 1}));
   EXPECT_EQ(lengths[4], 1);  // env 1's step t = 9
@@ -149,7 +140,6 @@ TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
   EpisodeWriterOptions o;
   o.dir = "/nonexistent-dir";
   o.obs_dim = 4;
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   auto w = EpisodeWriter::Create(o);
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.status().message().find("/nonexistent-dir/shard-00000.h5.tmp"), std::string::npos);

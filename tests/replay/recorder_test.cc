@@ -1,6 +1,7 @@
 // The recorder's crash safety: a process killed with SIGKILL at any point leaves a dataset
 // that recovers to exactly the acknowledged chunks (none lost, none twice).
 #include "replay/recorder.h"
+#include "replay/shard_reader.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -63,27 +64,14 @@ void InKilledChild(const std::function<void()>& body) {
 // (actor, chunk_sequence) -> steps, over every shard of a dataset, read back from HDF5.
 std::map<std::pair<uint32_t, uint64_t>, int> StepsPerChunk(const std::string& dir) {
   std::map<std::pair<uint32_t, uint64_t>, int> out;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (!name.starts_with("shard-") || !name.ends_with(".h5")) continue;
-    hid_t f = H5Fopen(e.path().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    EXPECT_GE(f, 0) << name;
-    auto read = [&](const char* ds, hid_t type, auto& vec) {
-      hid_t d = H5Dopen2(f, ds, H5P_DEFAULT);
-      hid_t s = H5Dget_space(d);
-      hsize_t n = 0;
-      H5Sget_simple_extent_dims(s, &n, nullptr);
-      vec.resize(n);
-      if (n) H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, vec.data());
-      H5Sclose(s);
-      H5Dclose(d);
-    };
-    std::vector<uint32_t> actors;
-    std::vector<uint64_t> seqs;
-    read("infos/actor_id", H5T_NATIVE_UINT32, actors);
-    read("infos/chunk_sequence", H5T_NATIVE_UINT64, seqs);
-    H5Fclose(f);
-    for (size_t i = 0; i < seqs.size(); ++i) ++out[{actors[i], seqs[i]}];
+  auto shards = ListShards(dir);
+  EXPECT_TRUE(shards.ok()) << shards.status().ToString();
+  for (const std::string& path : shards.ok() ? *shards : std::vector<std::string>{}) {
+    auto shard = ReadShard(path, {{kActorId.name, kChunkSequence.name}});
+    EXPECT_TRUE(shard.ok()) << shard.status().ToString();
+    if (!shard.ok()) continue;
+    const StepColumns& st = shard->steps;
+    for (size_t i = 0; i < st.chunk_sequence.size(); ++i) ++out[{st.actor_id[i], st.chunk_sequence[i]}];
   }
   return out;
 }
