@@ -75,12 +75,11 @@ void BM_PpoUpdate(benchmark::State& state) {
   net.obs_dim = D;
   net.action_dim = A;
   net.discrete = !cheetah;
-  net.hidden = {static_cast<int>(state.range(4)), static_cast<int>(state.range(4))};
-  fleet::learner::PpoOptions o;
+  net.mlp.hidden = {static_cast<int>(state.range(4)), static_cast<int>(state.range(4))};
+  fleet::learner::PpoConfig o;
   o.num_minibatches = static_cast<int>(state.range(2));
   o.update_epochs = static_cast<int>(state.range(3));
-  o.device = dev != nullptr ? dev : "cpu";
-  fleet::learner::Ppo ppo(net, o);
+  fleet::learner::Ppo ppo(net, o, /*seed=*/1, dev != nullptr ? dev : "cpu");
   std::mt19937 rng(1);
   std::vector<SyntheticSegment> data;
   for (int s = 0; s < segments; ++s) data.emplace_back(T, N, D, A, !cheetah, rng);

@@ -2,8 +2,14 @@
 // `template <class V> void Visit(V& v)` member calling `v("key", field)`; the reader
 // below fills it from YAML and rejects unknown keys and wrong types naming the full
 // dotted key, the writer emits it back (the resolved config of a run).
+//
+// A struct may leave the rest of its mapping to other owners by ending Visit with
+// `v.Rest(sections)` (an OpenSections): every key no field claims is kept there as YAML,
+// unchecked, for its owner to read with ReadSection (e.g. `learner.ppo`, which belongs to
+// the PPO algorithm, not to the schema every component includes).
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -16,6 +22,12 @@
 #include "common/status.h"
 
 namespace fleet::config {
+
+// The keys of a mapping its struct leaves to other owners, as YAML.
+struct OpenSections {
+  std::map<std::string, YAML::Node> nodes;
+  bool has(const std::string& key) const { return nodes.count(key) > 0; }
+};
 
 template <class T, class V>
 concept Visitable = requires(T& t, V& v) { t.Visit(v); };
@@ -67,6 +79,18 @@ class YamlReader {
     }
   }
 
+  // Claims every key not claimed by a field so far (call last in Visit).
+  void Rest(OpenSections& sections) {
+    sections.nodes.clear();
+    if (!status_.ok() || !node_.IsMap()) return;
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (seen_.count(key)) continue;
+      sections.nodes[key] = YAML::Clone(kv.second);
+      seen_.insert(key);
+    }
+  }
+
   // Fills `out` from `node`; `path` is the dotted prefix used in error messages.
   template <class T>
   static Status Read(const YAML::Node& node, const std::string& path, T& out) {
@@ -109,9 +133,18 @@ class YamlWriter {
       out_ << YAML::BeginMap;
       for (const auto& [k, v] : field) out_ << YAML::Key << k << YAML::Value << v;
       out_ << YAML::EndMap;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      // the shortest text that reads back as the same double (0.99, not 0.98999999999999999).
+      char buf[64];
+      const auto r = std::to_chars(buf, buf + sizeof(buf), field);
+      out_ << std::string(buf, r.ptr);
     } else {
       out_ << field;
     }
+  }
+
+  void Rest(const OpenSections& sections) {
+    for (const auto& [key, node] : sections.nodes) out_ << YAML::Key << key << YAML::Value << node;
   }
 
  private:
@@ -126,6 +159,25 @@ std::string ToYaml(const T& value) {
   const_cast<T&>(value).Visit(writer);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+// Reads `sections.nodes[key]` (absent: defaults) into `out`, strictly: unknown keys and
+// wrong types are errors naming `path` + "." + the key.
+template <class T>
+Status ReadSection(const OpenSections& sections, const std::string& key, const std::string& path,
+                   T& out) {
+  auto it = sections.nodes.find(key);
+  if (it == sections.nodes.end() || it->second.IsNull()) return OkStatus();
+  if (!it->second.IsMap()) {
+    return InvalidArgumentError("config key '" + path + "' must be a mapping");
+  }
+  return YamlReader::Read(it->second, path, out);
+}
+
+// `value` as YAML, for putting a resolved section back into OpenSections.
+template <class T>
+YAML::Node ToYamlNode(const T& value) {
+  return YAML::Load(ToYaml(value));
 }
 
 // Applies "a.b.c=value" to a YAML tree, creating mappings on the way. The value is parsed

@@ -44,8 +44,7 @@ Status ExperimentConfig::Validate() const {
                                 "collect.checkpoint", "must name a policy.pb file for policy 'checkpoint'"));
   FLEET_RETURN_IF_ERROR(Require(collect.episodes >= 0, "collect.episodes", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(collect.steps >= 0, "collect.steps", "must be >= 0"));
-  FLEET_RETURN_IF_ERROR(Require(learner.algo == "ppo", "learner.algo",
-                                "must be 'ppo' (the only online algorithm so far)"));
+  FLEET_RETURN_IF_ERROR(Require(!learner.algo.empty(), "learner.algo", "must not be empty"));
   FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",
                                 "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.device == "cpu" || learner.device == "cuda" ||
@@ -59,34 +58,6 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
                                 "learner.chunks_per_update",
                                 "must not exceed store.queue_chunks"));
-  FLEET_RETURN_IF_ERROR(Require(!learner.network.hidden.empty(), "learner.network.hidden",
-                                "must list at least one layer"));
-  for (int h : learner.network.hidden) {
-    FLEET_RETURN_IF_ERROR(Require(h >= 1, "learner.network.hidden", "sizes must be >= 1"));
-  }
-  FLEET_RETURN_IF_ERROR(Require(learner.network.init == "orthogonal" ||
-                                    learner.network.init == "torch_default",
-                                "learner.network.init", "must be 'orthogonal' or 'torch_default'"));
-  const auto& act = learner.network.activation;
-  FLEET_RETURN_IF_ERROR(Require(act == "tanh" || act == "relu", "learner.network.activation",
-                                "must be 'tanh' or 'relu'"));
-  const auto& p = learner.ppo;
-  FLEET_RETURN_IF_ERROR(Require(p.learning_rate > 0, "learner.ppo.learning_rate", "must be > 0"));
-  FLEET_RETURN_IF_ERROR(Require(p.gamma > 0 && p.gamma <= 1, "learner.ppo.gamma",
-                                "must be in (0, 1]"));
-  FLEET_RETURN_IF_ERROR(Require(p.gae_lambda >= 0 && p.gae_lambda <= 1, "learner.ppo.gae_lambda",
-                                "must be in [0, 1]"));
-  FLEET_RETURN_IF_ERROR(Require(p.num_minibatches >= 1, "learner.ppo.num_minibatches",
-                                "must be >= 1"));
-  FLEET_RETURN_IF_ERROR(Require(p.update_epochs >= 1, "learner.ppo.update_epochs", "must be >= 1"));
-  FLEET_RETURN_IF_ERROR(Require(p.clip_coef > 0, "learner.ppo.clip_coef", "must be > 0"));
-  FLEET_RETURN_IF_ERROR(Require(p.max_grad_norm > 0, "learner.ppo.max_grad_norm", "must be > 0"));
-  FLEET_RETURN_IF_ERROR(Require(p.clip_obs > 0, "learner.ppo.clip_obs", "must be > 0"));
-  FLEET_RETURN_IF_ERROR(Require(p.clip_reward > 0, "learner.ppo.clip_reward", "must be > 0"));
-  const int64_t batch =
-      int64_t{ChunksPerUpdate()} * actors.steps_per_chunk * env.num_envs;
-  FLEET_RETURN_IF_ERROR(Require(batch >= p.num_minibatches, "learner.ppo.num_minibatches",
-                                "must not exceed the batch size (" + std::to_string(batch) + ")"));
   return OkStatus();
 }
 

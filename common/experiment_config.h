@@ -1,6 +1,10 @@
 // The experiment config: one YAML file (configs/*.yaml) read by the orchestrator and, in
-// its resolved form (run_dir/config.yaml), by every role process. Defaults follow
-// CleanRL's ppo.py (vwxyzjn/cleanrl, cleanrl/ppo.py) unless a field says otherwise.
+// its resolved form (run_dir/config.yaml), by every role process. This is the schema every
+// component shares (run, env, actors, store, the learner's generic settings, collect);
+// the algorithms' own sections are the learner's (learner/algorithm_registry.h), and the
+// orchestrator and the learner load configs through learner::LoadRunConfig, which checks
+// them too. Defaults follow CleanRL's ppo.py (vwxyzjn/cleanrl, cleanrl/ppo.py) unless a
+// field says otherwise.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/status.h"
 
 namespace fleet {
@@ -107,83 +112,25 @@ struct StoreSection {
   }
 };
 
-struct NetworkSection {
-  std::vector<int> hidden = {64, 64};
-  std::string activation = "tanh";
-  // "orthogonal" (CleanRL) or "torch_default" (torch.nn.Linear's; SB3 ortho_init=False).
-  std::string init = "orthogonal";
-  // continuous actions: initial log standard deviation (SB3's log_std_init).
-  double log_std_init = 0.0;
-
-  template <class V>
-  void Visit(V& v) {
-    v("hidden", hidden);
-    v("activation", activation);
-    v("init", init);
-    v("log_std_init", log_std_init);
-  }
-};
-
-struct PpoSection {
-  double learning_rate = 2.5e-4;
-  bool anneal_lr = true;
-  double gamma = 0.99;
-  double gae_lambda = 0.95;
-  int num_minibatches = 4;
-  int update_epochs = 4;
-  bool norm_adv = true;
-  double clip_coef = 0.2;
-  bool clip_vloss = true;
-  double ent_coef = 0.01;
-  double vf_coef = 0.5;
-  double max_grad_norm = 0.5;
-  // stop the epochs of one update early when approx KL exceeds this (0: off).
-  double target_kl = 0.0;
-  // bootstrap truncated episodes with V(final observation) (CleanRL treats them as ends).
-  bool bootstrap_truncated = true;
-  // CleanRL ppo_continuous_action.py's NormalizeObservation / NormalizeReward (clip 10).
-  bool norm_obs = false;
-  bool norm_reward = false;
-  double clip_obs = 10.0;
-  double clip_reward = 10.0;
-
-  template <class V>
-  void Visit(V& v) {
-    v("learning_rate", learning_rate);
-    v("anneal_lr", anneal_lr);
-    v("gamma", gamma);
-    v("gae_lambda", gae_lambda);
-    v("num_minibatches", num_minibatches);
-    v("update_epochs", update_epochs);
-    v("norm_adv", norm_adv);
-    v("clip_coef", clip_coef);
-    v("clip_vloss", clip_vloss);
-    v("ent_coef", ent_coef);
-    v("vf_coef", vf_coef);
-    v("max_grad_norm", max_grad_norm);
-    v("target_kl", target_kl);
-    v("bootstrap_truncated", bootstrap_truncated);
-    v("norm_obs", norm_obs);
-    v("norm_reward", norm_reward);
-    v("clip_obs", clip_obs);
-    v("clip_reward", clip_reward);
-  }
-};
-
+// The learner's generic settings. Everything else under `learner:` belongs to the
+// algorithms (learner.ppo, learner.network, ...): it is kept as YAML here and read and
+// validated by the learner's algorithm registry (learner/algorithm_registry.h), so adding
+// an algorithm changes neither this schema nor the components that only include it.
 struct LearnerSection {
+  // the algorithm (learner/algorithm_registry.h lists them).
   std::string algo = "ppo";
   int64_t total_env_steps = 500000;
   // "cpu", "cuda" or "auto".
   std::string device = "cpu";
   // intra-op threads of libtorch in the learner.
   int threads = 1;
-  // chunks per PPO update; 0 means one per actor.
+  // chunks per learner batch (a PPO update); 0 means one per actor.
   int chunks_per_update = 0;
   // write RUN_DIR/checkpoints/latest every this many updates (and at the end); 0: only at
   // the end. `fleet run --resume RUN_DIR` continues from it.
   int checkpoint_every = 25;
-  NetworkSection network;
-  PpoSection ppo;
+  // the algorithms' sections, e.g. `network` and `ppo`.
+  config::OpenSections sections;
 
   template <class V>
   void Visit(V& v) {
@@ -193,8 +140,7 @@ struct LearnerSection {
     v("threads", threads);
     v("chunks_per_update", chunks_per_update);
     v("checkpoint_every", checkpoint_every);
-    v("network", network);
-    v("ppo", ppo);
+    v.Rest(sections);
   }
 };
 

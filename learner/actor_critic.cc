@@ -36,7 +36,7 @@ torch::Tensor Tanh(const torch::Tensor& x) { return FastTanh::apply(x); }
 
 ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
   std::vector<int> sizes = {o.obs_dim};
-  sizes.insert(sizes.end(), o.hidden.begin(), o.hidden.end());
+  sizes.insert(sizes.end(), o.mlp.hidden.begin(), o.mlp.hidden.end());
   sizes.push_back(o.action_dim);
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i + 1 < sizes.size(); ++i) {
@@ -48,7 +48,7 @@ ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
       // init as torch::nn::Linear's (out x in) weight would be, then store transposed.
       const int rows = (last && net == 1) ? 1 : out;
       torch::Tensor lin = torch::empty({rows, in});
-      if (o.init == "torch_default") {
+      if (o.mlp.init == "torch_default") {
         // torch.nn.Linear.reset_parameters: kaiming_uniform(a = sqrt(5)) is
         // uniform(+-1/sqrt(fan_in)), and the bias likewise.
         const double bound = 1.0 / std::sqrt(static_cast<double>(in));
@@ -64,7 +64,7 @@ ActorCriticImpl::ActorCriticImpl(const NetworkOptions& o) : options_(o) {
     biases_.push_back(register_parameter("b" + std::to_string(i), b));
   }
   if (!o.discrete) {
-    log_std_ = register_parameter("log_std", torch::full({1, o.action_dim}, o.log_std_init));
+    log_std_ = register_parameter("log_std", torch::full({1, o.action_dim}, o.mlp.log_std_init));
   }
 }
 
@@ -72,7 +72,7 @@ torch::Tensor ActorCriticImpl::Twin(const torch::Tensor& obs) {
   torch::Tensor x = obs.unsqueeze(0).expand({2, obs.size(0), obs.size(1)});
   for (size_t i = 0; i < weights_.size(); ++i) {
     x = torch::baddbmm(biases_[i], x, weights_[i]);
-    if (i + 1 < weights_.size()) x = options_.activation == "relu" ? torch::relu(x) : Tanh(x);
+    if (i + 1 < weights_.size()) x = options_.mlp.activation == "relu" ? torch::relu(x) : Tanh(x);
   }
   return x;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "learner/mlp_config.h"
 #include "learner/pch.h"
 
 namespace fleet::learner {
@@ -22,14 +23,7 @@ struct NetworkOptions {
   // discrete: number of actions; continuous: action dimension.
   int action_dim = 0;
   bool discrete = true;
-  std::vector<int> hidden = {64, 64};
-  std::string activation = "tanh";  // or "relu"
-  // "orthogonal" (CleanRL: gains sqrt(2), 0.01 for the policy head, 1 for the value head,
-  // zero biases) or "torch_default" (torch.nn.Linear's own: kaiming-uniform weights,
-  // uniform(+-1/sqrt(fan_in)) biases; SB3's ortho_init=False).
-  std::string init = "orthogonal";
-  // initial state-independent log standard deviation (continuous actions).
-  double log_std_init = 0.0;
+  MlpConfig mlp;  // learner.network
 };
 
 struct PolicyOutput {

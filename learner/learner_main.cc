@@ -9,6 +9,7 @@
 
 #include "common/logging.h"
 #include "common/signals.h"
+#include "learner/algorithm_registry.h"
 #include "learner/learner.h"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   fleet::InstallStopSignalHandlers();
-  auto cfg = fleet::LoadExperimentConfig(config_path);
+  auto cfg = fleet::learner::LoadRunConfig(config_path);
   if (!cfg.ok()) {
     std::fprintf(stderr, "fleet-learner: %s\n", cfg.status().ToString().c_str());
     return 2;

@@ -1,32 +1,11 @@
 #include "learner/ppo.h"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 
 #include "common/status.h"
 #include "learner/gae.h"
 
 namespace fleet::learner {
-
-torch::Device ResolveDevice(const std::string& name) {
-  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) {
-    return torch::Device(torch::kCUDA);
-  }
-  return torch::Device(torch::kCPU);
-}
-
-void ConfigureCpuForTraining() {
-  at::globalContext().setFlushDenormal(true);
-#if defined(__GLIBC__)
-  // 32 MiB is glibc's largest mmap threshold on 64-bit (blocks above it are still mmapped);
-  // a trim threshold of 1 GiB in effect never trims.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-}
 
 namespace {
 
@@ -37,14 +16,44 @@ ActorCritic MakeModel(const NetworkOptions& net, uint64_t seed) {
 
 }  // namespace
 
-Ppo::Ppo(const NetworkOptions& network, const PpoOptions& options)
+Ppo::Ppo(const NetworkOptions& network, const PpoConfig& config, uint64_t seed,
+         const std::string& device)
     : net_(network),
-      o_(options),
-      device_(ResolveDevice(options.device)),
-      model_(MakeModel(network, options.seed)),
-      optimizer_(model_->parameters(), torch::optim::AdamOptions(options.learning_rate).eps(1e-5)),
+      o_(config),
+      device_(ResolveDevice(device)),
+      model_(MakeModel(network, seed)),
+      optimizer_(model_->parameters(), torch::optim::AdamOptions(config.learning_rate).eps(1e-5)),
       obs_rms_(network.obs_dim) {
   model_->to(device_);
+}
+
+PpoLossTerms ComputePpoLoss(const PolicyOutput& current, const torch::Tensor& behaviour_logprob,
+                            torch::Tensor adv, const torch::Tensor& returns,
+                            const torch::Tensor& old_values, const PpoConfig& c) {
+  PpoLossTerms t;
+  const torch::Tensor logratio = current.logprob - behaviour_logprob;
+  const torch::Tensor ratio = logratio.exp();
+  if (c.norm_adv) adv = (adv - adv.mean()) / (adv.std() + 1e-8);
+  const torch::Tensor pg1 = -adv * ratio;
+  const torch::Tensor pg2 = -adv * torch::clamp(ratio, 1 - c.clip_coef, 1 + c.clip_coef);
+  t.policy_loss = torch::max(pg1, pg2).mean();
+  if (c.clip_vloss) {
+    const torch::Tensor unclipped = (current.value - returns).pow(2);
+    const torch::Tensor clipped =
+        (old_values + torch::clamp(current.value - old_values, -c.clip_coef, c.clip_coef) - returns)
+            .pow(2);
+    t.value_loss = 0.5 * torch::max(unclipped, clipped).mean();
+  } else {
+    t.value_loss = 0.5 * (current.value - returns).pow(2).mean();
+  }
+  t.entropy = current.entropy.mean();
+  t.loss = t.policy_loss - c.ent_coef * t.entropy + c.vf_coef * t.value_loss;
+  {
+    torch::NoGradGuard no_grad;
+    t.approx_kl = ((ratio - 1) - logratio).mean();
+    t.clip_fraction = ((ratio - 1.0).abs() > c.clip_coef).to(torch::kFloat32).mean();
+  }
+  return t;
 }
 
 UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_fraction) {
@@ -93,10 +102,10 @@ UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_frac
     for (const auto& s : segments) {
       const RunningMeanStd& rms = s.obs_rms != nullptr ? *s.obs_rms : before;
       FLEET_CHECK(rms.dim() == D);
-      NormalizeInPlace(rms, o_.clip_obs, {obs_host.data() + o, s.observations.size()});
+      NormalizeInPlace(rms, clip_obs(), {obs_host.data() + o, s.observations.size()});
       o += s.observations.size();
       const size_t nb = s.next_observations.size() + s.final_observations.size();
-      NormalizeInPlace(rms, o_.clip_obs, {obs_host.data() + boot, nb});
+      NormalizeInPlace(rms, clip_obs(), {obs_host.data() + boot, nb});
       boot += nb;
     }
   }
@@ -168,35 +177,17 @@ UpdateStats Ppo::Update(const std::vector<SegmentView>& segments, double lr_frac
       torch::Tensor obs = b_obs.index_select(0, idx);
       torch::Tensor act = b_actions.index_select(0, idx);
       PolicyOutput out = model_->Evaluate(obs, act);
-      torch::Tensor logratio = out.logprob - b_logp.index_select(0, idx);
-      torch::Tensor ratio = logratio.exp();
-      torch::Tensor mb_adv = b_adv.index_select(0, idx);
-      if (o_.norm_adv) mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8);
-      torch::Tensor pg1 = -mb_adv * ratio;
-      torch::Tensor pg2 = -mb_adv * torch::clamp(ratio, 1 - o_.clip_coef, 1 + o_.clip_coef);
-      torch::Tensor pg_loss = torch::max(pg1, pg2).mean();
-      torch::Tensor mb_ret = b_ret.index_select(0, idx);
-      torch::Tensor v_loss;
-      if (o_.clip_vloss) {
-        torch::Tensor mb_val = b_val.index_select(0, idx);
-        torch::Tensor unclipped = (out.value - mb_ret).pow(2);
-        torch::Tensor clipped =
-            (mb_val + torch::clamp(out.value - mb_val, -o_.clip_coef, o_.clip_coef) - mb_ret).pow(2);
-        v_loss = 0.5 * torch::max(unclipped, clipped).mean();
-      } else {
-        v_loss = 0.5 * (out.value - mb_ret).pow(2).mean();
-      }
-      torch::Tensor entropy = out.entropy.mean();
-      torch::Tensor loss = pg_loss - o_.ent_coef * entropy + o_.vf_coef * v_loss;
+      PpoLossTerms t = ComputePpoLoss(out, b_logp.index_select(0, idx), b_adv.index_select(0, idx),
+                                      b_ret.index_select(0, idx), b_val.index_select(0, idx), o_);
       optimizer_.zero_grad();
-      loss.backward();
+      t.loss.backward();
       torch::nn::utils::clip_grad_norm_(model_->parameters(), o_.max_grad_norm);
       optimizer_.step();
       {
         torch::NoGradGuard no_grad;
-        last_kl = ((ratio - 1) - logratio).mean();
-        torch::Tensor clipfrac = ((ratio - 1.0).abs() > o_.clip_coef).to(torch::kFloat32).mean();
-        sums.add_(torch::stack({last_kl, clipfrac, pg_loss.detach(), v_loss.detach(), entropy.detach()}));
+        last_kl = t.approx_kl;
+        sums.add_(torch::stack({t.approx_kl, t.clip_fraction, t.policy_loss.detach(),
+                                t.value_loss.detach(), t.entropy.detach()}));
         ++count;
       }
     }

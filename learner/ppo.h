@@ -3,9 +3,10 @@
 // Adam (eps 1e-5), global gradient-norm clipping, linear learning-rate annealing.
 // The probability ratio is taken against the behavior policy's log-probs carried in the
 // rollout, so chunks made by a slightly older policy stay correct; values are recomputed
-// with the current critic. With norm_obs, each batch first updates the running
-// observation statistics, then every observation is normalized with them. Depends on libtorch only (no networking, no protobuf).
-// Not thread-safe.
+// with the current critic. With norm_obs, each segment is normalized with the statistics
+// its behaviour policy used, then the batch goes into the running statistics. Depends on
+// libtorch only (no networking, no protobuf); the learner role reaches it through
+// PpoAlgorithm (ppo_algorithm.h). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -14,32 +15,10 @@
 
 #include "learner/actor_critic.h"
 #include "learner/normalizers.h"
+#include "learner/ppo_config.h"
+#include "learner/torch_runtime.h"
 
 namespace fleet::learner {
-
-struct PpoOptions {
-  double learning_rate = 2.5e-4;
-  double gamma = 0.99;
-  double gae_lambda = 0.95;
-  int num_minibatches = 4;
-  int update_epochs = 4;
-  bool norm_adv = true;
-  double clip_coef = 0.2;
-  bool clip_vloss = true;
-  double ent_coef = 0.01;
-  double vf_coef = 0.5;
-  double max_grad_norm = 0.5;
-  // stop the epochs early once the last minibatch's approx KL exceeds this (checked at
-  // the end of each epoch, as CleanRL does); 0: never.
-  double target_kl = 0.0;
-  bool bootstrap_truncated = true;
-  // normalize observations with running statistics (CleanRL's NormalizeObservation,
-  // clipped to +-clip_obs); the statistics travel to the actors with the weights.
-  bool norm_obs = false;
-  float clip_obs = 10.0f;
-  uint64_t seed = 1;
-  std::string device = "cpu";  // "cpu", "cuda", "auto"
-};
 
 // One rollout segment (a trajectory chunk): T steps x N envs, time-major. Views into
 // memory owned by the caller.
@@ -69,9 +48,24 @@ struct UpdateStats {
   int minibatch_steps = 0;
 };
 
+// The loss of one minibatch and its diagnostics (CleanRL ppo.py's update, term by term):
+//   advantages normalized per minibatch (norm_adv),
+//   policy_loss = mean(max(-A r, -A clip(r, 1 - clip_coef, 1 + clip_coef))), r = exp(logratio),
+//   value_loss = 0.5 mean(max((v - R)^2, (v_old + clip(v - v_old, -clip_coef, clip_coef) - R)^2))
+//                (clip_vloss; else 0.5 mean((v - R)^2)),
+//   loss = policy_loss - ent_coef * mean(entropy) + vf_coef * value_loss,
+//   approx_kl = mean((r - 1) - log r), clip_fraction = mean(|r - 1| > clip_coef).
+struct PpoLossTerms {
+  torch::Tensor loss, policy_loss, value_loss, entropy, approx_kl, clip_fraction;
+};
+PpoLossTerms ComputePpoLoss(const PolicyOutput& current, const torch::Tensor& behaviour_logprob,
+                            torch::Tensor advantages, const torch::Tensor& returns,
+                            const torch::Tensor& old_values, const PpoConfig& config);
+
 class Ppo {
  public:
-  Ppo(const NetworkOptions& network, const PpoOptions& options);
+  Ppo(const NetworkOptions& network, const PpoConfig& config, uint64_t seed,
+      const std::string& device);
 
   // One PPO update on the concatenation of `segments`; `lr_fraction` scales the learning
   // rate (CleanRL anneals it linearly from 1 to 0 over the run). With norm_obs each
@@ -83,31 +77,17 @@ class Ppo {
   // the observation statistics, or nullptr without norm_obs.
   const RunningMeanStd* obs_rms() const { return o_.norm_obs ? &obs_rms_ : nullptr; }
   RunningMeanStd& mutable_obs_rms() { return obs_rms_; }
-  float clip_obs() const { return o_.clip_obs; }
+  float clip_obs() const { return static_cast<float>(o_.clip_obs); }
   torch::optim::Adam& optimizer() { return optimizer_; }
   const torch::Device& device() const { return device_; }
 
  private:
   NetworkOptions net_;
-  PpoOptions o_;
+  PpoConfig o_;
   torch::Device device_;
   ActorCritic model_;
   torch::optim::Adam optimizer_;
   RunningMeanStd obs_rms_;
 };
-
-// Resolves "auto" to cuda when a GPU is visible.
-torch::Device ResolveDevice(const std::string& name);
-
-// Process-wide settings for fast CPU training, applied once by a process that runs PPO
-// updates (the learner, the update benchmark):
-// - denormals flushed to zero: tiny gradients (from the 0.01-gain policy head) slow x86
-//   float math several-fold; measured 4.4 -> 3.1 ms per 1024-sample PPO step.
-// - glibc malloc keeps freed memory: by default it returns the top of the heap to the
-//   kernel once 128 KiB are free there (and serves blocks above a moving threshold with
-//   mmap), so every minibatch's tensors, freed at its end, were page-faulted in and zeroed
-//   again by the next: 25% of a 16384-sample 256-256 update's profile was kernel
-//   page-fault time. The heap now stays at its peak, one update's working set.
-void ConfigureCpuForTraining();
 
 }  // namespace fleet::learner

@@ -67,55 +67,38 @@ Status RunMetrics::OpenCsv(const std::string& path, int64_t keep_updates) {
   return OkStatus();
 }
 
-std::string RunMetrics::SaveState() const {
-  std::ostringstream out;
-  out.precision(17);
-  out << "env_steps " << env_steps_ << "\nepisodes " << episodes_ << "\nwall_seconds "
-      << wall_seconds() << "\nthreshold_step " << (threshold_step_ ? *threshold_step_ : -1)
-      << "\nthreshold_seconds " << (threshold_seconds_ ? *threshold_seconds_ : -1.0)
-      << "\nlast_returns";
-  for (double r : last_100_) out << " " << r;
-  out << "\nlast_lengths";
-  for (int64_t l : last_100_lengths_) out << " " << l;
-  out << "\n";
-  return out.str();
+proto::RunMetricsState RunMetrics::SaveState() const {
+  proto::RunMetricsState s;
+  s.set_env_steps(env_steps_);
+  s.set_episodes(episodes_);
+  s.set_wall_seconds(wall_seconds());
+  if (threshold_step_) s.set_threshold_step(*threshold_step_);
+  if (threshold_seconds_) s.set_threshold_seconds(*threshold_seconds_);
+  s.mutable_last_returns()->Add(last_100_.begin(), last_100_.end());
+  s.mutable_last_lengths()->Add(last_100_lengths_.begin(), last_100_lengths_.end());
+  return s;
 }
 
-Status RunMetrics::RestoreState(const std::string& text) {
-  std::istringstream in(text);
-  std::string line;
-  double wall = 0.0;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string key;
-    f >> key;
-    if (key == "env_steps") f >> env_steps_;
-    else if (key == "episodes") f >> episodes_;
-    else if (key == "wall_seconds") f >> wall;
-    else if (key == "threshold_step") {
-      int64_t v;
-      f >> v;
-      if (v >= 0) threshold_step_ = v;
-    } else if (key == "threshold_seconds") {
-      double v;
-      f >> v;
-      if (v >= 0) threshold_seconds_ = v;
-    } else if (key == "last_returns") {
-      last_100_.clear();
-      for (double v; f >> v;) last_100_.push_back(v);
-    } else if (key == "last_lengths") {
-      last_100_lengths_.clear();
-      for (int64_t v; f >> v;) last_100_lengths_.push_back(v);
-    } else if (!key.empty()) {
-      return DataLossError("unknown key '" + key + "' in the checkpoint's run state");
-    }
+Status RunMetrics::RestoreState(const proto::RunMetricsState& s) {
+  if (s.last_returns_size() != s.last_lengths_size() || s.last_returns_size() > 100) {
+    return DataLossError("checkpoint run metrics: " + std::to_string(s.last_returns_size()) +
+                         " returns and " + std::to_string(s.last_lengths_size()) +
+                         " lengths of recent episodes");
   }
-  if (last_100_.size() != last_100_lengths_.size()) {
-    return DataLossError("checkpoint run state: returns and lengths differ in count");
+  if (s.env_steps() < 0 || s.episodes() < 0 || !(s.wall_seconds() >= 0)) {
+    return DataLossError("checkpoint run metrics hold negative counters");
   }
+  env_steps_ = s.env_steps();
+  episodes_ = s.episodes();
+  threshold_step_.reset();
+  threshold_seconds_.reset();
+  if (s.has_threshold_step()) threshold_step_ = s.threshold_step();
+  if (s.has_threshold_seconds()) threshold_seconds_ = s.threshold_seconds();
+  last_100_.assign(s.last_returns().begin(), s.last_returns().end());
+  last_100_lengths_.assign(s.last_lengths().begin(), s.last_lengths().end());
   t0_ = std::chrono::system_clock::now() -
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::duration<double>(wall));
+            std::chrono::duration<double>(s.wall_seconds()));
   return OkStatus();
 }
 

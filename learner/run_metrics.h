@@ -1,6 +1,6 @@
 // Bookkeeping of a training run: finished episodes (mean return of the last 100), env
 // steps, the first time the mean reaches the env's reward threshold, metrics.csv rows
-// and summary.json. Plain C++; shared by online and offline learners. Not thread-safe.
+// and summary.json. No libtorch; shared by every algorithm. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "common/status.h"
+#include "proto/checkpoint.pb.h"
 
 namespace fleet::learner {
 
@@ -42,10 +43,10 @@ class RunMetrics {
   // kept up to that many data rows and appended to.
   Status OpenCsv(const std::string& path, int64_t keep_updates = -1);
 
-  // Counters and the last 100 episodes as text (for checkpoints); Restore also moves the
-  // start time back by the saved wall-clock, so wall_seconds continues.
-  std::string SaveState() const;
-  Status RestoreState(const std::string& text);
+  // Counters and the last 100 episodes (for checkpoints); Restore also moves the start
+  // time back by the saved wall-clock, so wall_seconds continues.
+  proto::RunMetricsState SaveState() const;
+  Status RestoreState(const proto::RunMetricsState& state);
   Status WriteRow(const std::vector<std::pair<std::string, double>>& row);
 
   // summary.json with the contract's keys, then the members of `extra`; NaN and

@@ -4,7 +4,7 @@ namespace fleet::learner {
 namespace {
 
 void ExportMlp(ActorCritic& model, int net, proto::Mlp* out) {
-  out->set_activation(model->options().activation == "relu" ? proto::ACTIVATION_RELU
+  out->set_activation(model->options().mlp.activation == "relu" ? proto::ACTIVATION_RELU
                                                             : proto::ACTIVATION_TANH);
   for (int i = 0; i < model->num_layers(); ++i) {
     torch::Tensor w = model->LayerWeight(net, i);

@@ -18,6 +18,7 @@
 #include "common/signals.h"
 #include "common/zmq_util.h"
 #include "envs/registry.h"
+#include "learner/algorithm_registry.h"
 #include "actor/actor.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervise.h"
@@ -228,7 +229,7 @@ Status Collector::Run() {
 }  // namespace
 
 Status RunCollect(const CollectOptions& o) {
-  FLEET_ASSIGN_OR_RETURN(ExperimentConfig cfg, LoadExperimentConfig(o.config_path, o.overrides));
+  FLEET_ASSIGN_OR_RETURN(ExperimentConfig cfg, learner::LoadRunConfig(o.config_path, o.overrides));
   FLEET_RETURN_IF_ERROR(CheckEnv(cfg));
   if (cfg.collect.episodes <= 0 && cfg.collect.steps <= 0) {
     return InvalidArgumentError("config key 'collect': set collect.episodes or collect.steps");

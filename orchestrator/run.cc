@@ -20,6 +20,8 @@
 #include "common/signals.h"
 #include "common/zmq_util.h"
 #include "envs/registry.h"
+#include "learner/algorithm_registry.h"
+#include "learner/checkpoint.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervise.h"
 #include "proto/fleet.pb.h"
@@ -261,13 +263,19 @@ Status Supervisor::Run() {
 
 Status RunExperiment(const RunOptions& o) {
   const bool resume = !o.resume_dir.empty();
-  if (resume && !fs::exists(o.resume_dir + "/checkpoints/latest/learner_state.txt")) {
-    return NotFoundError("--resume " + o.resume_dir + ": no checkpoint in " + o.resume_dir +
-                         "/checkpoints/latest");
+  if (resume) {
+    // no checkpoint (or one this build cannot read) is the first thing to say.
+    auto cp = learner::ReadCheckpointState(learner::FindLatestCheckpoint(o.resume_dir));
+    if (!cp.ok()) return Status(cp.status().code(), "--resume " + o.resume_dir + ": " + cp.status().message());
   }
   FLEET_ASSIGN_OR_RETURN(
       ExperimentConfig cfg,
-      LoadExperimentConfig(resume ? o.resume_dir + "/config.yaml" : o.config_path, o.overrides));
+      learner::LoadRunConfig(resume ? o.resume_dir + "/config.yaml" : o.config_path, o.overrides));
+  if (resume) {
+    if (Status st = learner::CheckResumable(o.resume_dir, cfg); !st.ok()) {
+      return Status(st.code(), "--resume " + o.resume_dir + ": " + st.message());
+    }
+  }
   FLEET_RETURN_IF_ERROR(CheckEnv(cfg));
   const std::string run_dir =
       resume ? o.resume_dir : (o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir);

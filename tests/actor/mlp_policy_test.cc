@@ -28,8 +28,8 @@ TEST_P(MlpPolicyTest, MatchesLibtorchForward) {
   net.obs_dim = 5;
   net.action_dim = c.action_dim;
   net.discrete = c.discrete;
-  net.hidden = {16, 8};
-  net.activation = c.activation;
+  net.mlp.hidden = {16, 8};
+  net.mlp.activation = c.activation;
   learner::ActorCritic model(net);
   {
     // move the output layers away from their tiny initial gains so errors would show.

@@ -9,8 +9,19 @@ TEST(ExperimentConfigTest, EmptyConfigGivesValidDefaults) {
   auto cfg = ParseExperimentConfig("");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->env.id, "CartPole-v1");
-  EXPECT_EQ(cfg->learner.ppo.num_minibatches, 4);
-  EXPECT_DOUBLE_EQ(cfg->learner.ppo.learning_rate, 2.5e-4);
+  EXPECT_EQ(cfg->learner.algo, "ppo");
+  EXPECT_TRUE(cfg->learner.sections.nodes.empty());
+}
+
+// The algorithms' sections are the learner's: this schema keeps them as YAML, unchecked
+// (tests/learner/algorithm_registry_test.cc checks them).
+TEST(ExperimentConfigTest, AlgorithmSectionsAreKeptForTheirOwner) {
+  auto cfg = ParseExperimentConfig("learner:\n  algo: ppo\n  ppo:\n    learning_rte: 0.1\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  ASSERT_TRUE(cfg->learner.sections.has("ppo"));
+  EXPECT_EQ(cfg->learner.sections.nodes.at("ppo")["learning_rte"].as<double>(), 0.1);
+  // written back with the resolved config.
+  EXPECT_NE(ExperimentConfigToYaml(*cfg).find("learning_rte: 0.1"), std::string::npos);
 }
 
 TEST(ExperimentConfigTest, UnknownTopLevelKeyIsNamed) {
@@ -22,12 +33,12 @@ TEST(ExperimentConfigTest, UnknownTopLevelKeyIsNamed) {
 }
 
 TEST(ExperimentConfigTest, UnknownNestedKeyIsNamedWithItsPath) {
-  auto cfg = ParseExperimentConfig("learner:\n  ppo:\n    learning_rte: 0.1\n");
+  auto cfg = ParseExperimentConfig("actors:\n  steps_per_chnk: 8\n");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_NE(cfg.status().message().find("'learner.ppo.learning_rte'"), std::string::npos)
+  EXPECT_NE(cfg.status().message().find("'actors.steps_per_chnk'"), std::string::npos)
       << cfg.status().message();
   // the message lists what is known at that level.
-  EXPECT_NE(cfg.status().message().find("learning_rate"), std::string::npos);
+  EXPECT_NE(cfg.status().message().find("steps_per_chunk"), std::string::npos);
 }
 
 TEST(ExperimentConfigTest, WrongTypeIsNamed) {
@@ -35,9 +46,9 @@ TEST(ExperimentConfigTest, WrongTypeIsNamed) {
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.status().message().find("'env.num_envs' must be an integer"), std::string::npos)
       << cfg.status().message();
-  auto cfg2 = ParseExperimentConfig("learner:\n  network:\n    hidden: 64\n");
+  auto cfg2 = ParseExperimentConfig("learner:\n  threads: [1]\n");
   ASSERT_FALSE(cfg2.ok());
-  EXPECT_NE(cfg2.status().message().find("'learner.network.hidden'"), std::string::npos);
+  EXPECT_NE(cfg2.status().message().find("'learner.threads' must be an integer"), std::string::npos);
 }
 
 TEST(ExperimentConfigTest, SectionThatIsNotAMappingIsRejected) {
@@ -57,31 +68,32 @@ TEST(ExperimentConfigTest, OutOfRangeValueIsNamed) {
 
 TEST(ExperimentConfigTest, OverridesApplyAndAreCheckedLikeFileKeys) {
   auto cfg = ParseExperimentConfig("env:\n  num_envs: 4\n",
-                                   {"env.num_envs=8", "learner.network.hidden=[32, 16]",
-                                    "env.options.sutton_barto_reward=true"});
+                                   {"env.num_envs=8", "env.options.sutton_barto_reward=true",
+                                    "learner.network.hidden=[32, 16]"});
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->env.num_envs, 8);
-  EXPECT_EQ(cfg->learner.network.hidden, (std::vector<int>{32, 16}));
   EXPECT_EQ(cfg->env.options.at("sutton_barto_reward"), "true");
+  EXPECT_EQ(cfg->learner.sections.nodes.at("network")["hidden"].as<std::vector<int>>(),
+            (std::vector<int>{32, 16}));
 
-  auto bad = ParseExperimentConfig("", {"learner.ppo.gama=0.9"});
+  auto bad = ParseExperimentConfig("", {"env.num_envz=3"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("'learner.ppo.gama'"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("'env.num_envz'"), std::string::npos);
   auto malformed = ParseExperimentConfig("", {"no-equals-sign"});
   ASSERT_FALSE(malformed.ok());
   EXPECT_NE(malformed.status().message().find("key=value"), std::string::npos);
 }
 
 TEST(ExperimentConfigTest, ResolvedYamlRoundTrips) {
-  auto cfg = ParseExperimentConfig("", {"learner.ppo.clip_coef=0.3", "env.options.a=1",
-                                        "learner.network.hidden=[8,8,8]"});
+  auto cfg = ParseExperimentConfig("", {"store.queue_chunks=7", "env.options.a=1",
+                                        "learner.ppo.clip_coef=0.3"});
   ASSERT_TRUE(cfg.ok());
   const std::string yaml = ExperimentConfigToYaml(*cfg);
   auto again = ParseExperimentConfig(yaml);
   ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << yaml;
-  EXPECT_DOUBLE_EQ(again->learner.ppo.clip_coef, 0.3);
+  EXPECT_EQ(again->store.queue_chunks, 7);
   EXPECT_EQ(again->env.options.at("a"), "1");
-  EXPECT_EQ(again->learner.network.hidden, (std::vector<int>{8, 8, 8}));
+  EXPECT_EQ(again->learner.sections.nodes.at("ppo")["clip_coef"].as<double>(), 0.3);
   EXPECT_EQ(ExperimentConfigToYaml(*again), yaml);
 }
 

@@ -58,7 +58,7 @@ NetworkOptions Net() {
   net.obs_dim = 3;
   net.action_dim = 2;
   net.discrete = false;
-  net.hidden = {16, 16};
+  net.mlp.hidden = {16, 16};
   return net;
 }
 
@@ -85,26 +85,25 @@ TEST(PpoTest, SameSeedSameParameters) {
   // several intra-op threads the order of float reductions may differ between runs).
   torch::set_num_threads(1);
   Rollout r(1);
-  PpoOptions o;
+  PpoConfig o;
   o.num_minibatches = 4;
   o.update_epochs = 2;
-  Ppo a(Net(), o);
+  Ppo a(Net(), o, 1, "cpu");
   RunUpdates(a, r, 2);
-  Ppo b(Net(), o);
+  Ppo b(Net(), o, 1, "cpu");
   RunUpdates(b, r, 2);
   EXPECT_EQ(MaxDiff(Params(a), Params(b)), 0.0);
-  o.seed = 2;
-  Ppo c(Net(), o);
+  Ppo c(Net(), o, 2, "cpu");
   RunUpdates(c, r, 2);
   EXPECT_GT(MaxDiff(Params(a), Params(c)), 1e-3);
 }
 
 TEST(PpoTest, StatisticsAreAveragedOverMinibatches) {
   Rollout r(1);
-  PpoOptions o;
+  PpoConfig o;
   o.num_minibatches = 4;
   o.update_epochs = 3;
-  Ppo ppo(Net(), o);
+  Ppo ppo(Net(), o, 1, "cpu");
   UpdateStats st = RunUpdates(ppo, r, 1);
   EXPECT_EQ(st.samples, r.T * r.N);
   EXPECT_EQ(st.minibatch_steps, 12);
@@ -116,23 +115,23 @@ TEST(PpoTest, StatisticsAreAveragedOverMinibatches) {
 
 TEST(PpoTest, TargetKlStopsAfterTheFirstEpoch) {
   Rollout r(1);
-  PpoOptions o;
+  PpoConfig o;
   o.num_minibatches = 4;
   o.update_epochs = 10;
   o.learning_rate = 1e-2;  // large steps: the KL exceeds the target within one epoch
   o.target_kl = 1e-6;
-  Ppo ppo(Net(), o);
+  Ppo ppo(Net(), o, 1, "cpu");
   UpdateStats st = RunUpdates(ppo, r, 1);
   EXPECT_EQ(st.minibatch_steps, 4);  // checked at the end of an epoch, as CleanRL does
 }
 
 TEST(PpoTest, PolicyMeanMovesTowardsRewardedActions) {
   Rollout r(1);
-  PpoOptions o;
+  PpoConfig o;
   o.num_minibatches = 2;
   o.update_epochs = 4;
   o.learning_rate = 3e-3;
-  Ppo ppo(Net(), o);
+  Ppo ppo(Net(), o, 1, "cpu");
   torch::Tensor probe = torch::from_blob(r.obs.data(), {r.T * r.N, 3}, torch::kFloat32).clone();
   auto mean_a0 = [&] {
     torch::NoGradGuard g;
@@ -165,15 +164,15 @@ TEST(PpoTest, ObservationsNormalizedWithTheBehaviourStatistics) {
   for (float& x : r.obs) x = 5.0f + 3.0f * x;
   for (float& x : r.next_obs) x = 5.0f + 3.0f * x;
   for (float& x : r.final_obs) x = 5.0f + 3.0f * x;
-  PpoOptions o;
+  PpoConfig o;
   o.norm_obs = true;
   o.learning_rate = 0.0;
   o.num_minibatches = 1;
   o.update_epochs = 1;
   NetworkOptions net = Net();
-  net.init = "torch_default";  // a policy head whose mean depends visibly on the inputs
-  net.log_std_init = -2.0;     // and a narrow Gaussian, as in RL Zoo's HalfCheetah config
-  Ppo ppo(net, o);
+  net.mlp.init = "torch_default";  // a policy head whose mean depends visibly on the inputs
+  net.mlp.log_std_init = -2.0;     // and a narrow Gaussian, as in RL Zoo's HalfCheetah config
+  Ppo ppo(net, o, 1, "cpu");
   Rollout warm(2);
   ppo.mutable_obs_rms().Update(warm.obs, warm.T * warm.N);  // some earlier batch
   const RunningMeanStd shipped = *ppo.obs_rms();
@@ -200,13 +199,12 @@ TEST(PpoTest, ObservationsNormalizedWithTheBehaviourStatistics) {
 TEST(PpoTest, CudaUpdateMatchesCpu) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   Rollout r(1);
-  PpoOptions o;
+  PpoConfig o;
   o.num_minibatches = 4;
   o.update_epochs = 4;
-  Ppo cpu(Net(), o);
+  Ppo cpu(Net(), o, 1, "cpu");
   UpdateStats s_cpu = RunUpdates(cpu, r, 3);
-  o.device = "cuda";
-  Ppo gpu(Net(), o);
+  Ppo gpu(Net(), o, 1, "cuda");
   ASSERT_TRUE(gpu.device().is_cuda());
   UpdateStats s_gpu = RunUpdates(gpu, r, 3);
   EXPECT_LT(MaxDiff(Params(cpu), Params(gpu)), 1e-4);

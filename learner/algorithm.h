@@ -1,0 +1,69 @@
+// What the learner role (learner.cc) needs of an algorithm: consume a batch, export the
+// policy actors run, save and restore its state, name its metrics. The role owns
+// everything else (where batches come from, weight broadcasts, metrics.csv, TensorBoard,
+// checkpoint folders, summary.json), so an algorithm is only its maths and its state.
+// Implementations live in their own files (ppo_algorithm.h); MakeAlgorithm picks one by
+// `learner.algo`. This header does not include libtorch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/experiment_config.h"
+#include "common/status.h"
+#include "envs/env.h"
+#include "learner/algorithm_registry.h"
+#include "proto/fleet.pb.h"
+
+namespace fleet::learner {
+
+// One value an update reports: its metrics.csv column and its TensorBoard tag.
+struct MetricSpec {
+  std::string column;
+  std::string tag;
+};
+
+// The chunks of one update, in (actor, sequence) order (BatchSource::kRollouts).
+struct RolloutBatch {
+  std::vector<proto::TrajectoryChunk> chunks;
+};
+
+struct UpdateProgress {
+  int64_t update = 0;       // updates done before this one
+  int64_t num_updates = 1;  // planned for the whole run
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+
+  virtual const AlgorithmInfo& info() const = 0;
+  // One line for the log: what it trains, on which device.
+  virtual std::string Describe() const = 0;
+  // The values Update returns, in order.
+  virtual const std::vector<MetricSpec>& metrics() const = 0;
+
+  // One update. May change the batch (e.g. scale its rewards). InvalidArgument when the
+  // chunks lack what the algorithm needs.
+  virtual StatusOr<std::vector<double>> Update(RolloutBatch& batch,
+                                               const UpdateProgress& progress) = 0;
+
+  // The policy actors run at `version` (published, checkpointed, evaluated).
+  virtual proto::PolicyWeights ExportPolicy(uint64_t version) = 0;
+
+  // Writes its files into folder `dir`, named with `prefix` ("" in a checkpoint folder,
+  // "final_" for the run's final files), and its state message into `state`.
+  virtual Status Save(const std::string& dir, const std::string& prefix, std::string* state) = 0;
+  // Restores what Save("") wrote into `dir` and `state`. DataLoss when it does not fit.
+  virtual Status Restore(const std::string& dir, const std::string& state) = 0;
+  // Seeds its random generators (a resumed run reseeds from its seed and update count).
+  virtual void Reseed(uint64_t seed) = 0;
+};
+
+// The implementation of `config.learner.algo` (algorithm_factory.cc).
+StatusOr<std::unique_ptr<Algorithm>> MakeAlgorithm(const ExperimentConfig& config,
+                                                   const envs::EnvSpec& spec);
+
+}  // namespace fleet::learner

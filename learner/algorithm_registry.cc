@@ -1,0 +1,107 @@
+#include "learner/algorithm_registry.h"
+
+#include <algorithm>
+
+#include "learner/mlp_config.h"
+#include "learner/ppo_config.h"
+
+namespace fleet::learner {
+namespace {
+
+Status ValidateNetwork(const ExperimentConfig& config) {
+  MlpConfig net;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", net));
+  return net.Validate("learner.network");
+}
+
+Status ValidatePpo(const ExperimentConfig& config) {
+  PpoConfig ppo;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "ppo", ppo));
+  return ppo.Validate(config);
+}
+
+template <class T>
+void Resolve(ExperimentConfig& config, const std::string& name) {
+  T value;
+  // validated before: reading cannot fail here.
+  if (ReadLearnerSection(config, name, value).ok()) {
+    config.learner.sections.nodes[name] = config::ToYamlNode(value);
+  }
+}
+
+// Every section any algorithm owns, with its reader (so that a section of an algorithm
+// not selected is still checked: a typo there is a typo).
+struct SectionOwner {
+  const char* name;
+  Status (*validate)(const ExperimentConfig&);
+};
+constexpr SectionOwner kSections[] = {{"network", ValidateNetwork}, {"ppo", ValidatePpo}};
+
+}  // namespace
+
+const std::vector<AlgorithmInfo>& Algorithms() {
+  static const std::vector<AlgorithmInfo> algorithms = {
+      {"ppo",
+       "PPO with the clipped surrogate objective (Schulman et al. 2017), CleanRL's ppo.py",
+       BatchSource::kRollouts,
+       {"infos/logprob", "infos/value"},
+       {"network", "ppo"},
+       [](const ExperimentConfig& c) {
+         FLEET_RETURN_IF_ERROR(ValidateNetwork(c));
+         return ValidatePpo(c);
+       },
+       [](ExperimentConfig& c) {
+         Resolve<MlpConfig>(c, "network");
+         Resolve<PpoConfig>(c, "ppo");
+       }},
+  };
+  return algorithms;
+}
+
+StatusOr<const AlgorithmInfo*> FindAlgorithm(const std::string& name) {
+  std::string known;
+  for (const AlgorithmInfo& a : Algorithms()) {
+    if (a.name == name) return &a;
+    known += (known.empty() ? "" : ", ") + a.name;
+  }
+  return InvalidArgumentError("config key 'learner.algo': unknown algorithm '" + name +
+                              "' (known: " + known + ")");
+}
+
+Status ValidateLearnerConfig(const ExperimentConfig& config) {
+  FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* algo, FindAlgorithm(config.learner.algo));
+  for (const auto& [key, node] : config.learner.sections.nodes) {
+    const auto* owner = std::find_if(std::begin(kSections), std::end(kSections),
+                                     [&](const SectionOwner& s) { return key == s.name; });
+    if (owner == std::end(kSections)) {
+      std::string known = "algo, total_env_steps, device, threads, chunks_per_update, checkpoint_every";
+      for (const SectionOwner& s : kSections) known += std::string(", ") + s.name;
+      return InvalidArgumentError("unknown config key 'learner." + key + "' (known keys here: " +
+                                  known + ")");
+    }
+    FLEET_RETURN_IF_ERROR(owner->validate(config));
+  }
+  return algo->validate(config);
+}
+
+StatusOr<ExperimentConfig> ParseRunConfig(const std::string& yaml_text,
+                                          const std::vector<std::string>& overrides) {
+  FLEET_ASSIGN_OR_RETURN(ExperimentConfig config, ParseExperimentConfig(yaml_text, overrides));
+  FLEET_RETURN_IF_ERROR(ValidateLearnerConfig(config));
+  FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* algo, FindAlgorithm(config.learner.algo));
+  algo->resolve(config);
+  return config;
+}
+
+StatusOr<ExperimentConfig> LoadRunConfig(const std::string& path,
+                                         const std::vector<std::string>& overrides) {
+  FLEET_ASSIGN_OR_RETURN(ExperimentConfig config, LoadExperimentConfig(path, overrides));
+  if (Status st = ValidateLearnerConfig(config); !st.ok()) {
+    return Status(st.code(), path + ": " + st.message());
+  }
+  FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* algo, FindAlgorithm(config.learner.algo));
+  algo->resolve(config);
+  return config;
+}
+
+}  // namespace fleet::learner

@@ -1,0 +1,39 @@
+#include "learner/broadcaster.h"
+
+#include "common/zmq_util.h"
+
+namespace fleet::learner {
+
+Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
+                         const std::string& stats_endpoint)
+    : weights_(ctx, zmq::socket_type::pub),
+      stats_(ctx, zmq::socket_type::pub),
+      has_stats_(!stats_endpoint.empty()) {
+  zmqu::Configure(weights_, 4);
+  zmqu::Configure(stats_, 16);
+  weights_.bind(weights_endpoint);
+  if (has_stats_) stats_.bind(stats_endpoint);
+}
+
+void Broadcaster::PublishWeights(const proto::PolicyWeights& weights) {
+  weights_bytes_ = weights.SerializeAsString();
+  SendWeights();
+}
+
+void Broadcaster::RepublishIfDue(std::chrono::milliseconds every) {
+  if (!weights_bytes_.empty() && std::chrono::steady_clock::now() - last_publish_ > every) {
+    SendWeights();
+  }
+}
+
+void Broadcaster::SendWeights() {
+  zmq::message_t msg(weights_bytes_.data(), weights_bytes_.size());
+  (void)weights_.send(msg, zmq::send_flags::dontwait);
+  last_publish_ = std::chrono::steady_clock::now();
+}
+
+void Broadcaster::PublishStats(const proto::LearnerStats& stats) {
+  if (has_stats_) (void)zmqu::SendProto(stats_, stats);
+}
+
+}  // namespace fleet::learner

@@ -1,0 +1,36 @@
+// The learner's outgoing sockets: versioned weights to the actors (PUB; a SUB socket
+// drops what arrives before it connects, so the latest weights are republished: every
+// 10 ms until the first batch shows the actors have them, every 250 ms after) and progress
+// to the orchestrator (PUB, the status line). No libtorch. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "proto/fleet.pb.h"
+
+namespace fleet::learner {
+
+class Broadcaster {
+ public:
+  // `stats_endpoint` may be empty (no orchestrator listening).
+  Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
+              const std::string& stats_endpoint);
+
+  void PublishWeights(const proto::PolicyWeights& weights);
+  // Sends the latest weights again if they are older than `every`.
+  void RepublishIfDue(std::chrono::milliseconds every);
+  void PublishStats(const proto::LearnerStats& stats);
+
+ private:
+  void SendWeights();
+
+  zmq::socket_t weights_, stats_;
+  bool has_stats_;
+  std::string weights_bytes_;
+  std::chrono::steady_clock::time_point last_publish_;
+};
+
+}  // namespace fleet::learner

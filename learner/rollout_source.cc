@@ -1,0 +1,63 @@
+#include "learner/rollout_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+#include "common/signals.h"
+#include "common/zmq_util.h"
+
+namespace fleet::learner {
+
+RolloutSource::RolloutSource(zmq::context_t& ctx, const std::string& endpoint,
+                             int chunks_per_batch)
+    : socket_(ctx, zmq::socket_type::dealer), chunks_per_batch_(chunks_per_batch) {
+  zmqu::Configure(socket_);
+  socket_.connect(endpoint);
+}
+
+StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
+                                                     const std::function<void()>& idle) {
+  proto::RolloutRequest req;
+  req.set_learner_version(version);
+  req.set_num_chunks(static_cast<uint32_t>(chunks_per_batch_));
+  FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
+  bool got = false;
+  while (!got) {
+    if (StopRequested()) return std::optional<Rollout>();
+    if (zmqu::WaitReadable(socket_, std::chrono::milliseconds(50))) {
+      got = zmqu::RecvMultipart(socket_, frames_);
+    }
+    idle();
+  }
+  proto::RolloutHeader header;
+  FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
+  if (frames_.size() != header.num_chunks() + 1) {
+    return DataLossError("rollout reply has " + std::to_string(frames_.size() - 1) +
+                         " chunk frames, header says " + std::to_string(header.num_chunks()));
+  }
+  if (header.dropped_episode_returns_size() != header.dropped_episode_lengths_size()) {
+    return DataLossError("rollout reply has " + std::to_string(header.dropped_episode_returns_size()) +
+                         " dropped episode returns and " +
+                         std::to_string(header.dropped_episode_lengths_size()) + " lengths");
+  }
+  Rollout r;
+  r.store = header.stats();
+  r.dropped_steps = header.dropped_steps();
+  r.dropped_episode_returns.assign(header.dropped_episode_returns().begin(),
+                                   header.dropped_episode_returns().end());
+  r.dropped_episode_lengths.assign(header.dropped_episode_lengths().begin(),
+                                   header.dropped_episode_lengths().end());
+  r.chunks.resize(header.num_chunks());
+  for (size_t i = 0; i < r.chunks.size(); ++i) {
+    FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[i + 1], r.chunks[i]));
+  }
+  // arrival order between actors is up to the OS; a fixed order keeps synchronous runs
+  // deterministic under a seed.
+  std::sort(r.chunks.begin(), r.chunks.end(), [](const auto& a, const auto& b) {
+    return std::make_tuple(a.actor_id(), a.sequence()) < std::make_tuple(b.actor_id(), b.sequence());
+  });
+  return std::optional<Rollout>(std::move(r));
+}
+
+}  // namespace fleet::learner

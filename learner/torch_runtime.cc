@@ -1,0 +1,33 @@
+#include "learner/torch_runtime.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace fleet::learner {
+
+torch::Device ResolveDevice(const std::string& name) {
+  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) {
+    return torch::Device(torch::kCUDA);
+  }
+  return torch::Device(torch::kCPU);
+}
+
+void ConfigureCpuForTraining() {
+  at::globalContext().setFlushDenormal(true);
+#if defined(__GLIBC__)
+  // 32 MiB is glibc's largest mmap threshold on 64-bit (blocks above it are still mmapped);
+  // a trim threshold of 1 GiB in effect never trims.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
+void ConfigureLearnerProcess(const ExperimentConfig& config) {
+  torch::set_num_threads(config.learner.threads);
+  ConfigureCpuForTraining();
+}
+
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+}  // namespace fleet::learner

@@ -1,0 +1,107 @@
+// Checkpoint state files (learner/checkpoint.h): what a reader does with newer formats,
+// missing and unknown fields, the text format of older Fleet, and atomic folder swaps.
+#include "learner/checkpoint.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace fleet::learner {
+namespace {
+
+proto::LearnerCheckpoint Valid() {
+  proto::LearnerCheckpoint s;
+  s.set_format_version(kLearnerCheckpointFormat);
+  s.set_algo("ppo");
+  s.set_env_id("CartPole-v1");
+  s.set_updates(7);
+  s.mutable_metrics()->set_env_steps(7168);
+  return s;
+}
+
+TEST(CheckpointStateTest, RoundTripsAndRefusesWhatItCannotTrust) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteCheckpointState(dir.path(), Valid()).ok());
+  auto cp = ReadCheckpointState(dir.path());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->state.updates(), 7);
+  EXPECT_TRUE(cp->warnings.empty());
+
+  proto::LearnerCheckpoint newer = Valid();
+  newer.set_format_version(kLearnerCheckpointFormat + 1);
+  ASSERT_TRUE(WriteCheckpointState(dir.path(), newer).ok());
+  EXPECT_EQ(ReadCheckpointState(dir.path()).status().code(), StatusCode::kFailedPrecondition);
+
+  proto::LearnerCheckpoint no_metrics = Valid();
+  no_metrics.clear_metrics();
+  ASSERT_TRUE(WriteCheckpointState(dir.path(), no_metrics).ok());
+  EXPECT_NE(ReadCheckpointState(dir.path()).status().message().find("no run metrics"),
+            std::string::npos);
+  proto::LearnerCheckpoint no_algo = Valid();
+  no_algo.clear_algo();
+  ASSERT_TRUE(WriteCheckpointState(dir.path(), no_algo).ok());
+  EXPECT_EQ(ReadCheckpointState(dir.path()).status().code(), StatusCode::kDataLoss);
+
+  testing::WriteFile(dir.path() + "/state.pb", "\xff\xff\xff garbage");
+  EXPECT_EQ(ReadCheckpointState(dir.path()).status().code(), StatusCode::kDataLoss);
+}
+
+TEST(CheckpointStateTest, UnknownFieldsAreIgnoredWithAWarning) {
+  testing::TempDir dir;
+  // a field 99 (varint 5) and one inside the metrics (field 42), as a newer writer's.
+  std::string bytes = Valid().SerializeAsString();
+  bytes += std::string("\x98\x06\x05", 3);  // tag (99 << 3 | 0) = 792 as varint
+  proto::RunMetricsState m;
+  m.set_env_steps(1);
+  std::string metrics = m.SerializeAsString() + std::string("\xd0\x02\x01", 3);  // 42 << 3
+  bytes += std::string("\x32", 1) + static_cast<char>(metrics.size()) + metrics;  // field 6
+  testing::WriteFile(dir.path() + "/state.pb", bytes);
+  auto cp = ReadCheckpointState(dir.path());
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  ASSERT_EQ(cp->warnings.size(), 2u);
+  EXPECT_NE(cp->warnings[0].find("LearnerCheckpoint.99"), std::string::npos) << cp->warnings[0];
+  EXPECT_NE(cp->warnings[1].find("RunMetricsState.42"), std::string::npos) << cp->warnings[1];
+}
+
+TEST(CheckpointStateTest, MissingAndOldTextCheckpointsAreNamed) {
+  testing::TempDir dir;
+  EXPECT_NE(ReadCheckpointState(dir.path()).status().message().find("no checkpoint"),
+            std::string::npos);
+  testing::WriteFile(dir.path() + "/learner_state.txt", "version 3\n");
+  const Status st = ReadCheckpointState(dir.path()).status();
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  EXPECT_NE(st.message().find("text format"), std::string::npos) << st.message();
+}
+
+TEST(CheckpointStateTest, ResumeNeedsTheSameAlgorithmAndEnv) {
+  testing::TempDir run;
+  std::filesystem::create_directories(LatestCheckpointDir(run.path()));
+  ASSERT_TRUE(WriteCheckpointState(LatestCheckpointDir(run.path()), Valid()).ok());
+  ExperimentConfig cfg;
+  EXPECT_TRUE(CheckResumable(run.path(), cfg).ok());
+  cfg.env.id = "Acrobot-v1";
+  EXPECT_NE(CheckResumable(run.path(), cfg).message().find("is for CartPole-v1"), std::string::npos);
+}
+
+TEST(CheckpointStateTest, ReplaceDirSwapsCompleteFolders) {
+  testing::TempDir run;
+  const std::string latest = run.path() + "/latest", tmp = run.path() + "/latest.tmp";
+  for (const char* content : {"one", "two"}) {
+    ASSERT_TRUE(MakeEmptyDir(tmp).ok());
+    ASSERT_TRUE(WriteFile(tmp + "/f", content).ok());
+    ASSERT_TRUE(ReplaceDir(tmp, latest).ok());
+    EXPECT_EQ(testing::ReadFile(latest + "/f"), content);
+    EXPECT_FALSE(std::filesystem::exists(tmp));
+  }
+  // a crash that left only latest.old (no RENAME_EXCHANGE) still finds a checkpoint.
+  std::filesystem::rename(latest, latest + ".old");
+  EXPECT_EQ(FindLatestCheckpoint(run.path()), run.path() + "/checkpoints/latest");
+  std::filesystem::create_directories(run.path() + "/checkpoints");
+  std::filesystem::rename(latest + ".old", run.path() + "/checkpoints/latest.old");
+  EXPECT_EQ(FindLatestCheckpoint(run.path()), run.path() + "/checkpoints/latest.old");
+}
+
+}  // namespace
+}  // namespace fleet::learner
