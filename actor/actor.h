@@ -1,20 +1,17 @@
-// The actor role: steps a VectorEnv with the latest policy (Eigen), sends trajectory
-// chunks to the store over a ZeroMQ DEALER socket and keeps each one until the store
-// acknowledges it (resending after ack_timeout_ms), with at most max_in_flight
-// unacknowledged chunks: out of credit, the actor blocks (backpressure). Weights arrive
-// on a SUB socket (latest wins) and are swapped only between chunks, so every step of a
-// chunk carries one policy version. Every chunk carries the actor process's random epoch
-// so a restarted actor's sequences are not mistaken for resends.
+// The actor role, composed of: a Policy (policy.h; the learner's weights arriving on a
+// SUB socket, latest wins, swapped only between chunks so every step of a chunk carries
+// one policy version; or collect.policy), a ChunkBuilder (chunk_builder.h) that steps a
+// VectorEnv, a ChunkSender (chunk_sender.h: acknowledgements, resends, credit) and a
+// Pacing (pacing.h: how far ahead of the learner the actor may run). Every chunk carries
+// the actor process's random epoch, so a restarted actor's sequences are not mistaken for
+// resends.
 //
-// Collect mode (fleet collect): no learner; the policy is local (collect.policy: random,
-// the env's scripted controller, or a checkpointed policy.pb), and on a stop signal the
-// actor drains: it keeps resending until every chunk it sent is acknowledged (or
-// drain_timeout_ms passes).
+// Collect mode (fleet collect): no learner; on a stop signal the actor drains: it keeps
+// resending until every chunk it sent is acknowledged (or drain_timeout_ms passes).
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "common/experiment_config.h"
 #include "common/status.h"
@@ -33,10 +30,6 @@ struct ActorOptions {
 
   Status Validate() const;
 };
-
-// The per-step outputs of collect.policy besides the action, as dataset columns
-// ("infos/logprob", "infos/value"): what a recording store records.
-std::vector<std::string> LocalPolicyInfos(const ExperimentConfig& config);
 
 // Runs until the learner publishes stop, a stop signal arrives, or an error. Returns OK on
 // a clean stop.

@@ -141,8 +141,13 @@ void MlpPolicy::Act(std::span<const float> obs, int batch, std::mt19937_64& rng,
   }
 }
 
-void MlpPolicy::ActGreedy(std::span<const float> obs, int batch, std::span<float> actions) {
+void MlpPolicy::ActGreedy(std::span<const float> obs, int batch, std::span<float> actions,
+                          std::span<float> values) {
   Prepare(obs, batch);
+  if (!values.empty()) {
+    critic_.Forward(x_, value_);
+    for (int b = 0; b < batch; ++b) values[b] = value_(b, 0);
+  }
   const int k = static_cast<int>(logits_.cols());
   for (int b = 0; b < batch; ++b) {
     if (discrete_) {

@@ -48,8 +48,10 @@ class MlpPolicy {
   void Act(std::span<const float> obs, int batch, std::mt19937_64& rng, std::span<float> actions,
            std::span<float> logprobs, std::span<float> values);
 
-  // Deterministic action (argmax / mean), for evaluation.
-  void ActGreedy(std::span<const float> obs, int batch, std::span<float> actions);
+  // Deterministic action (argmax / mean), for evaluation; the critic's values too when
+  // `values` is not empty.
+  void ActGreedy(std::span<const float> obs, int batch, std::span<float> actions,
+                 std::span<float> values = {});
 
  private:
   void Prepare(std::span<const float> obs, int batch);

@@ -14,6 +14,10 @@ std::map<std::string, EnvFactory>& Storage() {
   static std::map<std::string, EnvFactory> storage;
   return storage;
 }
+std::map<std::string, ScriptedController>& Controllers() {
+  static std::map<std::string, ScriptedController> controllers;
+  return controllers;
+}
 // the registry with the built-in families added on first use.
 std::map<std::string, EnvFactory>& Registry() {
   static std::once_flag builtins;
@@ -104,6 +108,21 @@ StatusOr<std::unique_ptr<Env>> MakeEnv(const std::string& id,
   FLEET_ASSIGN_OR_RETURN(auto env, factory(opts));
   FLEET_RETURN_IF_ERROR(opts.Finish());
   return env;
+}
+
+void RegisterScriptedController(const std::string& id, ScriptedController controller) {
+  std::lock_guard<std::recursive_mutex> lock(RegistryMutex());
+  Controllers()[id] = std::move(controller);
+}
+
+StatusOr<ScriptedController> GetScriptedController(const std::string& id) {
+  std::lock_guard<std::recursive_mutex> lock(RegistryMutex());
+  Registry();  // the families register their controllers with their envs
+  auto it = Controllers().find(id);
+  if (it != Controllers().end()) return it->second;
+  std::string known;
+  for (const auto& [k, c] : Controllers()) known += (known.empty() ? "" : ", ") + k;
+  return NotFoundError("no scripted controller for " + id + " (there is one for: " + known + ")");
 }
 
 StatusOr<EnvSpec> GetSpec(const std::string& id,

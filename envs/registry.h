@@ -50,6 +50,13 @@ StatusOr<EnvSpec> GetSpec(const std::string& id,
 
 std::vector<std::string> RegisteredIds();
 
+// An env's scripted controller (the hand-written heuristics Gymnasium ships as demos):
+// one observation -> one action (action_width floats; a discrete action as its index).
+using ScriptedController = std::function<void(const float* obs, float* action)>;
+void RegisterScriptedController(const std::string& id, ScriptedController controller);
+// NotFound naming the envs that have one.
+StatusOr<ScriptedController> GetScriptedController(const std::string& id);
+
 // family registration functions, one per family folder.
 void RegisterClassicControlEnvs();
 void RegisterBox2dEnvs();

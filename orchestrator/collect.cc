@@ -19,7 +19,7 @@
 #include "common/zmq_util.h"
 #include "envs/registry.h"
 #include "learner/algorithm_registry.h"
-#include "actor/actor.h"
+#include "actor/policies.h"
 #include "orchestrator/process.h"
 #include "orchestrator/supervise.h"
 #include "proto/fleet.pb.h"
@@ -85,7 +85,7 @@ Status Collector::StartStore() {
                                    run_dir_ + "/config.yaml", "--run-dir", run_dir_,
                                    "--ingest", ep_.ingest, "--rollout", ep_.rollout};
   std::string infos;
-  for (const auto& c : actor::LocalPolicyInfos(cfg_)) infos += (infos.empty() ? "" : ",") + c;
+  for (const auto& c : actor::CollectPolicyOutputs(cfg_.collect).Columns()) infos += (infos.empty() ? "" : ",") + c;
   if (!infos.empty()) argv.insert(argv.end(), {"--record-infos", infos});
   FLEET_ASSIGN_OR_RETURN(auto child,
                          ChildProcess::Spawn("store", argv, run_dir_ + "/logs/store.log"));

@@ -7,7 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "actor/mlp_policy.h"
+#include "actor/policies.h"
+#include "learner/checkpoint.h"
 #include "common/experiment_config.h"
 #include "envs/registry.h"
 
@@ -37,7 +38,7 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   std::string env_id = o.env_id;
   if (fs::is_directory(pb)) {
     const fs::path run_dir = pb;
-    pb = run_dir / "checkpoints" / "final_policy.pb";
+    pb = learner::FinalPolicyPath(run_dir.string());
     if (auto cfg = LoadExperimentConfig((run_dir / "config.yaml").string()); cfg.ok()) {
       if (env_id.empty() || env_id == cfg->env.id) {
         env_id = cfg->env.id;
@@ -46,54 +47,37 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
     }
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
-  std::ifstream in(pb, std::ios::binary);
-  if (!in) return NotFoundError("cannot open checkpoint '" + pb.string() + "'");
-  proto::PolicyWeights weights;
-  if (!weights.ParseFromIstream(&in)) {
-    return DataLossError("'" + pb.string() + "' is not a PolicyWeights message");
-  }
   FLEET_ASSIGN_OR_RETURN(auto env, envs::MakeEnv(env_id, env_options));
   const auto& as = env->spec().action_space;
-  const bool discrete = as.is_discrete();
   const int width = env->action_width();
-  auto policy = actor::MlpPolicy::FromProto(weights, env->obs_dim(),
-                                            discrete ? static_cast<int>(as.n) : width, discrete);
-  if (!policy.ok()) {
-    return InvalidArgumentError("checkpoint does not fit " + env_id + ": " +
-                                policy.status().message());
-  }
   std::mt19937_64 rng(o.seed);
   std::vector<float> obs(env->obs_dim()), action(width), env_action(width);
   float logp, value;
-  auto run = [&](bool deterministic) {
+  auto run = [&](bool deterministic) -> StatusOr<std::vector<double>> {
+    FLEET_ASSIGN_OR_RETURN(auto policy, actor::LoadPolicyFile(pb.string(), env->spec(), deterministic));
     std::vector<double> returns;
     for (int e = 0; e < o.episodes; ++e) {
       env->Reset(o.seed + e, obs);
       double total = 0.0;
       while (true) {
-        if (deterministic) {
-          policy->ActGreedy(obs, 1, action);
-        } else {
-          policy->Act(obs, 1, rng, action, {&logp, 1}, {&value, 1});
-        }
+        policy->Act(obs, 1, rng, action, {&logp, 1}, {&value, 1});
         env_action = action;
-        if (!discrete) {
+        if (!as.is_discrete()) {
           for (int j = 0; j < width; ++j) {
             env_action[j] = std::clamp(action[j], static_cast<float>(as.low[j]),
                                        static_cast<float>(as.high[j]));
           }
         }
-        auto r = env->Step(env_action, obs);
-        if (!r.ok()) return std::vector<double>{};
-        total += r->reward;
-        if (r->terminated || r->truncated) break;
+        FLEET_ASSIGN_OR_RETURN(auto r, env->Step(env_action, obs));
+        total += r.reward;
+        if (r.terminated || r.truncated) break;
       }
       returns.push_back(total);
     }
     return returns;
   };
-  const auto det = run(true), sto = run(false);
-  if (det.empty() || sto.empty()) return InternalError("the policy produced an invalid action");
+  FLEET_ASSIGN_OR_RETURN(const std::vector<double> det, run(true));
+  FLEET_ASSIGN_OR_RETURN(const std::vector<double> sto, run(false));
   EvalResult result;
   result.env_id = env_id;
   result.episodes = o.episodes;

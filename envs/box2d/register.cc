@@ -9,6 +9,13 @@ void RegisterBox2dEnvs() {
               [](EnvOptions& o) { return LunarLander::Create(o, /*continuous_default=*/false); });
   RegisterEnv("LunarLanderContinuous-v3",
               [](EnvOptions& o) { return LunarLander::Create(o, /*continuous_default=*/true); });
+  // Gymnasium's heuristic lander (lunar_lander.py's `heuristic`).
+  RegisterScriptedController("LunarLander-v3", [](const float* obs, float* action) {
+    LunarLander::Heuristic(obs, /*continuous=*/false, action);
+  });
+  RegisterScriptedController("LunarLanderContinuous-v3", [](const float* obs, float* action) {
+    LunarLander::Heuristic(obs, /*continuous=*/true, action);
+  });
   RegisterEnv("BipedalWalker-v3",
               [](EnvOptions& o) { return BipedalWalker::Create(o, /*hardcore_default=*/false); });
   RegisterEnv("BipedalWalkerHardcore-v3",

@@ -1,0 +1,96 @@
+#include "actor/policies.h"
+
+#include <cmath>
+#include <fstream>
+
+namespace fleet::actor {
+
+std::vector<std::string> PolicyOutputs::Columns() const {
+  std::vector<std::string> c;
+  if (logprob) c.push_back("infos/logprob");
+  if (value) c.push_back("infos/value");
+  return c;
+}
+
+void ActorCriticPolicy::Act(std::span<const float> obs, int n, std::mt19937_64& rng,
+                            std::span<float> actions, std::span<float> logprobs,
+                            std::span<float> values) {
+  if (deterministic_) {
+    mlp_.ActGreedy(obs, n, actions, values);
+  } else {
+    mlp_.Act(obs, n, rng, actions, logprobs, values);
+  }
+}
+
+void RandomPolicy::Act(std::span<const float>, int n, std::mt19937_64& rng,
+                       std::span<float> actions, std::span<float> logprobs, std::span<float>) {
+  double logp = 0.0;
+  if (space_.is_discrete()) {
+    std::uniform_int_distribution<int64_t> pick(0, space_.n - 1);
+    for (int e = 0; e < n; ++e) actions[e] = static_cast<float>(pick(rng));
+    logp = -std::log(static_cast<double>(space_.n));
+  } else {
+    const int w = space_.FlatDim();
+    for (int j = 0; j < w; ++j) {
+      std::uniform_real_distribution<double> u(space_.low[j], space_.high[j]);
+      for (int e = 0; e < n; ++e) actions[e * w + j] = static_cast<float>(u(rng));
+      logp -= std::log(space_.high[j] - space_.low[j]);
+    }
+  }
+  std::fill(logprobs.begin(), logprobs.begin() + n, static_cast<float>(logp));
+}
+
+void ScriptedPolicy::Act(std::span<const float> obs, int n, std::mt19937_64&,
+                         std::span<float> actions, std::span<float>, std::span<float>) {
+  for (int e = 0; e < n; ++e) controller_(obs.data() + e * obs_dim_, actions.data() + e * action_width_);
+}
+
+StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
+                                                    const envs::EnvSpec& spec, bool deterministic) {
+  const auto& as = spec.action_space;
+  const bool discrete = as.is_discrete();
+  FLEET_ASSIGN_OR_RETURN(MlpPolicy mlp,
+                         MlpPolicy::FromProto(weights, spec.observation_space.FlatDim(),
+                                              discrete ? static_cast<int>(as.n) : as.FlatDim(),
+                                              discrete));
+  return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), deterministic));
+}
+
+StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
+                                                 const envs::EnvSpec& spec, bool deterministic) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError("cannot read the policy file '" + path + "'");
+  proto::PolicyWeights w;
+  if (!w.ParseFromIstream(&in)) return DataLossError("'" + path + "' is not a policy file");
+  auto p = PolicyFromWeights(w, spec, deterministic);
+  if (!p.ok()) {
+    return InvalidArgumentError("'" + path + "' does not fit " + spec.id + ": " + p.status().message());
+  }
+  return p;
+}
+
+StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,
+                                                    const envs::EnvSpec& spec) {
+  if (collect.policy == "random") return std::unique_ptr<Policy>(new RandomPolicy(spec.action_space));
+  if (collect.policy == "scripted") {
+    auto controller = envs::GetScriptedController(spec.id);
+    if (!controller.ok()) {
+      return InvalidArgumentError("collect.policy 'scripted': " + controller.status().message());
+    }
+    return std::unique_ptr<Policy>(new ScriptedPolicy(
+        *controller, spec.observation_space.FlatDim(),
+        spec.action_space.is_discrete() ? 1 : spec.action_space.FlatDim()));
+  }
+  if (collect.policy == "checkpoint") {
+    return LoadPolicyFile(collect.checkpoint, spec, collect.deterministic);
+  }
+  return InvalidArgumentError("collect.policy '" + collect.policy + "' is not a policy kind");
+}
+
+PolicyOutputs CollectPolicyOutputs(const CollectSection& collect) {
+  if (collect.policy == "random") return {true, false};
+  if (collect.policy == "checkpoint") return {!collect.deterministic, true};
+  return {};
+}
+
+}  // namespace fleet::actor

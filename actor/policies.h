@@ -1,0 +1,74 @@
+// The policies actors run (actor/policy.h) and how a config picks one.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actor/mlp_policy.h"
+#include "actor/policy.h"
+#include "common/experiment_config.h"
+#include "common/status.h"
+#include "envs/env.h"
+#include "envs/registry.h"
+#include "proto/fleet.pb.h"
+
+namespace fleet::actor {
+
+// The learner's actor-critic (Eigen): samples from it, or takes its mode (argmax / mean)
+// when deterministic.
+class ActorCriticPolicy : public Policy {
+ public:
+  ActorCriticPolicy(MlpPolicy mlp, bool deterministic)
+      : mlp_(std::move(mlp)), deterministic_(deterministic) {}
+  uint64_t version() const override { return mlp_.version(); }
+  PolicyOutputs outputs() const override { return {!deterministic_, true}; }
+  void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
+           std::span<float> logprobs, std::span<float> values) override;
+
+ private:
+  MlpPolicy mlp_;
+  bool deterministic_;
+};
+
+// Uniform over the action space; log-prob -log(n) or -sum log(high - low).
+class RandomPolicy : public Policy {
+ public:
+  explicit RandomPolicy(envs::Space action_space) : space_(std::move(action_space)) {}
+  uint64_t version() const override { return 0; }
+  PolicyOutputs outputs() const override { return {true, false}; }
+  void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
+           std::span<float> logprobs, std::span<float> values) override;
+
+ private:
+  envs::Space space_;
+};
+
+// The env's scripted controller (envs::GetScriptedController), deterministic.
+class ScriptedPolicy : public Policy {
+ public:
+  ScriptedPolicy(envs::ScriptedController controller, int obs_dim, int action_width)
+      : controller_(std::move(controller)), obs_dim_(obs_dim), action_width_(action_width) {}
+  uint64_t version() const override { return 0; }
+  PolicyOutputs outputs() const override { return {}; }
+  void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
+           std::span<float> logprobs, std::span<float> values) override;
+
+ private:
+  envs::ScriptedController controller_;
+  int obs_dim_, action_width_;
+};
+
+// A PolicyWeights message for `spec`; InvalidArgument when its shapes do not fit.
+StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
+                                                    const envs::EnvSpec& spec, bool deterministic);
+// A policy.pb file (a run's checkpoints/final_policy.pb or checkpoints/latest/policy.pb).
+StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
+                                                 const envs::EnvSpec& spec, bool deterministic);
+
+// collect.policy (random, scripted, checkpoint) for `spec`.
+StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,
+                                                    const envs::EnvSpec& spec);
+// What collect.policy's Act fills, without building it (the store's recorded columns).
+PolicyOutputs CollectPolicyOutputs(const CollectSection& collect);
+
+}  // namespace fleet::actor
