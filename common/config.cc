@@ -22,11 +22,13 @@ Status ApplyOverride(YAML::Node& root, const std::string& assignment) {
     return InvalidArgumentError("--set expects key=value, got '" + assignment + "'");
   }
   const std::string key = assignment.substr(0, eq);
+  // the value as YAML ([32, 32], true, 0.5, a string); text that is not YAML on its own
+  // (a bare "*", say) is taken as the string it is.
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(eq + 1));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError("--set " + key + ": value is not valid YAML: " + e.what());
+  } catch (const YAML::Exception&) {
+    value = YAML::Node(assignment.substr(eq + 1));
   }
   // walk with raw pointers-to-nodes: yaml-cpp nodes are handles, so assignment through
   // a copied handle would rebind it rather than write into the tree.

@@ -181,7 +181,8 @@ YAML::Node ToYamlNode(const T& value) {
 }
 
 // Applies "a.b.c=value" to a YAML tree, creating mappings on the way. The value is parsed
-// as YAML, so "--set learner.network.hidden=[32,32]" works. Unknown keys are caught when
+// as YAML, so "--set learner.network.hidden=[32,32]" works; text that does not parse as
+// YAML ("--set run.tcp_bind_host=*") is taken as a string. Unknown keys are caught when
 // the tree is read, like keys in the file.
 Status ApplyOverride(YAML::Node& root, const std::string& assignment);
 

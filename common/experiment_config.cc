@@ -18,6 +18,14 @@ Status Require(bool ok, const std::string& key, const std::string& what) {
 Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(run.transport == "ipc" || run.transport == "tcp",
                                 "run.transport", "must be 'ipc' or 'tcp'"));
+  FLEET_RETURN_IF_ERROR(Require(!run.tcp_bind_host.empty(), "run.tcp_bind_host", "must not be empty"));
+  FLEET_RETURN_IF_ERROR(Require(run.tcp_base_port == 0 ||
+                                    (run.tcp_base_port >= 1024 && run.tcp_base_port <= 65532),
+                                "run.tcp_base_port", "must be 0 (free ports) or 1024 to 65532"));
+  FLEET_RETURN_IF_ERROR(Require(run.transport != "tcp" || run.tcp_bind_host != "*" ||
+                                    !run.tcp_connect_host.empty(),
+                                "run.tcp_connect_host",
+                                "must name the address to connect to when run.tcp_bind_host is '*'"));
   FLEET_RETURN_IF_ERROR(Require(run.status_interval_s > 0, "run.status_interval_s", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Require(!env.id.empty(), "env.id", "must not be empty"));
   FLEET_RETURN_IF_ERROR(Require(env.num_envs >= 1, "env.num_envs", "must be >= 1"));

@@ -22,8 +22,17 @@ struct RunSection {
   int64_t seed = 1;
   // seconds between the orchestrator's status lines.
   double status_interval_s = 2.0;
-  // "ipc" (unix sockets in a private temp dir) or "tcp" (127.0.0.1, ephemeral ports).
+  // "ipc" (unix sockets in a private temp dir) or "tcp".
   std::string transport = "ipc";
+  // tcp: the address the binding roles (store, learner) listen on: a host address, or
+  // "*" for every interface.
+  std::string tcp_bind_host = "127.0.0.1";
+  // tcp: the address the other roles connect to; empty: tcp_bind_host (which must then
+  // not be "*").
+  std::string tcp_connect_host;
+  // tcp: the first of four consecutive ports (ingest, rollout, weights, stats); 0: free
+  // ports picked on this machine.
+  int tcp_base_port = 0;
   // stop the run once mean_return_100 reaches the env's reward threshold.
   bool stop_at_threshold = false;
   std::string log_level = "info";
@@ -34,6 +43,9 @@ struct RunSection {
     v("seed", seed);
     v("status_interval_s", status_interval_s);
     v("transport", transport);
+    v("tcp_bind_host", tcp_bind_host);
+    v("tcp_connect_host", tcp_connect_host);
+    v("tcp_base_port", tcp_base_port);
     v("stop_at_threshold", stop_at_threshold);
     v("log_level", log_level);
   }

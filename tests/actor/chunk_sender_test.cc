@@ -53,17 +53,29 @@ class FakeStoreSocket {
 
 std::string Chunk(uint64_t sequence) { return testing::CartPoleChunk(0, sequence).SerializeAsString(); }
 
-TEST(ChunkSenderTest, CreditLimitsUnacknowledgedChunks) {
-  zmq::context_t ctx(1);
-  FakeStoreSocket store(ctx);
-  ChunkSender sender(ctx, {store.endpoint(), "actor-0", 2, milliseconds(10000)});
+class ChunkSenderTest : public ::testing::Test {
+ protected:
+  ChunkSender Sender(int max_in_flight, milliseconds ack_timeout) {
+    return ChunkSender(ctx_, {store_.endpoint(), "actor-0", max_in_flight, ack_timeout});
+  }
+  // sends chunk `sequence` and sees it arrive.
+  void SendAndReceive(ChunkSender& sender, uint64_t sequence) {
+    ASSERT_TRUE(sender.Send(sequence, 16, Chunk(sequence)).ok());
+    ASSERT_EQ(store_.Receive(), static_cast<int64_t>(sequence));
+  }
+  zmq::context_t ctx_{1};
+  FakeStoreSocket store_{ctx_};
+};
+
+TEST_F(ChunkSenderTest, CreditLimitsUnacknowledgedChunks) {
+  ChunkSender sender = Sender(2, milliseconds(10000));
   ASSERT_TRUE(sender.Send(0, 16, Chunk(0)).ok());
   EXPECT_TRUE(sender.has_credit());
   ASSERT_TRUE(sender.Send(1, 16, Chunk(1)).ok());
   EXPECT_FALSE(sender.has_credit());  // a third Send would wait
-  EXPECT_EQ(store.Receive(), 0);
-  EXPECT_EQ(store.Receive(), 1);
-  store.Ack(1);
+  EXPECT_EQ(store_.Receive(), 0);
+  EXPECT_EQ(store_.Receive(), 1);
+  store_.Ack(1);
   ASSERT_TRUE(sender.Pump(milliseconds(500)).ok());
   EXPECT_TRUE(sender.has_credit());
   EXPECT_EQ(sender.in_flight(), 1u);
@@ -71,58 +83,47 @@ TEST(ChunkSenderTest, CreditLimitsUnacknowledgedChunks) {
   EXPECT_EQ(sender.counters().steps_acked, 16u);
 }
 
-TEST(ChunkSenderTest, UnacknowledgedChunksAreResentAndDuplicateAcksCounted) {
-  zmq::context_t ctx(1);
-  FakeStoreSocket store(ctx);
-  ChunkSender sender(ctx, {store.endpoint(), "actor-0", 4, milliseconds(50)});
-  ASSERT_TRUE(sender.Send(7, 16, Chunk(7)).ok());
-  EXPECT_EQ(store.Receive(), 7);
+TEST_F(ChunkSenderTest, UnacknowledgedChunksAreResentAndDuplicateAcksCounted) {
+  ChunkSender sender = Sender(4, milliseconds(50));
+  SendAndReceive(sender, 7);
   ASSERT_TRUE(sender.Pump(milliseconds(120)).ok());  // the ack is overdue: resent
   EXPECT_GE(sender.counters().resends, 1u);
-  EXPECT_EQ(store.Receive(), 7);  // the same chunk again
-  store.Ack(7, /*duplicate=*/true);
-  store.Ack(7, /*duplicate=*/true);  // a second ack of the same chunk is ignored
+  EXPECT_EQ(store_.Receive(), 7);  // the same chunk again
+  store_.Ack(7, /*duplicate=*/true);
+  store_.Ack(7, /*duplicate=*/true);  // a second ack of the same chunk is ignored
   ASSERT_TRUE(sender.Drain(milliseconds(1000)).ok());
   EXPECT_EQ(sender.counters().acked, 1u);
   EXPECT_EQ(sender.counters().duplicate_acks, 1u);
   EXPECT_EQ(sender.counters().sent, 1u);
 }
 
-TEST(ChunkSenderTest, ARejectionIsAnErrorNamingTheReason) {
-  zmq::context_t ctx(1);
-  FakeStoreSocket store(ctx);
-  ChunkSender sender(ctx, {store.endpoint(), "actor-0", 2, milliseconds(10000)});
-  ASSERT_TRUE(sender.Send(3, 16, Chunk(3)).ok());
-  ASSERT_EQ(store.Receive(), 3);
-  store.Ack(3, false, "chunk field 'rewards' holds a non-finite value at index 2");
+TEST_F(ChunkSenderTest, ARejectionIsAnErrorNamingTheReason) {
+  ChunkSender sender = Sender(2, milliseconds(10000));
+  SendAndReceive(sender, 3);
+  store_.Ack(3, false, "chunk field 'rewards' holds a non-finite value at index 2");
   const Status st = sender.Pump(milliseconds(500));
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("chunk 3: chunk field 'rewards'"), std::string::npos) << st.message();
 }
 
-TEST(ChunkSenderTest, AMalformedAckIsDataLoss) {
-  zmq::context_t ctx(1);
-  FakeStoreSocket store(ctx);
-  ChunkSender sender(ctx, {store.endpoint(), "actor-0", 2, milliseconds(10000)});
-  ASSERT_TRUE(sender.Send(0, 16, Chunk(0)).ok());
-  ASSERT_EQ(store.Receive(), 0);
-  store.SendRaw("\xff\xff\xff not an ack");
+TEST_F(ChunkSenderTest, AMalformedAckIsDataLoss) {
+  ChunkSender sender = Sender(2, milliseconds(10000));
+  SendAndReceive(sender, 0);
+  store_.SendRaw("\xff\xff\xff not an ack");
   EXPECT_EQ(sender.Pump(milliseconds(500)).code(), StatusCode::kDataLoss);
 }
 
-TEST(ChunkSenderTest, DrainWaitsForEveryAckAndSaysHowManyAreLeft) {
-  zmq::context_t ctx(1);
-  FakeStoreSocket store(ctx);
-  ChunkSender sender(ctx, {store.endpoint(), "actor-0", 4, milliseconds(10000)});
+TEST_F(ChunkSenderTest, DrainWaitsForEveryAckAndSaysHowManyAreLeft) {
+  ChunkSender sender = Sender(4, milliseconds(10000));
   ASSERT_TRUE(sender.Send(0, 16, Chunk(0)).ok());
   ASSERT_TRUE(sender.Send(1, 16, Chunk(1)).ok());
-  ASSERT_EQ(store.Receive(), 0);
-  ASSERT_EQ(store.Receive(), 1);
-  store.Ack(0);
+  ASSERT_EQ(store_.Receive(), 0);
+  ASSERT_EQ(store_.Receive(), 1);
+  store_.Ack(0);
   const Status st = sender.Drain(milliseconds(200));
   EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(st.message().find("1 chunks still unacknowledged"), std::string::npos) << st.message();
-  store.Ack(1);
+  store_.Ack(1);
   EXPECT_TRUE(sender.Drain(milliseconds(1000)).ok());
   EXPECT_EQ(sender.in_flight(), 0u);
 }

@@ -79,6 +79,10 @@ TEST(ExperimentConfigTest, OverridesApplyAndAreCheckedLikeFileKeys) {
   auto bad = ParseExperimentConfig("", {"env.num_envz=3"});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'env.num_envz'"), std::string::npos);
+  // text that is not YAML by itself is a string.
+  auto star = ParseExperimentConfig("", {"run.tcp_bind_host=*"});
+  ASSERT_TRUE(star.ok()) << star.status().ToString();
+  EXPECT_EQ(star->run.tcp_bind_host, "*");
   auto malformed = ParseExperimentConfig("", {"no-equals-sign"});
   ASSERT_FALSE(malformed.ok());
   EXPECT_NE(malformed.status().message().find("key=value"), std::string::npos);

@@ -148,7 +148,7 @@ TEST(CollectTest, ScriptedAndCheckpointPoliciesAndBadInput) {  // NOLINT
                                          " --run-dir " + dir.path() + "/y --set collect.policy=scripted",
                                      &code);
   EXPECT_EQ(code, 2) << bad_policy;
-  EXPECT_NE(bad_policy.find("LunarLander only"), std::string::npos) << bad_policy;
+  EXPECT_NE(bad_policy.find("no scripted controller for CartPole-v1"), std::string::npos) << bad_policy;
   const std::string missing = Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
                                       " --run-dir " + dir.path() + "/z --set collect.policy=checkpoint" +
                                       " --set collect.checkpoint=/nonexistent/policy.pb",

@@ -256,6 +256,20 @@ TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/run"));
 }
 
+// TCP with the binding roles on every interface and the others connecting to a named
+// address: the launch plan's bind and connect sides, with real processes.
+TEST(EndToEndTest, TcpBindsEverywhereAndConnectsToTheNamedHost) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + run +
+                      " --set learner.total_env_steps=4096 --set run.transport=tcp"
+                      " --set run.tcp_bind_host=* --set run.tcp_connect_host=127.0.0.1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 4096);
+  const std::string store_log = testing::ReadFile(run + "/logs/store.log");
+  EXPECT_NE(store_log.find("serving ingest at tcp://*:"), std::string::npos) << store_log;
+}
+
 TEST(EndToEndTest, UnknownEnvIdListsKnownIds) {
   testing::TempDir dir;
   auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +

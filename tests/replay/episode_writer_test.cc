@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/replay/writer_options.h"
 #include "tests/test_util.h"
 
 namespace fleet::replay {
@@ -20,10 +21,7 @@ Shard Read(const std::string& path) {
 
 TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
   testing::TempDir dir;
-  EpisodeWriterOptions o;
-  o.dir = dir.path();
-  o.env_id = "CartPole-v1";
-  o.obs_dim = 4;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir.path());
   o.flush_steps = 4;  // exercise several flushes
   auto w = EpisodeWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -72,10 +70,7 @@ TEST(EpisodeWriterTest, WritesWholeEpisodesWithD4rlKeys) {
 // Shards rotate at episode boundaries; every shard is a consistent dataset of its own.
 TEST(EpisodeWriterTest, RotatesShardsWithoutSplittingEpisodes) {
   testing::TempDir dir;
-  EpisodeWriterOptions o;
-  o.dir = dir.path();
-  o.env_id = "CartPole-v1";
-  o.obs_dim = 4;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir.path());
   o.max_shard_steps = 12;
   auto w = EpisodeWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -103,10 +98,7 @@ TEST(EpisodeWriterTest, RotatesShardsWithoutSplittingEpisodes) {
 // the observation after their last step as the final observation.
 TEST(EpisodeWriterTest, CutOpenEpisodesAtCloseKeepsEveryStep) {
   testing::TempDir dir;
-  EpisodeWriterOptions o;
-  o.dir = dir.path();
-  o.env_id = "CartPole-v1";
-  o.obs_dim = 4;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir.path());
   auto w = EpisodeWriter::Create(o);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, 7, 10, 2)).ok());

@@ -12,6 +12,7 @@
 #include "replay/dataset_reader.h"
 #include "replay/episode_writer.h"
 #include "replay/h5.h"
+#include "tests/replay/writer_options.h"
 #include "tests/test_util.h"
 
 namespace fleet::replay {
@@ -19,10 +20,7 @@ namespace {
 
 // One sealed CartPole shard in `dir` recording `optional` columns.
 std::string WriteShard(const std::string& dir, std::vector<std::string> optional) {
-  EpisodeWriterOptions o;
-  o.dir = dir;
-  o.env_id = "CartPole-v1";
-  o.obs_dim = 4;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir);
   o.optional_columns = std::move(optional);
   const double inf = std::numeric_limits<double>::infinity();
   o.observation_space = Json{{"type", "Box"}, {"low", {-inf, -1.5}}, {"high", {inf, 1.5}}};
@@ -66,10 +64,7 @@ TEST(ShardReaderTest, OptionalColumnsAreRecordedOnlyWhenDeclared) {
 
 TEST(ShardReaderTest, ChunksWithoutARecordedColumnAreRefused) {
   testing::TempDir dir;
-  EpisodeWriterOptions o;
-  o.dir = dir.path();
-  o.env_id = "CartPole-v1";
-  o.obs_dim = 4;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir.path());
   o.optional_columns = {"infos/value"};
   auto w = EpisodeWriter::Create(o);
   ASSERT_TRUE(w.ok());

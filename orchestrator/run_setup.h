@@ -1,4 +1,6 @@
-// Helpers shared by `fleet run` and `fleet collect`.
+// What `fleet run` and `fleet collect` do before and after their processes run: the run
+// directory (its name, the resolved config every role reads), config checks that need the
+// env registry, the status line's number format, the closing summary.
 #pragma once
 
 #include <string>
@@ -8,13 +10,6 @@
 
 namespace fleet::orchestrator {
 
-struct Endpoints {
-  std::string ingest, rollout, weights, stats;
-  std::string ipc_dir;  // removed at the end
-};
-
-// ipc: unix sockets in a fresh /tmp/fleet-XXXXXX; tcp: free ports on 127.0.0.1.
-StatusOr<Endpoints> MakeEndpoints(const std::string& transport);
 // runs/NAME-YYYYmmdd-HHMMSS
 std::string DefaultRunDir(const std::string& name);
 // 1.2k, 3.40M

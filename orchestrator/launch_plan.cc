@@ -1,0 +1,123 @@
+#include "orchestrator/launch_plan.h"
+
+#include "actor/policies.h"
+#include "learner/algorithm_registry.h"
+
+namespace fleet::orchestrator {
+namespace {
+
+std::string Substitute(std::string s, int index) {
+  const std::string token = "{index}";
+  for (size_t p = s.find(token); p != std::string::npos; p = s.find(token, p)) {
+    s.replace(p, token.size(), std::to_string(index));
+  }
+  return s;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+RoleSpec Store(const ExperimentConfig& cfg, const std::string& run_dir, const Endpoints& ep,
+               bool collect, const std::vector<std::string>& record_infos) {
+  RoleSpec r;
+  r.role = "store";
+  r.program = "fleet";
+  r.args = {"store", "--config", run_dir + "/config.yaml", "--run-dir", run_dir,
+            "--ingest", ep.ingest.bind, "--rollout", ep.rollout.bind};
+  if (collect) r.args.push_back("--collect");
+  if (cfg.store.record && !record_infos.empty()) {
+    r.args.insert(r.args.end(), {"--record-infos", Join(record_infos)});
+  }
+  r.log_name = "store";
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> RoleSpec::ArgsFor(int index) const {
+  std::vector<std::string> out;
+  for (const auto& a : args) out.push_back(Substitute(a, index));
+  return out;
+}
+
+std::string RoleSpec::LogNameFor(int index) const { return Substitute(log_name, index); }
+
+std::string RoleSpec::InstanceName(int index) const {
+  return count == 1 && role != "actor" ? role : role + " " + std::to_string(index);
+}
+
+const RoleSpec* LaunchPlan::Find(const std::string& role) const {
+  for (const auto& r : roles) {
+    if (r.role == role) return &r;
+  }
+  return nullptr;
+}
+
+std::string ActorStatsPath(const std::string& run_dir, int index) {
+  return run_dir + "/logs/actor-" + std::to_string(index) + ".stats.json";
+}
+
+StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string& run_dir,
+                                  const Endpoints& ep, bool resume, int64_t start_unix_ms) {
+  FLEET_ASSIGN_OR_RETURN(const learner::AlgorithmInfo* algo, learner::FindAlgorithm(cfg.learner.algo));
+  LaunchPlan plan;
+  RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/false, algo->behaviour_infos);
+  store.on_exit = OnExit::kFailsRun;  // its in-memory rollout queue cannot be rebuilt
+  plan.roles.push_back(store);
+
+  RoleSpec learner;
+  learner.role = "learner";
+  learner.program = "fleet-learner";
+  learner.args = {"--config", run_dir + "/config.yaml", "--run-dir", run_dir,
+                  "--rollout", ep.rollout.connect, "--weights", ep.weights.bind,
+                  "--stats", ep.stats.bind, "--start-unix-ms", std::to_string(start_unix_ms)};
+  if (resume) learner.args.push_back("--resume");
+  learner.log_name = "learner";
+  learner.on_exit = OnExit::kEndsRun;
+  learner.resources.cpus = cfg.learner.threads;
+  learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
+  plan.roles.push_back(learner);
+
+  RoleSpec actors;
+  actors.role = "actor";
+  actors.count = cfg.actors.count;
+  actors.program = "fleet";
+  actors.args = {"actor", "--config", run_dir + "/config.yaml", "--id", "{index}",
+                 "--ingest", ep.ingest.connect, "--weights", ep.weights.connect};
+  actors.log_name = "actor-{index}";
+  actors.on_exit = OnExit::kFailsIfNonZero;
+  plan.roles.push_back(actors);
+
+  plan.stop_order = {"learner", "actor", "store"};
+  return plan;
+}
+
+StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::string& run_dir,
+                                      const Endpoints& ep) {
+  LaunchPlan plan;
+  RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/true,
+                         actor::CollectPolicyOutputs(cfg.collect).Columns());
+  store.restart = RestartPolicy::kAlways;
+  store.max_restarts = cfg.store.max_restarts;
+  store.on_exit = OnExit::kFailsRun;
+  plan.roles.push_back(store);
+
+  RoleSpec actors;
+  actors.role = "actor";
+  actors.count = cfg.actors.count;
+  actors.program = "fleet";
+  actors.args = {"actor", "--collect", "--config", run_dir + "/config.yaml", "--id", "{index}",
+                 "--ingest", ep.ingest.connect, "--stats",
+                 run_dir + "/logs/actor-{index}.stats.json"};
+  actors.log_name = "actor-{index}";
+  actors.on_exit = OnExit::kFailsIfNonZero;
+  plan.roles.push_back(actors);
+
+  plan.stop_order = {"actor", "store"};
+  return plan;
+}
+
+}  // namespace fleet::orchestrator

@@ -1,0 +1,63 @@
+// Supervises the instances of a LaunchPlan through a Launcher, by role name: starts them
+// in plan order, restarts an instance whose role says so, decides what an exit means
+// (RoleSpec::on_exit), and stops everything in the plan's stop order (SIGTERM to every
+// instance of a role, a grace period, SIGKILL to what is left, then the next role).
+// Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "orchestrator/launch_plan.h"
+#include "orchestrator/launcher.h"
+
+namespace fleet::orchestrator {
+
+class Supervisor {
+ public:
+  enum class State { kRunning, kFinished, kFailed };
+
+  Supervisor(LaunchPlan plan, Launcher& launcher) : plan_(std::move(plan)), launcher_(launcher) {}
+  ~Supervisor();
+
+  Status StartAll();
+  // Looks at every instance once: restarts those whose role says so (calling
+  // `on_restart(name, exit code, restart number)`), and returns kFinished when an
+  // instance of a kEndsRun role ended cleanly, kFailed (failure() says which and why)
+  // when an exit fails the run.
+  State Poll(const std::function<void(const std::string&, int, int)>& on_restart = nullptr);
+  // Stops every role in the plan's stop order; `grace` per role before SIGKILL.
+  void StopAll(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+  // SIGTERM to every instance of `role` (e.g. actors told to drain), no waiting.
+  void Signal(const std::string& role, int sig);
+  // Whether every instance of `role` has exited, and how many did with a failure.
+  bool AllExited(const std::string& role);
+  // The failure Poll found: the instance, its exit code and the tail of its log.
+  const Status& failure() const { return failure_; }
+  int restarts(const std::string& role) const;
+  // Waits for every instance of `role` to end; false after `timeout`.
+  bool Wait(const std::string& role, std::chrono::milliseconds timeout);
+
+ private:
+  struct Instance {
+    const RoleSpec* role;
+    int index;
+    std::unique_ptr<RoleHandle> handle;
+    int restarts = 0;
+    bool done = false;  // ended and not to be restarted
+    std::optional<int> code;
+  };
+  Status Fail(Instance& i, int code);
+
+  LaunchPlan plan_;
+  Launcher& launcher_;
+  std::vector<Instance> instances_;  // in plan order
+  Status failure_;
+};
+
+}  // namespace fleet::orchestrator

@@ -1,0 +1,131 @@
+// The supervisor over real child processes (small shell scripts standing in for roles):
+// what each exit policy makes of an exit, restarts, the stop order, log tails in failures.
+#include "orchestrator/supervisor.h"
+
+#include <gtest/gtest.h>
+
+#include "orchestrator/local_launcher.h"
+#include "tests/test_util.h"
+
+namespace fleet::orchestrator {
+namespace {
+
+using std::chrono::milliseconds;
+
+RoleSpec Shell(const std::string& role, const std::string& script, OnExit on_exit, int count = 1) {
+  RoleSpec r;
+  r.role = role;
+  r.count = count;
+  r.program = "/bin/sh";
+  r.args = {"-c", script, "role", "{index}"};
+  r.log_name = role + "-{index}";
+  r.on_exit = on_exit;
+  return r;
+}
+
+Supervisor::State PollUntilDone(Supervisor& s, int max_ms = 5000) {
+  for (int t = 0; t < max_ms; t += 10) {
+    const auto st = s.Poll();
+    if (st != Supervisor::State::kRunning) return st;
+    ::usleep(10000);
+  }
+  return Supervisor::State::kRunning;
+}
+
+TEST(SupervisorTest, ACleanExitOfTheEndingRoleFinishesTheRun) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  plan.roles = {Shell("worker", "sleep 30", OnExit::kFailsIfNonZero, 2),
+                Shell("learner", "sleep 0.2; exit 0", OnExit::kEndsRun)};
+  plan.stop_order = {"learner", "worker"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFinished);
+  EXPECT_FALSE(sup.AllExited("worker"));
+  sup.StopAll(milliseconds(2000));
+  EXPECT_TRUE(sup.AllExited("worker"));
+  // every instance's pid is where the launcher said.
+  EXPECT_FALSE(testing::ReadFile(dir.path() + "/worker-1.pid").empty());
+}
+
+TEST(SupervisorTest, AFailureIsNamedWithItsLogTail) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  plan.roles = {Shell("learner", "sleep 30", OnExit::kEndsRun),
+                Shell("actor", "if [ $1 = 1 ]; then echo 'no weights from the learner'; exit 3; fi; sleep 30",
+                      OnExit::kFailsIfNonZero, 2)};
+  plan.stop_order = {"learner", "actor"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFailed);
+  const std::string msg = sup.failure().message();
+  EXPECT_NE(msg.find("actor 1 failed (exit code 3)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("no weights from the learner"), std::string::npos) << msg;
+  sup.StopAll(milliseconds(2000));
+  EXPECT_TRUE(sup.AllExited("learner"));
+}
+
+TEST(SupervisorTest, AnyExitOfAFailsRunRoleFailsTheRun) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  plan.roles = {Shell("store", "exit 0", OnExit::kFailsRun)};
+  plan.stop_order = {"store"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFailed);
+  EXPECT_NE(sup.failure().message().find("store failed (exit code 0)"), std::string::npos)
+      << sup.failure().message();
+}
+
+TEST(SupervisorTest, RestartsUpToTheLimitThenFails) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  RoleSpec store = Shell("store", "echo started >> " + dir.path() + "/starts; exit 9", OnExit::kFailsRun);
+  store.restart = RestartPolicy::kAlways;
+  store.max_restarts = 2;
+  plan.roles = {store};
+  plan.stop_order = {"store"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  std::vector<int> restarts;
+  Supervisor::State st = Supervisor::State::kRunning;
+  for (int t = 0; t < 500 && st == Supervisor::State::kRunning; ++t) {
+    st = sup.Poll([&](const std::string&, int code, int n) {
+      EXPECT_EQ(code, 9);
+      restarts.push_back(n);
+    });
+    ::usleep(10000);
+  }
+  EXPECT_EQ(st, Supervisor::State::kFailed);
+  EXPECT_EQ(restarts, (std::vector<int>{1, 2}));
+  EXPECT_EQ(sup.restarts("store"), 2);
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts"), "started\nstarted\nstarted\n");
+}
+
+TEST(SupervisorTest, StopsRolesInThePlansOrder) {
+  testing::TempDir dir;
+  const std::string log = dir.path() + "/order";
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  // each records its SIGTERM, then exits after a moment (so that the next role's stop
+  // would show up first if the supervisor did not wait).
+  const std::string script = "trap 'sleep 0.2; echo $0 >> " + log + "; exit 0' TERM; while true; do sleep 0.05; done";
+  for (const char* role : {"store", "learner", "actor"}) {
+    RoleSpec r = Shell(role, script, OnExit::kFailsIfNonZero);
+    r.args = {"-c", script, role};
+    plan.roles.push_back(r);
+  }
+  plan.stop_order = {"learner", "actor", "store"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  ::usleep(200000);
+  sup.StopAll(milliseconds(3000));
+  EXPECT_EQ(testing::ReadFile(log), "learner\nactor\nstore\n");
+}
+
+}  // namespace
+}  // namespace fleet::orchestrator
