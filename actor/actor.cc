@@ -77,7 +77,7 @@ class Actor {
   // Until the policy's version is above `version` (or a stop); DeadlineExceeded after
   // actors.weights_timeout_ms.
   Status WaitForWeightsAbove(std::optional<uint64_t> version);
-  void WriteStats() const;
+  Status WriteStats() const;
 
   const ActorOptions& o_;
   const ExperimentConfig& cfg_;
@@ -160,20 +160,19 @@ Status Actor::Run() {
   const SenderCounters& n = sender_.counters();
   log_->info("actor {}: stopping after {} chunks ({} acknowledged, {} steps, {} resends)",
              o_.actor_id, n.sent, n.acked, n.steps_acked, n.resends);
-  WriteStats();
-  return st;
+  const Status written = WriteStats();
+  return st.ok() ? written : st;
 }
 
-void Actor::WriteStats() const {
-  if (o_.stats_path.empty()) return;
+Status Actor::WriteStats() const {
+  if (o_.stats_path.empty()) return OkStatus();
   const SenderCounters& n = sender_.counters();
   const Json stats{{"actor_id", o_.actor_id},       {"chunks_sent", n.sent},
                    {"chunks_acked", n.acked},       {"steps_acked", n.steps_acked},
                    {"duplicate_acks", n.duplicate_acks}, {"resends", n.resends},
                    {"unacked", sender_.in_flight()}};
-  if (Status st = WriteJsonFileAtomically(o_.stats_path, stats); !st.ok()) {
-    log_->error("actor {}: {}", o_.actor_id, st.ToString());
-  }
+  // fleet collect sums these into its summary: failing to write them is the actor's failure.
+  return WriteJsonFileAtomically(o_.stats_path, stats);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -134,10 +135,17 @@ class YamlWriter {
       for (const auto& [k, v] : field) out_ << YAML::Key << k << YAML::Value << v;
       out_ << YAML::EndMap;
     } else if constexpr (std::is_floating_point_v<T>) {
-      // the shortest text that reads back as the same double (0.99, not 0.98999999999999999).
-      char buf[64];
-      const auto r = std::to_chars(buf, buf + sizeof(buf), field);
-      out_ << std::string(buf, r.ptr);
+      // the shortest text that reads back as the same double (0.99, not 0.98999999999999999);
+      // YAML's own spelling of infinities and NaN.
+      if (std::isnan(field)) {
+        out_ << ".nan";
+      } else if (std::isinf(field)) {
+        out_ << (field > 0 ? ".inf" : "-.inf");
+      } else {
+        char buf[64];
+        const auto r = std::to_chars(buf, buf + sizeof(buf), field);
+        out_ << std::string(buf, r.ptr);
+      }
     } else {
       out_ << field;
     }

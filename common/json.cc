@@ -94,7 +94,9 @@ StatusOr<Json> ParseJson(std::string_view text, const std::string& what) {
     Json j = Json::parse(prepared);
     Unmark(j);
     return j;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // a parse error, or a number out of double's range (out_of_range 406). Positions
+    // count NaN and Infinity as the 11-15 characters they are parsed as.
     return InvalidArgumentError(what + " is not valid JSON: " + e.what());
   }
 }

@@ -35,10 +35,15 @@ void ToProto(const RunningMeanStd& rms, proto::RunningStatsState* out) {
 }
 
 Status FromProto(const proto::RunningStatsState& s, const char* what, RunningMeanStd& rms) {
-  if (s.mean_size() != rms.dim() || s.var_size() != rms.dim() || !(s.count() > 0)) {
+  if (s.mean_size() != rms.dim() || s.var_size() != rms.dim()) {
     return DataLossError(std::string("checkpoint ") + what + " statistics have " +
-                         std::to_string(s.mean_size()) + " dimensions, this run has " +
-                         std::to_string(rms.dim()));
+                         std::to_string(s.mean_size()) + " means and " +
+                         std::to_string(s.var_size()) + " variances, this run has " +
+                         std::to_string(rms.dim()) + " dimensions");
+  }
+  if (!(s.count() > 0)) {
+    return DataLossError(std::string("checkpoint ") + what + " statistics have count " +
+                         std::to_string(s.count()) + " (must be > 0)");
   }
   rms.Set({s.mean().begin(), s.mean().end()}, {s.var().begin(), s.var().end()}, s.count());
   return OkStatus();

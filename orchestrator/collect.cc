@@ -76,7 +76,7 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
       sup.Signal("actor", SIGTERM);
     }
     if (sup.Poll(on_restart) == Supervisor::State::kFailed) {
-      sup.StopAll();
+      (void)sup.StopAll();  // the first failure is the one to report
       return sup.failure();
     }
     if (auto s = QueryStore(ctx, ep.rollout.connect)) {
@@ -101,11 +101,13 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   }
   // the actors' last exits: a failed drain fails the collect.
   if (sup.Poll(on_restart) == Supervisor::State::kFailed) {
-    sup.StopAll();
+    (void)sup.StopAll();
     return sup.failure();
   }
-  // every actor has drained: seal the dataset.
-  sup.StopAll(milliseconds(60000));
+  // every actor has drained: the store seals the dataset, and must do so cleanly.
+  if (Status st = sup.StopAll(milliseconds(60000)); !st.ok()) {
+    return Status(st.code(), "the store did not seal the dataset cleanly: " + st.message());
+  }
   return OkStatus();
 }
 

@@ -176,6 +176,11 @@ int main(int argc, char** argv) {
                     static_cast<long long>(s.episodes), s.return_mean, s.return_std,
                     s.return_min, s.return_max, s.length_mean,
                     s.problems.empty() ? "" : " [INCONSISTENT]");
+        if (*info_cmd && s.problems.empty()) {
+          std::string infos;
+          for (const auto& c : s.optional_columns) infos += (infos.empty() ? "" : ", ") + c;
+          std::printf("    optional columns: %s\n", infos.empty() ? "none" : infos.c_str());
+        }
       }
       for (const auto& p : s.problems) std::printf("    problem: %s\n", p.c_str());
     }

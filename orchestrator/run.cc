@@ -67,7 +67,7 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   while (true) {
     if (StopRequested()) {
       std::printf("\nfleet: stopping on signal\n");
-      sup.StopAll();
+      (void)sup.StopAll();  // interrupted either way
       return CancelledError("run interrupted; partial results in " + run_dir);
     }
     if (zmqu::WaitReadable(stats, milliseconds(100))) {
@@ -77,13 +77,13 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
     }
     switch (sup.Poll()) {
       case Supervisor::State::kFailed:
-        sup.StopAll();
+        (void)sup.StopAll();  // the first failure is the one to report
         return sup.failure();
       case Supervisor::State::kFinished:
         if (have_stats) PrintStatus(latest, elapsed(), tty);
         if (tty) std::printf("\n");
-        sup.StopAll();
-        return OkStatus();
+        // the actors and the store (sealing a recorded dataset) must stop cleanly too.
+        return sup.StopAll();
       case Supervisor::State::kRunning:
         break;
     }

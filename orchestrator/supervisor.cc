@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 namespace fleet::orchestrator {
 
 Supervisor::~Supervisor() {
@@ -23,45 +25,46 @@ Status Supervisor::StartAll() {
   return OkStatus();
 }
 
-Status Supervisor::Fail(Instance& i, int code) {
-  failure_ = InternalError(i.role->InstanceName(i.index) + " failed (exit code " +
-                           std::to_string(code) + "); last lines of " + i.handle->log_path() +
-                           ":\n" + i.handle->LogTail(15));
-  return failure_;
+Status Supervisor::Failed(const Instance& i, int code) const {
+  return InternalError(i.role->InstanceName(i.index) + " failed (exit code " +
+                       std::to_string(code) + "); last lines of " + i.handle->log_path() +
+                       ":\n" + i.handle->LogTail(15));
 }
 
 Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, int, int)>& on_restart) {
-  for (auto& i : instances_) {
-    if (i.done) continue;
-    const std::optional<int> code = i.handle->Poll();
-    if (!code) continue;
-    if (i.role->restart == RestartPolicy::kAlways && i.restarts < i.role->max_restarts) {
-      ++i.restarts;
-      if (on_restart) on_restart(i.role->InstanceName(i.index), *code, i.restarts);
-      auto handle = launcher_.Start(*i.role, i.index);
-      if (!handle.ok()) {
-        failure_ = handle.status();
-        return State::kFailed;
-      }
-      i.handle = std::move(*handle);
-      continue;
-    }
-    i.done = true;
-    i.code = code;
-    switch (i.role->on_exit) {
-      case OnExit::kEndsRun:
-        if (*code == 0) return State::kFinished;
-        (void)Fail(i, *code);
-        return State::kFailed;
-      case OnExit::kFailsRun:
-        (void)Fail(i, *code);
-        return State::kFailed;
-      case OnExit::kFailsIfNonZero:
-        if (*code != 0) {
-          (void)Fail(i, *code);
+  for (const bool ending_roles : {true, false}) {
+    for (auto& i : instances_) {
+      if (i.done || (i.role->on_exit == OnExit::kEndsRun) != ending_roles) continue;
+      const std::optional<int> code = i.handle->Poll();
+      if (!code) continue;
+      if (i.role->restart == RestartPolicy::kAlways && i.restarts < i.role->max_restarts) {
+        ++i.restarts;
+        if (on_restart) on_restart(i.role->InstanceName(i.index), *code, i.restarts);
+        auto handle = launcher_.Start(*i.role, i.index);
+        if (!handle.ok()) {
+          failure_ = handle.status();
           return State::kFailed;
         }
-        break;
+        i.handle = std::move(*handle);
+        continue;
+      }
+      i.done = true;
+      i.code = code;
+      switch (i.role->on_exit) {
+        case OnExit::kEndsRun:
+          if (*code == 0) return State::kFinished;
+          failure_ = Failed(i, *code);
+          return State::kFailed;
+        case OnExit::kFailsRun:
+          failure_ = Failed(i, *code);
+          return State::kFailed;
+        case OnExit::kFailsIfNonZero:
+          if (*code != 0) {
+            failure_ = Failed(i, *code);
+            return State::kFailed;
+          }
+          break;
+      }
     }
   }
   return State::kRunning;
@@ -91,17 +94,35 @@ bool Supervisor::Wait(const std::string& role, std::chrono::milliseconds timeout
   return true;
 }
 
-void Supervisor::StopAll(std::chrono::milliseconds grace) {
-  for (const std::string& role : plan_.stop_order) {
+Status Supervisor::StopAll(std::chrono::milliseconds grace) {
+  std::vector<std::string> order = plan_.stop_order;
+  for (const RoleSpec& r : plan_.roles) {
+    if (std::find(order.begin(), order.end(), r.role) == order.end()) order.push_back(r.role);
+  }
+  Status first = OkStatus();
+  for (const std::string& role : order) {
     Signal(role, SIGTERM);
-    if (!Wait(role, grace)) {
+    const bool stopped = Wait(role, grace);
+    if (!stopped) {
       Signal(role, SIGKILL);
       Wait(role, std::chrono::milliseconds(2000));
     }
     for (auto& i : instances_) {
-      if (i.role->role == role) i.done = true;
+      if (i.role->role != role || i.done) continue;
+      i.done = true;
+      i.code = i.handle->Poll();
+      if (!first.ok()) continue;
+      if (!stopped && i.code == 128 + SIGKILL) {
+        first = DeadlineExceededError(i.role->InstanceName(i.index) + " did not stop within " +
+                                      std::to_string(grace.count() / 1000) +
+                                      " s and was killed; last lines of " + i.handle->log_path() +
+                                      ":\n" + i.handle->LogTail(15));
+      } else if (i.code.value_or(0) != 0) {
+        first = Failed(i, *i.code);  // failure_ stays what Poll found
+      }
     }
   }
+  return first;
 }
 
 int Supervisor::restarts(const std::string& role) const {

@@ -26,16 +26,21 @@ class Supervisor {
   ~Supervisor();
 
   Status StartAll();
-  // Looks at every instance once: restarts those whose role says so (calling
+  // Looks at every instance once (those of kEndsRun roles first, so that a clean finish
+  // is seen before the exits it causes): restarts those whose role says so (calling
   // `on_restart(name, exit code, restart number)`), and returns kFinished when an
   // instance of a kEndsRun role ended cleanly, kFailed (failure() says which and why)
   // when an exit fails the run.
   State Poll(const std::function<void(const std::string&, int, int)>& on_restart = nullptr);
-  // Stops every role in the plan's stop order; `grace` per role before SIGKILL.
-  void StopAll(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+  // Stops every role in the plan's stop order (then any role the order leaves out);
+  // `grace` per role before SIGKILL. An instance that had to be killed or that exited
+  // with a failure while stopping is an error naming it, with its log tail (a store
+  // that could not seal its dataset, say); instances that ended before are not judged
+  // again.
+  Status StopAll(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
   // SIGTERM to every instance of `role` (e.g. actors told to drain), no waiting.
   void Signal(const std::string& role, int sig);
-  // Whether every instance of `role` has exited, and how many did with a failure.
+  // Whether every instance of `role` has exited.
   bool AllExited(const std::string& role);
   // The failure Poll found: the instance, its exit code and the tail of its log.
   const Status& failure() const { return failure_; }
@@ -52,7 +57,7 @@ class Supervisor {
     bool done = false;  // ended and not to be restarted
     std::optional<int> code;
   };
-  Status Fail(Instance& i, int code);
+  Status Failed(const Instance& i, int code) const;
 
   LaunchPlan plan_;
   Launcher& launcher_;

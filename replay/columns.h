@@ -34,7 +34,9 @@ struct ColumnInfo {
   const char* name;  // the HDF5 dataset path
   ColumnWidth width;
   bool optional;
-  // the first dataset format that always has the column (older shards may lack it).
+  // the first dataset format that always has the column (older shards may lack it):
+  // format 1 had no infos/chunk_sequence, episodes/cut or episodes/final_observation;
+  // format 2 shards recorded before episode seeds have no episodes/seed.
   int since_format;
 };
 
@@ -46,7 +48,7 @@ inline constexpr ColumnInfo kTerminals{"terminals", ColumnWidth::kScalar, false,
 inline constexpr ColumnInfo kTimeouts{"timeouts", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kPolicyVersion{"infos/policy_version", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kActorId{"infos/actor_id", ColumnWidth::kScalar, false, 1};
-inline constexpr ColumnInfo kChunkSequence{"infos/chunk_sequence", ColumnWidth::kScalar, false, 1};
+inline constexpr ColumnInfo kChunkSequence{"infos/chunk_sequence", ColumnWidth::kScalar, false, 2};
 inline constexpr ColumnInfo kLogprob{"infos/logprob", ColumnWidth::kScalar, true, 1};
 inline constexpr ColumnInfo kValue{"infos/value", ColumnWidth::kScalar, true, 1};
 
@@ -55,10 +57,10 @@ inline constexpr ColumnInfo kEpisodeLength{"episodes/length", ColumnWidth::kScal
 inline constexpr ColumnInfo kEpisodeReturn{"episodes/return", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kEpisodeActorId{"episodes/actor_id", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kEpisodeEnvIndex{"episodes/env_index", ColumnWidth::kScalar, false, 1};
-inline constexpr ColumnInfo kEpisodeCut{"episodes/cut", ColumnWidth::kScalar, false, 1};
+inline constexpr ColumnInfo kEpisodeCut{"episodes/cut", ColumnWidth::kScalar, false, 2};
 inline constexpr ColumnInfo kEpisodeSeed{"episodes/seed", ColumnWidth::kScalar, false, 3};
 inline constexpr ColumnInfo kEpisodeFinalObservation{"episodes/final_observation",
-                                                     ColumnWidth::kObservation, false, 3};
+                                                     ColumnWidth::kObservation, false, 2};
 
 // The optional columns by name ("infos/logprob", ...), for manifests and --record-infos.
 inline constexpr const ColumnInfo* kOptionalColumns[] = {&kLogprob, &kValue};

@@ -31,14 +31,17 @@ StatusOr<Id> OpenFile(const std::string& path) {
   return f;
 }
 
-StatusOr<Id> CreateFile(const std::string& path, bool track_creation_order) {
+StatusOr<Id> CreateFile(const std::string& path, bool track_creation_order, bool exclusive) {
   SilenceHdf5Errors();
   Id fcpl(H5Pcreate(H5P_FILE_CREATE));
   if (track_creation_order) {
     H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
   }
-  Id f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT));
-  if (!f.valid()) return UnavailableError("cannot create HDF5 file '" + path + "'");
+  Id f(H5Fcreate(path.c_str(), exclusive ? H5F_ACC_EXCL : H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT));
+  if (!f.valid()) {
+    return UnavailableError("cannot create HDF5 file '" + path + "'" +
+                            (exclusive ? " (it may exist already)" : ""));
+  }
   return f;
 }
 

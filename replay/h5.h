@@ -46,7 +46,9 @@ class Id {
 void SilenceHdf5Errors();
 
 StatusOr<Id> OpenFile(const std::string& path);  // read-only
-StatusOr<Id> CreateFile(const std::string& path, bool track_creation_order = false);
+// exclusive: fail if the file exists (else it is truncated).
+StatusOr<Id> CreateFile(const std::string& path, bool track_creation_order = false,
+                        bool exclusive = false);
 
 bool Exists(hid_t loc, const std::string& name);
 

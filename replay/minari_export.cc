@@ -95,13 +95,14 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
   const std::string h5_path = data_dir + "/main_data.hdf5";
   r.data_dir = data_dir;
   {
-    FLEET_ASSIGN_OR_RETURN(h5::Id file, h5::CreateFile(h5_path, /*track_creation_order=*/true));
+    FLEET_ASSIGN_OR_RETURN(h5::Id file, h5::CreateFile(h5_path, /*track_creation_order=*/true,
+                                                      /*exclusive=*/true));
     const h5::Id bool_type = BoolType();
     for (const auto& shard_report : report.shards) {
       FLEET_ASSIGN_OR_RETURN(Shard shard, ReadShard(shard_report.path, columns));
       if (shard.episodes.final_observation.empty() && shard.episodes.size() > 0) {
         return FailedPreconditionError("'" + shard.path + "' has no episodes/final_observation "
-                                       "(recorded before dataset format 3); Minari needs each "
+                                       "(recorded in dataset format 1); Minari needs each "
                                        "episode's last observation");
       }
       for (int64_t e = 0; e < shard.episodes.size(); ++e) {

@@ -46,7 +46,7 @@ TEST(JsonTest, NonFiniteNumbersAreNullOrPythonTokensByChoice) {
 }
 
 TEST(JsonTest, MalformedJsonIsAnErrorNamingTheDocument) {
-  for (const char* bad : {"{\"a\": ", "{\"a\": 3,}", "[1 2]", "{\"a\": nan}", ""}) {
+  for (const char* bad : {"{\"a\": ", "{\"a\": 3,}", "[1 2]", "{\"a\": nan}", "", "[1e400]"}) {
     auto r = ParseJson(bad, "manifest 'x.json'");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);

@@ -121,6 +121,8 @@ TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
   EXPECT_NE(verify.output.find("verify: OK"), std::string::npos) << verify.output;
   auto info = RunCommand(Fleet() + " dataset info " + run + "/dataset");
   EXPECT_NE(info.output.find("env CartPole-v1"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("optional columns: infos/logprob, infos/value"), std::string::npos)
+      << info.output;  // what PPO's actors report
   const std::string shard = run + "/dataset/shard-00000.h5";
   const std::string tampered = dir.path() + "/tampered.h5", truncated = dir.path() + "/trunc.h5";
   std::filesystem::copy_file(shard, tampered);

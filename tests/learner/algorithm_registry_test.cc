@@ -68,6 +68,12 @@ TEST(AlgorithmRegistryTest, ResolvedConfigListsEveryValueOfTheAlgorithm) {
   auto again = ParseRunConfig(yaml);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(ExperimentConfigToYaml(*again), yaml);
+  // an infinite value is written in YAML's spelling and reads back.
+  auto inf = ParseRunConfig("", {"learner.ppo.target_kl=.inf"});
+  ASSERT_TRUE(inf.ok()) << inf.status().ToString();
+  const std::string inf_yaml = ExperimentConfigToYaml(*inf);
+  EXPECT_NE(inf_yaml.find("target_kl: .inf"), std::string::npos) << inf_yaml;
+  EXPECT_TRUE(ParseRunConfig(inf_yaml).ok());
 }
 
 TEST(AlgorithmRegistryTest, EveryShippedConfigLoads) {

@@ -87,20 +87,21 @@ TEST(CheckpointStateTest, ResumeNeedsTheSameAlgorithmAndEnv) {
 
 TEST(CheckpointStateTest, ReplaceDirSwapsCompleteFolders) {
   testing::TempDir run;
-  const std::string latest = run.path() + "/latest", tmp = run.path() + "/latest.tmp";
+  ASSERT_TRUE(MakeDirs(CheckpointsDir(run.path())).ok());
+  const std::string latest = LatestCheckpointDir(run.path()), tmp = latest + ".tmp";
   for (const char* content : {"one", "two"}) {
     ASSERT_TRUE(MakeEmptyDir(tmp).ok());
     ASSERT_TRUE(WriteFile(tmp + "/f", content).ok());
     ASSERT_TRUE(ReplaceDir(tmp, latest).ok());
     EXPECT_EQ(testing::ReadFile(latest + "/f"), content);
     EXPECT_FALSE(std::filesystem::exists(tmp));
+    EXPECT_FALSE(std::filesystem::exists(latest + ".old"));
   }
-  // a crash that left only latest.old (no RENAME_EXCHANGE) still finds a checkpoint.
+  EXPECT_EQ(FindLatestCheckpoint(run.path()), latest);
+  // a crash between the two renames of a file system without RENAME_EXCHANGE leaves only
+  // latest.old: resume uses it.
   std::filesystem::rename(latest, latest + ".old");
-  EXPECT_EQ(FindLatestCheckpoint(run.path()), run.path() + "/checkpoints/latest");
-  std::filesystem::create_directories(run.path() + "/checkpoints");
-  std::filesystem::rename(latest + ".old", run.path() + "/checkpoints/latest.old");
-  EXPECT_EQ(FindLatestCheckpoint(run.path()), run.path() + "/checkpoints/latest.old");
+  EXPECT_EQ(FindLatestCheckpoint(run.path()), latest + ".old");
 }
 
 }  // namespace

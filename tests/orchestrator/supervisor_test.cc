@@ -43,7 +43,8 @@ TEST(SupervisorTest, ACleanExitOfTheEndingRoleFinishesTheRun) {
   ASSERT_TRUE(sup.StartAll().ok());
   EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFinished);
   EXPECT_FALSE(sup.AllExited("worker"));
-  sup.StopAll(milliseconds(2000));
+  // sleep dies of the SIGTERM (exit 143): a failure to stop cleanly, reported.
+  EXPECT_FALSE(sup.StopAll(milliseconds(2000)).ok());
   EXPECT_TRUE(sup.AllExited("worker"));
   // every instance's pid is where the launcher said.
   EXPECT_FALSE(testing::ReadFile(dir.path() + "/worker-1.pid").empty());
@@ -63,7 +64,9 @@ TEST(SupervisorTest, AFailureIsNamedWithItsLogTail) {
   const std::string msg = sup.failure().message();
   EXPECT_NE(msg.find("actor 1 failed (exit code 3)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no weights from the learner"), std::string::npos) << msg;
-  sup.StopAll(milliseconds(2000));
+  // stopping the rest (the learner dies of the SIGTERM) does not replace the failure found.
+  EXPECT_FALSE(sup.StopAll(milliseconds(2000)).ok());
+  EXPECT_EQ(sup.failure().message(), msg);
   EXPECT_TRUE(sup.AllExited("learner"));
 }
 
@@ -106,6 +109,48 @@ TEST(SupervisorTest, RestartsUpToTheLimitThenFails) {
   EXPECT_EQ(testing::ReadFile(dir.path() + "/starts"), "started\nstarted\nstarted\n");
 }
 
+TEST(SupervisorTest, AFinishSeenTogetherWithTheExitsItCausesIsAFinish) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  // the store (listed first) ends at the same moment as the learner: the learner's clean
+  // exit decides.
+  plan.roles = {Shell("store", "sleep 0.1; exit 0", OnExit::kFailsRun),
+                Shell("learner", "sleep 0.1; exit 0", OnExit::kEndsRun)};
+  plan.stop_order = {"learner", "store"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  ::usleep(500000);
+  EXPECT_EQ(sup.Poll(), Supervisor::State::kFinished);
+}
+
+TEST(SupervisorTest, StoppingReportsWhatFailedOrHadToBeKilled) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  plan.roles = {Shell("store", "trap 'echo cannot seal; exit 4' TERM; while true; do sleep 0.05; done",
+                      OnExit::kFailsRun),
+                Shell("actor", "sleep 30", OnExit::kFailsIfNonZero)};  // not in the stop order
+  plan.stop_order = {"store"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  ::usleep(200000);
+  const Status st = sup.StopAll(milliseconds(2000));
+  EXPECT_NE(st.message().find("store failed (exit code 4)"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("cannot seal"), std::string::npos) << st.message();
+  EXPECT_TRUE(sup.AllExited("actor"));  // stopped too, after the listed roles
+
+  LaunchPlan stubborn;
+  stubborn.roles = {Shell("store", "trap '' TERM; while true; do sleep 0.05; done", OnExit::kFailsRun)};
+  stubborn.stop_order = {"store"};
+  Supervisor sup2(stubborn, launcher);
+  ASSERT_TRUE(sup2.StartAll().ok());
+  ::usleep(200000);
+  const Status killed = sup2.StopAll(milliseconds(300));
+  EXPECT_EQ(killed.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(killed.message().find("store did not stop within"), std::string::npos) << killed.message();
+}
+
 TEST(SupervisorTest, StopsRolesInThePlansOrder) {
   testing::TempDir dir;
   const std::string log = dir.path() + "/order";
@@ -123,7 +168,7 @@ TEST(SupervisorTest, StopsRolesInThePlansOrder) {
   Supervisor sup(plan, launcher);
   ASSERT_TRUE(sup.StartAll().ok());
   ::usleep(200000);
-  sup.StopAll(milliseconds(3000));
+  EXPECT_TRUE(sup.StopAll(milliseconds(3000)).ok());
   EXPECT_EQ(testing::ReadFile(log), "learner\nactor\nstore\n");
 }
 

@@ -134,6 +134,37 @@ TEST(ShardReaderTest, FormatTwoManifestsPromiseLogprobAndValue) {
       << future.status().ToString();
 }
 
+TEST(ShardReaderTest, FormatOneShardsReadWithoutTheColumnsItLacked) {
+  testing::TempDir dir;
+  const std::string path = WriteShard(dir.path(), {"infos/logprob", "infos/value"});
+  {
+    h5::Id f(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    ASSERT_TRUE(f.valid());
+    for (const char* name : {"infos/chunk_sequence", "episodes/cut", "episodes/final_observation",
+                             "episodes/seed"}) {
+      ASSERT_GE(H5Ldelete(f.get(), name, H5P_DEFAULT), 0) << name;
+    }
+  }
+  EditManifest(path, [](Json& j) {
+    j["format_version"] = 1;
+    j.erase("optional_columns");
+    j.erase("observation_space");
+    j.erase("action_space");
+  });
+  auto shard = ReadShard(path);
+  ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+  EXPECT_TRUE(shard->episodes.final_observation.empty());
+  EXPECT_EQ(shard->steps.value.size(), 20u);
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok());
+  for (const auto& s : report->shards) {
+    for (const auto& p : s.problems) ADD_FAILURE() << s.path << ": " << p;
+  }
+  // format 2 promised the chunk sequences, cut flags and final observations.
+  EditManifest(path, [](Json& j) { j["format_version"] = 2; });
+  EXPECT_NE(ReadShard(path).status().message().find("infos/chunk_sequence"), std::string::npos);
+}
+
 TEST(ShardReaderTest, ShapesDisagreeingWithTheManifestAreDataLoss) {
   testing::TempDir dir;
   const std::string path = WriteShard(dir.path(), {});
