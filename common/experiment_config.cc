@@ -1,5 +1,6 @@
 #include "common/experiment_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +53,10 @@ Status ExperimentConfig::Validate() const {
                                 "collect.checkpoint", "must name a policy.pb file for policy 'checkpoint'"));
   FLEET_RETURN_IF_ERROR(Require(collect.episodes >= 0, "collect.episodes", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(collect.steps >= 0, "collect.steps", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(collect.evaluated_episodes >= 0, "collect.evaluated_episodes",
+                                "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(std::isfinite(collect.evaluated_return), "collect.evaluated_return",
+                                "must be finite"));
   FLEET_RETURN_IF_ERROR(Require(!learner.algo.empty(), "learner.algo", "must not be empty"));
   FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",
                                 "must be >= 1"));
@@ -61,6 +66,8 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(learner.threads >= 1, "learner.threads", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.chunks_per_update >= 0, "learner.chunks_per_update",
                                 "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(learner.policy_snapshot_every >= 0,
+                                "learner.policy_snapshot_every", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.checkpoint_every >= 0, "learner.checkpoint_every",
                                 "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,

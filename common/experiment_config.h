@@ -141,6 +141,9 @@ struct LearnerSection {
   // write RUN_DIR/checkpoints/latest every this many updates (and at the end); 0: only at
   // the end. `fleet run --resume RUN_DIR` continues from it.
   int checkpoint_every = 25;
+  // keep the policy of every this many updates as checkpoints/policy-vNNNNNN.pb (policies
+  // along the run, e.g. for datasets of a given quality); 0: none.
+  int policy_snapshot_every = 0;
   // the algorithms' sections, e.g. `network` and `ppo`.
   config::OpenSections sections;
 
@@ -152,6 +155,7 @@ struct LearnerSection {
     v("threads", threads);
     v("chunks_per_update", chunks_per_update);
     v("checkpoint_every", checkpoint_every);
+    v("policy_snapshot_every", policy_snapshot_every);
     v.Rest(sections);
   }
 };
@@ -168,6 +172,11 @@ struct CollectSection {
   // two must be set).
   int64_t episodes = 0;
   int64_t steps = 0;
+  // what the dataset is, for its manifests' behaviour block: a name (e.g. "medium") and
+  // the policy's return as evaluated beforehand (evaluated_episodes 0: not evaluated).
+  std::string label;
+  double evaluated_return = 0.0;
+  int evaluated_episodes = 0;
 
   template <class V>
   void Visit(V& v) {
@@ -176,6 +185,9 @@ struct CollectSection {
     v("deterministic", deterministic);
     v("episodes", episodes);
     v("steps", steps);
+    v("label", label);
+    v("evaluated_return", evaluated_return);
+    v("evaluated_episodes", evaluated_episodes);
   }
 };
 

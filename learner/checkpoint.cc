@@ -64,6 +64,12 @@ void CollectUnknown(const google::protobuf::Message& m, std::vector<std::string>
 std::string CheckpointsDir(const std::string& run_dir) { return run_dir + "/checkpoints"; }
 std::string LatestCheckpointDir(const std::string& run_dir) { return CheckpointsDir(run_dir) + "/latest"; }
 
+std::string PolicySnapshotPath(const std::string& run_dir, uint64_t version) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "/policy-v%06llu.pb", static_cast<unsigned long long>(version));
+  return CheckpointsDir(run_dir) + name;
+}
+
 std::string FindLatestCheckpoint(const std::string& run_dir) {
   const std::string latest = LatestCheckpointDir(run_dir);
   if (!Exists(latest) && Exists(latest + ".old")) return latest + ".old";

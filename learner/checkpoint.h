@@ -35,6 +35,8 @@ inline constexpr uint32_t kLearnerCheckpointFormat = 1;
 std::string CheckpointsDir(const std::string& run_dir);
 std::string LatestCheckpointDir(const std::string& run_dir);
 std::string FinalPolicyPath(const std::string& run_dir);
+// learner.policy_snapshot_every's files: checkpoints/policy-v000123.pb.
+std::string PolicySnapshotPath(const std::string& run_dir, uint64_t version);
 // The latest complete checkpoint folder: `latest`, or `latest.old` when a crash on a file
 // system without RENAME_EXCHANGE left only that (see ReplaceDir).
 std::string FindLatestCheckpoint(const std::string& run_dir);

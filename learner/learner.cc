@@ -206,6 +206,10 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
   if (cfg_.learner.checkpoint_every > 0 && updates_ % cfg_.learner.checkpoint_every == 0) {
     FLEET_RETURN_IF_ERROR(SaveCheckpoint());
   }
+  if (cfg_.learner.policy_snapshot_every > 0 && updates_ % cfg_.learner.policy_snapshot_every == 0) {
+    FLEET_RETURN_IF_ERROR(WriteFile(PolicySnapshotPath(o_.run_dir, version_),
+                                    algo_->ExportPolicy(version_).SerializeAsString()));
+  }
   return OkStatus();
 }
 

@@ -13,7 +13,7 @@
 
 #include "actor/actor.h"
 #include "orchestrator/collect.h"
-#include "replay/minari_export.h"
+#include "orchestrator/dataset_commands.h"
 #include "common/experiment_config.h"
 #include "common/json.h"
 #include "common/logging.h"
@@ -21,7 +21,6 @@
 #include "orchestrator/eval.h"
 #include "orchestrator/plot.h"
 #include "orchestrator/run.h"
-#include "replay/dataset_reader.h"
 #include "replay/store.h"
 
 namespace {
@@ -114,23 +113,7 @@ int main(int argc, char** argv) {
   plot_cmd->add_option("--metric", plot.metrics, "metrics.csv columns, one panel each");
   plot_cmd->add_option("--title", plot.title, "title");
 
-  std::string dataset_path;
-  auto* dataset_cmd = app.add_subcommand("dataset", "inspect and check recorded datasets");
-  dataset_cmd->require_subcommand(1);
-  auto* info_cmd = dataset_cmd->add_subcommand("info", "totals and return statistics per shard");
-  info_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
-  auto* verify_cmd =
-      dataset_cmd->add_subcommand("verify", "check every shard; exit 1 on any inconsistency");
-  verify_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
-  std::string export_format = "minari", export_out;
-  fleet::replay::MinariExportOptions export_options;
-  auto* export_cmd = dataset_cmd->add_subcommand("export", "convert a dataset to Minari's layout");
-  export_cmd->add_option("--format", export_format, "output format (minari)")
-      ->check(CLI::IsMember({"minari"}));
-  export_cmd->add_option("--dataset-id", export_options.dataset_id,
-                         "Minari dataset id (default fleet/<env>-v0)");
-  export_cmd->add_option("path", dataset_path, "dataset directory or shard .h5")->required();
-  export_cmd->add_option("out", export_out, "output folder (the data goes to OUT/data)")->required();
+  fleet::orchestrator::DatasetCommands dataset(app);
 
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
@@ -152,44 +135,7 @@ int main(int argc, char** argv) {
     fleet::Status st = fleet::orchestrator::RunCollect(collect);
     return st.ok() ? 0 : Fail("collect", st);
   }
-  if (*export_cmd) {
-    auto r = fleet::replay::ExportMinari(dataset_path, export_out, export_options);
-    if (!r.ok()) return Fail("dataset export", r.status());
-    std::printf("fleet dataset export: %lld episodes, %lld steps in Minari's layout at %s\n",
-                static_cast<long long>(r->episodes), static_cast<long long>(r->steps),
-                r->data_dir.c_str());
-    for (const auto& w : r->warnings) std::fprintf(stderr, "fleet dataset export: warning: %s\n", w.c_str());
-    return 0;
-  }
-  if (*dataset_cmd) {
-    auto report = fleet::replay::InspectDataset(dataset_path);
-    if (!report.ok()) return Fail("dataset", report.status());
-    std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n",
-                dataset_path.c_str(), report->env_id.c_str(),
-                static_cast<long long>(report->steps), static_cast<long long>(report->episodes),
-                report->shards.size());
-    for (const auto& s : report->shards) {
-      if (*info_cmd || !s.problems.empty()) {
-        std::printf("  %s: %lld steps, %lld episodes, return mean %.2f std %.2f min %.2f max "
-                    "%.2f, mean length %.1f%s\n",
-                    s.path.c_str(), static_cast<long long>(s.steps),
-                    static_cast<long long>(s.episodes), s.return_mean, s.return_std,
-                    s.return_min, s.return_max, s.length_mean,
-                    s.problems.empty() ? "" : " [INCONSISTENT]");
-        if (*info_cmd && s.problems.empty()) {
-          std::string infos;
-          for (const auto& c : s.optional_columns) infos += (infos.empty() ? "" : ", ") + c;
-          std::printf("    optional columns: %s\n", infos.empty() ? "none" : infos.c_str());
-        }
-      }
-      for (const auto& p : s.problems) std::printf("    problem: %s\n", p.c_str());
-    }
-    if (*verify_cmd) {
-      std::printf("%s\n", report->ok() ? "verify: OK" : "verify: FAILED");
-      return report->ok() ? 0 : 1;
-    }
-    return 0;
-  }
+  if (dataset.chosen()) return dataset.Run();
   if (*plot_cmd) {
     auto path = fleet::orchestrator::PlotRuns(plot);
     if (!path.ok()) return Fail("plot", path.status());

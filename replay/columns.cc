@@ -36,6 +36,17 @@ void StepColumns::Append(const StepColumns& other) {
   });
 }
 
+StepColumns StepColumns::Slice(int64_t start, int64_t length, const ShardLayout& layout) const {
+  StepColumns out;
+  ForEachColumn([&](const ColumnInfo& c, auto member) {
+    const auto& src = this->*member;
+    if (src.empty()) return;
+    const size_t w = std::max<uint64_t>(1, layout.Cols(c));
+    (out.*member).assign(src.begin() + start * w, src.begin() + (start + length) * w);
+  });
+  return out;
+}
+
 void StepColumns::Clear() {
   ForEachColumn([&](const ColumnInfo&, auto member) { (this->*member).clear(); });
 }

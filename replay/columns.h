@@ -113,6 +113,8 @@ struct StepColumns {
   int64_t size() const { return static_cast<int64_t>(rewards.size()); }
   // Appends every column of `other` (capacity is kept by Clear).
   void Append(const StepColumns& other);
+  // Steps [start, start + length) of every non-empty column (`layout` gives the widths).
+  StepColumns Slice(int64_t start, int64_t length, const ShardLayout& layout) const;
   void Clear();
 };
 

@@ -72,6 +72,11 @@ void CheckShard(const Shard& s, ShardReport& r) {
     }
   }
   const auto& ret = ep.episode_return;
+  for (int64_t e = 0; e < ep.size(); ++e) {
+    if (!ep.cut.empty() && ep.cut[e]) continue;
+    ++r.complete_episodes;
+    r.complete_return_sum += ret[e];
+  }
   if (!ret.empty()) {
     double m = 0, v = 0, len = 0;
     for (double x : ret) m += x;
@@ -109,6 +114,19 @@ double DatasetReport::MeanLastReturns(size_t n) const {
   return s / tail.size();
 }
 
+int64_t DatasetReport::CompleteEpisodes() const {
+  int64_t n = 0;
+  for (const auto& s : shards) n += s.complete_episodes;
+  return n;
+}
+
+double DatasetReport::MeanCompleteReturn() const {
+  double sum = 0;
+  for (const auto& s : shards) sum += s.complete_return_sum;
+  const int64_t n = CompleteEpisodes();
+  return n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+}
+
 StatusOr<DatasetReport> InspectDataset(const std::string& path) {
   FLEET_ASSIGN_OR_RETURN(std::vector<std::string> files, ListShards(path));
   DatasetReport report;
@@ -120,6 +138,7 @@ StatusOr<DatasetReport> InspectDataset(const std::string& path) {
       CheckShard(*shard, r);
       report.env_id = shard->manifest.env_id;
       r.optional_columns = shard->manifest.optional_columns;
+      r.behaviour = shard->manifest.behaviour;
     } else {
       r.problems.push_back(shard.status().message());
     }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.h"
 #include "common/status.h"
 
 namespace fleet::replay {
@@ -22,6 +23,10 @@ struct ShardReport {
   double length_mean = 0;
   std::vector<double> last_returns;  // the shard's last (up to) 100 episode returns
   std::vector<std::string> optional_columns;  // from its manifest
+  Json behaviour;                             // from its manifest
+  // episodes that ended (not cut at a recording's end) and the sum of their returns.
+  int64_t complete_episodes = 0;
+  double complete_return_sum = 0;
   std::vector<std::string> problems;  // empty: the shard is consistent
 };
 
@@ -32,6 +37,9 @@ struct DatasetReport {
   bool ok() const;
   // mean return of the dataset's last `n` episodes (NaN without episodes).
   double MeanLastReturns(size_t n = 100) const;
+  // mean return of every episode that ended in the data (cut ones left out; NaN if none).
+  double MeanCompleteReturn() const;
+  int64_t CompleteEpisodes() const;
 };
 
 // `path` is a dataset directory (every shard-*.h5 in it) or one .h5 file. NotFound when

@@ -181,6 +181,37 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
   return OkStatus();
 }
 
+Status EpisodeWriter::AddEpisode(const StepColumns& steps, uint32_t actor, uint32_t env,
+                                 uint64_t seed, std::span<const float> final_obs, bool cut) {
+  if (closed_) return FailedPreconditionError("episode writer is closed");
+  const int64_t n = steps.size();
+  if (n == 0) return InvalidArgumentError("an episode without steps");
+  const ShardLayout l = layout();
+  Status status = OkStatus();
+  StepColumns::ForEachColumn([&](const ColumnInfo& c, auto member) {
+    const size_t want = l.Allows(c) ? static_cast<size_t>(n) * std::max<uint64_t>(1, l.Cols(c)) : 0;
+    if (status.ok() && (steps.*member).size() != want) {
+      status = InvalidArgumentError(std::string("episode column '") + c.name + "' has " +
+                                    std::to_string((steps.*member).size()) + " values, expected " +
+                                    std::to_string(want));
+    }
+  });
+  FLEET_RETURN_IF_ERROR(status);
+  if (!final_obs.empty() && final_obs.size() != static_cast<size_t>(options_.obs_dim)) {
+    return InvalidArgumentError("final observation of the wrong size");
+  }
+  OpenEpisode ep;
+  ep.steps = steps;
+  ep.seed = seed;
+  EndEpisode(ep, actor, env, final_obs.empty() ? nullptr : final_obs.data(), cut);
+  if (pending_.size() >= options_.flush_steps) FLEET_RETURN_IF_ERROR(Flush());
+  if (options_.max_shard_steps > 0 &&
+      shard_steps_ + pending_.size() >= options_.max_shard_steps) {
+    FLEET_RETURN_IF_ERROR(Seal());
+  }
+  return OkStatus();
+}
+
 Status EpisodeWriter::CutOpenEpisodes(std::optional<uint32_t> actor) {
   for (auto& [key, ep] : open_) {
     if (ep.steps.size() == 0 || (actor && key.first != *actor)) continue;
@@ -252,6 +283,7 @@ Status EpisodeWriter::WriteManifest() {
   m.total_episodes = shard_episodes_;
   m.optional_columns = options_.optional_columns;
   m.config_yaml = options_.config_yaml;
+  m.behaviour = options_.behaviour;
   // named for the final shard file, which gets its name after the manifest exists.
   return m.WriteFor(ShardPath(shard_index_));
 }

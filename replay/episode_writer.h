@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,6 +48,8 @@ struct EpisodeWriterOptions {
   // the optional columns to record (replay/columns.h: "infos/logprob", "infos/value");
   // every chunk added must carry them.
   std::vector<std::string> optional_columns;
+  // what made the data (the policy, its evaluated return, ...), copied into the manifest.
+  Json behaviour;
   // deflate level of every dataset (0: no compression).
   int compression = 1;
   // where numbering starts and the totals so far (a store recovering its log).
@@ -66,6 +69,11 @@ class EpisodeWriter {
 
   // Adds every step of a validated chunk; seals the shard after it if it is full.
   Status Add(const proto::TrajectoryChunk& chunk);
+  // Adds one whole episode as it is (copied from another dataset, say): `steps` holds
+  // every column of this writer's layout for its steps; `final_obs` (obs_dim) or empty.
+  // InvalidArgument when a column is missing or of the wrong size.
+  Status AddEpisode(const StepColumns& steps, uint32_t actor, uint32_t env, uint64_t seed,
+                    std::span<const float> final_obs, bool cut);
   // Writes open episodes of `actor` (all actors: nullopt) as cut, truncated episodes.
   Status CutOpenEpisodes(std::optional<uint32_t> actor = std::nullopt);
   // Writes buffered episodes to the open shard's file (still .tmp).

@@ -29,6 +29,7 @@ Json Manifest::ToJson() const {
   j["total_steps"] = total_steps;
   j["total_episodes"] = total_episodes;
   j["optional_columns"] = optional_columns;
+  j["behaviour"] = behaviour;
   j["config_yaml"] = config_yaml;
   return j;
 }
@@ -57,6 +58,7 @@ StatusOr<Manifest> Manifest::FromJson(const Json& j, const std::string& what) {
   m.observation_space = j.value("observation_space", Json());
   m.action_space = j.value("action_space", Json());
   m.config_yaml = j.value("config_yaml", std::string());
+  m.behaviour = j.value("behaviour", Json());
   if (m.format_version >= 3) {
     FLEET_ASSIGN_OR_RETURN(m.optional_columns,
                            JsonMember<std::vector<std::string>>(j, "optional_columns", what));

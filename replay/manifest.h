@@ -6,6 +6,8 @@
 //   env_id, obs_dim, action_dim (0: discrete), discrete_actions, observation_space,
 //   action_space, shard_index, total_steps, total_episodes,
 //   optional_columns: the optional columns the shard has (replay/columns.h),
+//   behaviour: what made the data (the policy and its evaluated return, or the datasets
+//     and filter it was copied from), free-form; null when unknown,
 //   config_yaml: the resolved config of the run that recorded it.
 //
 // Format 2 (before optional columns) always had infos/logprob and infos/value; reading
@@ -33,6 +35,7 @@ struct Manifest {
   int shard_index = 0;
   int64_t total_steps = 0, total_episodes = 0;
   std::vector<std::string> optional_columns;
+  Json behaviour;
   std::string config_yaml;
 
   ShardLayout layout() const { return {format_version, obs_dim, action_dim, optional_columns}; }

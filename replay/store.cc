@@ -20,6 +20,22 @@
 namespace fleet::replay {
 namespace {
 
+// What makes the recorded data, for the manifests: a learner's policies, or a collect's.
+Json Behaviour(const ExperimentConfig& cfg, bool learner_fed) {
+  if (learner_fed) return {{"policy", "learner"}, {"algo", cfg.learner.algo}};
+  const CollectSection& c = cfg.collect;
+  Json b{{"policy", c.policy}, {"label", c.label}};
+  if (c.policy == "checkpoint") {
+    b["checkpoint"] = c.checkpoint;
+    b["deterministic"] = c.deterministic;
+  }
+  if (c.evaluated_episodes > 0) {
+    b["evaluated_return"] = c.evaluated_return;
+    b["evaluated_episodes"] = c.evaluated_episodes;
+  }
+  return b;
+}
+
 struct PendingRequest {
   std::string identity;
   uint64_t learner_version = 0;
@@ -178,6 +194,7 @@ Status Store::Run() {
     wo.observation_space = envs::SpaceToJson(observation_space_);
     wo.action_space = envs::SpaceToJson(action_space_);
     wo.optional_columns = o_.record_infos;
+    wo.behaviour = Behaviour(o_.config, o_.serve_rollouts);
     ro.wal_fsync = o_.config.store.wal_fsync;
     FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
     stats_.set_recovered_chunks(recorder_->recovery().replayed_chunks);
