@@ -141,6 +141,9 @@ struct LearnerSection {
   // write RUN_DIR/checkpoints/latest every this many updates (and at the end); 0: only at
   // the end. `fleet run --resume RUN_DIR` continues from it.
   int checkpoint_every = 25;
+  // offline algorithms (learner.algo dt): the recorded dataset they train from, a folder of
+  // shards such as a collect's dataset/.
+  std::string dataset;
   // keep the policy of every this many updates as checkpoints/policy-vNNNNNN.pb (policies
   // along the run, e.g. for datasets of a given quality); 0: none.
   int policy_snapshot_every = 0;
@@ -156,6 +159,7 @@ struct LearnerSection {
     v("chunks_per_update", chunks_per_update);
     v("checkpoint_every", checkpoint_every);
     v("policy_snapshot_every", policy_snapshot_every);
+    v("dataset", dataset);
     v.Rest(sections);
   }
 };

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "envs/env.h"
 #include "learner/algorithm_registry.h"
+#include "learner/offline_source.h"
 #include "proto/fleet.pb.h"
 
 namespace fleet::learner {
@@ -28,6 +29,14 @@ struct MetricSpec {
 // The chunks of one update, in (actor, sequence) order (BatchSource::kRollouts).
 struct RolloutBatch {
   std::vector<proto::TrajectoryChunk> chunks;
+};
+
+// What an offline algorithm draws for each update and for how many updates.
+struct OfflinePlan {
+  int batch_size = 0;
+  int context_len = 0;
+  int64_t updates = 0;
+  int log_every = 1;  // a metrics row every this many updates
 };
 
 struct UpdateProgress {
@@ -44,11 +53,18 @@ class Algorithm {
   virtual std::string Describe() const = 0;
   // The values Update returns, in order.
   virtual const std::vector<MetricSpec>& metrics() const = 0;
+  // BatchSource::kOffline algorithms: what to draw.
+  virtual OfflinePlan offline_plan() const { return {}; }
 
-  // One update. May change the batch (e.g. scale its rewards). InvalidArgument when the
-  // chunks lack what the algorithm needs.
-  virtual StatusOr<std::vector<double>> Update(RolloutBatch& batch,
-                                               const UpdateProgress& progress) = 0;
+  // One update from on-policy chunks (BatchSource::kRollouts). May change the batch (e.g.
+  // scale its rewards). InvalidArgument when the chunks lack what the algorithm needs.
+  virtual StatusOr<std::vector<double>> Update(RolloutBatch& batch, const UpdateProgress& progress) {
+    return FailedPreconditionError(info().name + " does not train from rollouts");
+  }
+  // One update from dataset windows (BatchSource::kOffline).
+  virtual StatusOr<std::vector<double>> Update(const WindowBatch& batch, const UpdateProgress& progress) {
+    return FailedPreconditionError(info().name + " does not train from dataset windows");
+  }
 
   // The policy actors run at `version` (published, checkpointed, evaluated).
   virtual proto::PolicyWeights ExportPolicy(uint64_t version) = 0;
@@ -62,8 +78,10 @@ class Algorithm {
   virtual void Reseed(uint64_t seed) = 0;
 };
 
-// The implementation of `config.learner.algo` (algorithm_factory.cc).
+// The implementation of `config.learner.algo` (algorithm_factory.cc); an offline one gets
+// the statistics of its dataset.
 StatusOr<std::unique_ptr<Algorithm>> MakeAlgorithm(const ExperimentConfig& config,
-                                                   const envs::EnvSpec& spec);
+                                                   const envs::EnvSpec& spec,
+                                                   const DatasetStats* dataset = nullptr);
 
 }  // namespace fleet::learner

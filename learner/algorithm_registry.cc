@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "learner/mlp_config.h"
+#include "learner/dt_config.h"
 #include "learner/ppo_config.h"
 
 namespace fleet::learner {
@@ -12,6 +13,12 @@ Status ValidateNetwork(const ExperimentConfig& config) {
   MlpConfig net;
   FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", net));
   return net.Validate("learner.network");
+}
+
+Status ValidateDt(const ExperimentConfig& config) {
+  DtConfig dt;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "dt", dt));
+  return dt.Validate(config);
 }
 
 Status ValidatePpo(const ExperimentConfig& config) {
@@ -35,7 +42,8 @@ struct SectionOwner {
   const char* name;
   Status (*validate)(const ExperimentConfig&);
 };
-constexpr SectionOwner kSections[] = {{"network", ValidateNetwork}, {"ppo", ValidatePpo}};
+constexpr SectionOwner kSections[] = {
+    {"network", ValidateNetwork}, {"ppo", ValidatePpo}, {"dt", ValidateDt}};
 
 }  // namespace
 
@@ -54,6 +62,20 @@ const std::vector<AlgorithmInfo>& Algorithms() {
          Resolve<MlpConfig>(c, "network");
          Resolve<PpoConfig>(c, "ppo");
        }},
+      {"dt",
+       "Decision Transformer (Chen et al. 2021) trained offline from learner.dataset, the "
+       "official gym code's recipe",
+       BatchSource::kOffline,
+       {},  // its actors report neither log-probs nor values
+       {"dt"},
+       [](const ExperimentConfig& c) {
+         if (c.learner.dataset.empty()) {
+           return InvalidArgumentError(
+               "config key 'learner.dataset' must name the dataset algorithm 'dt' trains from");
+         }
+         return ValidateDt(c);
+       },
+       [](ExperimentConfig& c) { Resolve<DtConfig>(c, "dt"); }},
   };
   return algorithms;
 }
@@ -74,7 +96,7 @@ Status ValidateLearnerConfig(const ExperimentConfig& config) {
     const auto* owner = std::find_if(std::begin(kSections), std::end(kSections),
                                      [&](const SectionOwner& s) { return key == s.name; });
     if (owner == std::end(kSections)) {
-      std::string known = "algo, total_env_steps, device, threads, chunks_per_update, checkpoint_every, policy_snapshot_every";
+      std::string known = "algo, total_env_steps, device, threads, chunks_per_update, checkpoint_every, policy_snapshot_every, dataset";
       for (const SectionOwner& s : kSections) known += std::string(", ") + s.name;
       return InvalidArgumentError("unknown config key 'learner." + key + "' (known keys here: " +
                                   known + ")");

@@ -23,6 +23,7 @@ namespace fleet::learner {
 // plan (orchestrator/launch_plan.h) read it.
 enum class BatchSource {
   kRollouts,  // FIFO on-policy chunks from the store, policy-lag bounded (PPO)
+  kOffline,   // windows from the recorded dataset learner.dataset (the Decision Transformer)
 };
 
 struct AlgorithmInfo {

@@ -8,10 +8,11 @@ Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoin
                          const std::string& stats_endpoint)
     : weights_(ctx, zmq::socket_type::pub),
       stats_(ctx, zmq::socket_type::pub),
+      has_weights_(!weights_endpoint.empty()),
       has_stats_(!stats_endpoint.empty()) {
   zmqu::Configure(weights_, 4);
   zmqu::Configure(stats_, 16);
-  weights_.bind(weights_endpoint);
+  if (has_weights_) weights_.bind(weights_endpoint);
   if (has_stats_) stats_.bind(stats_endpoint);
 }
 
@@ -27,6 +28,7 @@ void Broadcaster::RepublishIfDue(std::chrono::milliseconds every) {
 }
 
 void Broadcaster::SendWeights() {
+  if (!has_weights_) return;
   zmq::message_t msg(weights_bytes_.data(), weights_bytes_.size());
   (void)weights_.send(msg, zmq::send_flags::dontwait);
   last_publish_ = std::chrono::steady_clock::now();

@@ -15,7 +15,8 @@ namespace fleet::learner {
 
 class Broadcaster {
  public:
-  // `stats_endpoint` may be empty (no orchestrator listening).
+  // Either endpoint may be empty: nobody to publish to (an offline learner has no actors;
+  // no orchestrator listening).
   Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
               const std::string& stats_endpoint);
 
@@ -28,7 +29,7 @@ class Broadcaster {
   void SendWeights();
 
   zmq::socket_t weights_, stats_;
-  bool has_stats_;
+  bool has_weights_, has_stats_;
   std::string weights_bytes_;
   std::chrono::steady_clock::time_point last_publish_;
 };

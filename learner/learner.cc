@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include <zmq.hpp>
@@ -27,7 +28,9 @@ using std::chrono::milliseconds;
 // weights broadcast after it, metrics.csv / TensorBoard rows, checkpoints, summary.json.
 class LearnerRole {
  public:
-  LearnerRole(const LearnerOptions& o, const envs::EnvSpec& spec, std::unique_ptr<Algorithm> algo)
+  // `offline`: the dataset of a BatchSource::kOffline algorithm; null for rollouts.
+  LearnerRole(const LearnerOptions& o, const envs::EnvSpec& spec, std::unique_ptr<Algorithm> algo,
+              OfflineSource* offline)
       : o_(o),
         cfg_(o.config),
         log_(GetLogger("learner")),
@@ -37,13 +40,19 @@ class LearnerRole {
                  o.start_unix_ms > 0 ? std::chrono::system_clock::time_point(
                                            std::chrono::milliseconds(o.start_unix_ms))
                                      : std::chrono::system_clock::now()),
-        source_(ctx_, o.rollout_endpoint, cfg_.ChunksPerUpdate()),
-        broadcast_(ctx_, o.weights_endpoint, o.stats_endpoint) {}
+        offline_(offline),
+        broadcast_(ctx_, o.weights_endpoint, o.stats_endpoint) {
+    if (!offline_) rollouts_ = std::make_unique<RolloutSource>(ctx_, o.rollout_endpoint, cfg_.ChunksPerUpdate());
+  }
 
   Status Run();
 
  private:
+  Status RunOnline();
+  Status RunOffline();
   Status Step(Rollout& rollout, int64_t num_updates);
+  // after update number updates_: checkpoint and policy snapshot when due.
+  Status SaveWhenDue();
   void PublishWeights() { broadcast_.PublishWeights(algo_->ExportPolicy(version_)); }
   void PublishStats(bool done, double policy_lag);
   // RUN_DIR/checkpoints/latest, replaced atomically.
@@ -58,7 +67,8 @@ class LearnerRole {
   std::unique_ptr<Algorithm> algo_;
   RunMetrics metrics_;
   zmq::context_t ctx_{1};
-  RolloutSource source_;
+  std::unique_ptr<RolloutSource> rollouts_;
+  OfflineSource* offline_;
   Broadcaster broadcast_;
   std::unique_ptr<EventWriter> events_;
   uint64_t version_ = 0;
@@ -122,17 +132,25 @@ Status LearnerRole::Finish() {
   FLEET_RETURN_IF_ERROR(algo_->Save(dir, "final_", &unused_state));
   FLEET_RETURN_IF_ERROR(
       WriteFile(FinalPolicyPath(o_.run_dir), algo_->ExportPolicy(version_).SerializeAsString()));
-  FLEET_RETURN_IF_ERROR(metrics_.WriteSummary(
-      o_.run_dir + "/summary.json",
-      {{"env_id", spec_.id},
-       {"seed", cfg_.run.seed},
-       {"algo", algo_->info().name},
-       {"updates", updates_},
-       {"policy_version", version_},
-       {"steps_per_second", metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds())},
-       {"store_rejected_chunks", store_.rejected_chunks()},
-       {"store_dropped_stale_chunks", store_.dropped_stale_chunks()},
-       {"checkpoint", "checkpoints/final_model.pt"}}));
+  Json extra = {{"env_id", spec_.id},
+                {"seed", cfg_.run.seed},
+                {"algo", algo_->info().name},
+                {"updates", updates_},
+                {"policy_version", version_},
+                {"checkpoint", "checkpoints/final_model.pt"}};
+  if (offline_) {
+    const DatasetStats& d = offline_->stats();
+    extra["dataset"] = cfg_.learner.dataset;
+    extra["dataset_episodes"] = d.episodes;
+    extra["dataset_steps"] = d.steps;
+    extra["dataset_mean_return"] = d.mean_return;
+    extra["updates_per_second"] = updates_ / std::max(1e-9, metrics_.wall_seconds());
+  } else {
+    extra["steps_per_second"] = metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds());
+    extra["store_rejected_chunks"] = store_.rejected_chunks();
+    extra["store_dropped_stale_chunks"] = store_.dropped_stale_chunks();
+  }
+  FLEET_RETURN_IF_ERROR(metrics_.WriteSummary(o_.run_dir + "/summary.json", extra));
   // tell the actors to stop; PUB has no delivery guarantee, so repeat briefly.
   proto::PolicyWeights stop = algo_->ExportPolicy(version_);
   stop.set_stop(true);
@@ -203,6 +221,10 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
               {"store_dropped_stale_chunks", static_cast<double>(store_.dropped_stale_chunks())}});
   FLEET_RETURN_IF_ERROR(metrics_.WriteRow(row));
   FLEET_RETURN_IF_ERROR(events_->WriteScalars(metrics_.env_steps(), scalars));
+  return SaveWhenDue();
+}
+
+Status LearnerRole::SaveWhenDue() {
   if (cfg_.learner.checkpoint_every > 0 && updates_ % cfg_.learner.checkpoint_every == 0) {
     FLEET_RETURN_IF_ERROR(SaveCheckpoint());
   }
@@ -213,10 +235,62 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
   return OkStatus();
 }
 
+Status LearnerRole::RunOffline() {
+  const OfflinePlan plan = algo_->offline_plan();
+  const DatasetStats& d = offline_->stats();
+  log_->info("{}: {} updates of {} windows of {} steps from {} ({} episodes, {} steps, mean "
+             "return {:.1f})",
+             algo_->Describe(), plan.updates, plan.batch_size, plan.context_len,
+             cfg_.learner.dataset, d.episodes, d.steps, d.mean_return);
+  // the windows' generator; a resumed run reseeds it from (seed, updates).
+  std::mt19937_64 rng(static_cast<uint64_t>(cfg_.run.seed) * 0x9E3779B97F4A7C15ull +
+                      static_cast<uint64_t>(updates_));
+  WindowBatch batch;
+  double update_seconds = 0.0;
+  int in_row = 0;
+  while (updates_ < plan.updates && !StopRequested()) {
+    FLEET_RETURN_IF_ERROR(offline_->Next(plan.batch_size, plan.context_len, rng, batch));
+    const auto t0 = Clock::now();
+    FLEET_ASSIGN_OR_RETURN(std::vector<double> values, algo_->Update(batch, {updates_, plan.updates}));
+    update_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    ++in_row;
+    ++updates_;
+    ++version_;
+    if (updates_ % plan.log_every == 0 || updates_ == plan.updates) {
+      const double wall = metrics_.wall_seconds();
+      std::vector<std::pair<std::string, double>> row = {
+          {"update", static_cast<double>(updates_)},
+          {"wall_seconds", wall},
+          {"updates_per_second", static_cast<double>(updates_) / std::max(1e-9, wall)}};
+      std::vector<std::pair<std::string, double>> scalars = {
+          {"charts/updates_per_second", row.back().second}};
+      const auto& specs = algo_->metrics();
+      for (size_t i = 0; i < specs.size() && i < values.size(); ++i) {
+        row.emplace_back(specs[i].column, values[i]);
+        scalars.emplace_back(specs[i].tag, values[i]);
+      }
+      row.emplace_back("update_seconds", update_seconds / in_row);
+      FLEET_RETURN_IF_ERROR(metrics_.WriteRow(row));
+      // TensorBoard against gradient steps.
+      FLEET_RETURN_IF_ERROR(events_->WriteScalars(updates_, scalars));
+      update_seconds = 0.0;
+      in_row = 0;
+      PublishStats(false, 0.0);
+    }
+    FLEET_RETURN_IF_ERROR(SaveWhenDue());
+  }
+  return OkStatus();
+}
+
 Status LearnerRole::Run() {
   if (o_.resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
   FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv", o_.resume ? updates_ : -1));
   FLEET_ASSIGN_OR_RETURN(events_, EventWriter::Create(o_.run_dir));
+  FLEET_RETURN_IF_ERROR(offline_ ? RunOffline() : RunOnline());
+  return Finish();
+}
+
+Status LearnerRole::RunOnline() {
   const int64_t batch_steps =
       int64_t{cfg_.ChunksPerUpdate()} * cfg_.actors.steps_per_chunk * cfg_.env.num_envs;
   const int64_t num_updates = (cfg_.learner.total_env_steps + batch_steps - 1) / batch_steps;
@@ -227,7 +301,7 @@ Status LearnerRole::Run() {
     // shows that the actors have them.
     const auto every = updates_ == 0 ? milliseconds(10) : milliseconds(250);
     FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout,
-                           source_.Next(version_, [&] { broadcast_.RepublishIfDue(every); }));
+                           rollouts_->Next(version_, [&] { broadcast_.RepublishIfDue(every); }));
     if (!rollout) break;
     FLEET_RETURN_IF_ERROR(Step(*rollout, num_updates));
     if (cfg_.run.stop_at_threshold && metrics_.threshold_step()) {
@@ -236,15 +310,18 @@ Status LearnerRole::Run() {
       break;
     }
   }
-  return Finish();
+  return OkStatus();
 }
 
 }  // namespace
 
 Status LearnerOptions::Validate() const {
   if (run_dir.empty()) return InvalidArgumentError("learner needs --run-dir");
-  if (rollout_endpoint.empty()) return InvalidArgumentError("learner needs --rollout");
-  if (weights_endpoint.empty()) return InvalidArgumentError("learner needs --weights");
+  FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* info, FindAlgorithm(config.learner.algo));
+  if (info->source == BatchSource::kRollouts) {
+    if (rollout_endpoint.empty()) return InvalidArgumentError("learner needs --rollout");
+    if (weights_endpoint.empty()) return InvalidArgumentError("learner needs --weights");
+  }
   FLEET_RETURN_IF_ERROR(config.Validate());
   return ValidateLearnerConfig(config);
 }
@@ -263,8 +340,16 @@ Status RunLearner(const LearnerOptions& options) {
   // (a failed allocation, a socket that cannot bind, a checkpoint that cannot be written)
   // is turned into one naming its source, so the role exits with a message, not an abort.
   try {
-    FLEET_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algo, MakeAlgorithm(cfg, spec));
-    LearnerRole role(options, spec, std::move(algo));
+    FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* info, FindAlgorithm(cfg.learner.algo));
+    std::unique_ptr<OfflineSource> offline;
+    if (info->source == BatchSource::kOffline) {
+      std::vector<std::string> warnings;
+      FLEET_ASSIGN_OR_RETURN(offline, OfflineSource::Open(cfg.learner.dataset, spec, &warnings));
+      for (const auto& w : warnings) GetLogger("learner")->warn("{}", w);
+    }
+    FLEET_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algo,
+                           MakeAlgorithm(cfg, spec, offline ? &offline->stats() : nullptr));
+    LearnerRole role(options, spec, std::move(algo), offline.get());
     return role.Run();
   } catch (const zmq::error_t& e) {
     return UnavailableError(std::string("learner socket error: ") + e.what());

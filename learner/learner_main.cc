@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
   fleet::learner::LearnerOptions o;
   app.add_option("--config", config_path, "resolved experiment config (YAML)")->required();
   app.add_option("--run-dir", o.run_dir, "run directory")->required();
-  app.add_option("--rollout", o.rollout_endpoint, "store's rollout endpoint")->required();
-  app.add_option("--weights", o.weights_endpoint, "endpoint to publish weights on")->required();
+  app.add_option("--rollout", o.rollout_endpoint, "store's rollout endpoint (online algorithms)");
+  app.add_option("--weights", o.weights_endpoint, "endpoint to publish weights on (online algorithms)");
   app.add_option("--stats", o.stats_endpoint, "endpoint to publish progress on");
   app.add_option("--start-unix-ms", o.start_unix_ms, "run start (unix ms)");
   app.add_flag("--resume", o.resume, "continue from run-dir/checkpoints/latest");

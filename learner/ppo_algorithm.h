@@ -24,6 +24,7 @@ class PpoAlgorithm : public Algorithm {
   const AlgorithmInfo& info() const override { return *info_; }
   std::string Describe() const override;
   const std::vector<MetricSpec>& metrics() const override;
+  using Algorithm::Update;
   StatusOr<std::vector<double>> Update(RolloutBatch& batch, const UpdateProgress& progress) override;
   proto::PolicyWeights ExportPolicy(uint64_t version) override;
   Status Save(const std::string& dir, const std::string& prefix, std::string* state) override;

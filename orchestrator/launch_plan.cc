@@ -63,6 +63,10 @@ std::string ActorStatsPath(const std::string& run_dir, int index) {
 StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string& run_dir,
                                   const Endpoints& ep, bool resume, int64_t start_unix_ms) {
   FLEET_ASSIGN_OR_RETURN(const learner::AlgorithmInfo* algo, learner::FindAlgorithm(cfg.learner.algo));
+  if (algo->source == learner::BatchSource::kOffline) {
+    return InvalidArgumentError("config key 'learner.algo': '" + algo->name +
+                                "' trains from a dataset: use fleet train-offline");
+  }
   LaunchPlan plan;
   RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/false, algo->behaviour_infos);
   store.on_exit = OnExit::kFailsRun;  // its in-memory rollout queue cannot be rebuilt
@@ -92,6 +96,29 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   plan.roles.push_back(actors);
 
   plan.stop_order = {"learner", "actor", "store"};
+  return plan;
+}
+
+StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& cfg, const std::string& run_dir,
+                                      const Endpoints& ep, bool resume, int64_t start_unix_ms) {
+  FLEET_ASSIGN_OR_RETURN(const learner::AlgorithmInfo* algo, learner::FindAlgorithm(cfg.learner.algo));
+  if (algo->source != learner::BatchSource::kOffline) {
+    return InvalidArgumentError("config key 'learner.algo': '" + algo->name +
+                                "' trains online (fleet run), not from a dataset");
+  }
+  LaunchPlan plan;
+  RoleSpec learner;
+  learner.role = "learner";
+  learner.program = "fleet-learner";
+  learner.args = {"--config", run_dir + "/config.yaml", "--run-dir", run_dir, "--stats",
+                  ep.stats.bind, "--start-unix-ms", std::to_string(start_unix_ms)};
+  if (resume) learner.args.push_back("--resume");
+  learner.log_name = "learner";
+  learner.on_exit = OnExit::kEndsRun;
+  learner.resources.cpus = cfg.learner.threads;
+  learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
+  plan.roles.push_back(learner);
+  plan.stop_order = {"learner"};
   return plan;
 }
 

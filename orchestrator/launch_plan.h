@@ -66,6 +66,11 @@ struct LaunchPlan {
 StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& config, const std::string& run_dir,
                                   const Endpoints& endpoints, bool resume, int64_t start_unix_ms);
 
+// fleet train-offline: the learner alone, training from learner.dataset (it publishes
+// progress on the stats endpoint).
+StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& config, const std::string& run_dir,
+                                      const Endpoints& endpoints, bool resume, int64_t start_unix_ms);
+
 // fleet collect: a recording store, restarted up to store.max_restarts times (it recovers
 // its dataset from its log), and actors with collect.policy writing their acknowledgement
 // counts to logs/actor-K.stats.json. Stopped actors first (they drain), then the store.

@@ -64,6 +64,17 @@ int main(int argc, char** argv) {
       ->take_all()
       ->allow_extra_args(false);
 
+  fleet::orchestrator::RunOptions offline;
+  auto* offline_cmd = app.add_subcommand(
+      "train-offline", "train from a recorded dataset (learner.algo dt): the learner alone");
+  offline_cmd->add_option("config", offline.config_path, "experiment config (YAML)");
+  offline_cmd->add_option("--run-dir", offline.run_dir, "run directory (default runs/NAME-TIME)");
+  offline_cmd->add_option("--resume", offline.resume_dir,
+                          "continue the run in this directory from its latest checkpoint");
+  offline_cmd->add_option("--set", offline.overrides, "override a config key: key=value")
+      ->take_all()
+      ->allow_extra_args(false);
+
   fleet::orchestrator::CollectOptions collect;
   auto* collect_cmd = app.add_subcommand(
       "collect", "record a dataset: actors with a random, scripted or checkpointed policy");
@@ -129,6 +140,15 @@ int main(int argc, char** argv) {
     run.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::RunExperiment(run);
     return st.ok() ? 0 : Fail("run", st);
+  }
+  if (*offline_cmd) {
+    if (offline.config_path.empty() == offline.resume_dir.empty()) {
+      std::fprintf(stderr, "fleet train-offline: give either CONFIG or --resume RUN_DIR\n");
+      return 2;
+    }
+    offline.bin_dir = BinDir();
+    fleet::Status st = fleet::orchestrator::TrainOffline(offline);
+    return st.ok() ? 0 : Fail("train-offline", st);
   }
   if (*collect_cmd) {
     collect.bin_dir = BinDir();

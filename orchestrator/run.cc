@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,16 +26,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-void PrintStatus(const proto::LearnerStats& s, double elapsed, bool tty) {
+void PrintStatus(const proto::LearnerStats& s, double elapsed, bool tty, bool offline) {
   char line[256];
   const double ret = s.mean_return_100();
-  std::snprintf(line, sizeof(line),
-                "[%7.1fs] steps %s (%s/s) | episodes %s | return100 %s | lag %.2f | v%llu",
-                elapsed, FormatCount(s.env_steps()).c_str(),
-                FormatCount(s.steps_per_second()).c_str(), FormatCount(s.episodes()).c_str(),
-                std::isfinite(ret) ? (std::to_string(static_cast<int>(std::round(ret)))).c_str()
-                                   : "-",
-                s.mean_policy_lag(), static_cast<unsigned long long>(s.policy_version()));
+  if (offline) {
+    std::snprintf(line, sizeof(line), "[%7.1fs] updates %s (%.1f/s)", elapsed,
+                  FormatCount(static_cast<double>(s.policy_version())).c_str(),
+                  s.policy_version() / std::max(1e-9, s.wall_seconds()));
+  } else {
+    std::snprintf(line, sizeof(line),
+                  "[%7.1fs] steps %s (%s/s) | episodes %s | return100 %s | lag %.2f | v%llu",
+                  elapsed, FormatCount(s.env_steps()).c_str(),
+                  FormatCount(s.steps_per_second()).c_str(), FormatCount(s.episodes()).c_str(),
+                  std::isfinite(ret) ? (std::to_string(static_cast<int>(std::round(ret)))).c_str()
+                                     : "-",
+                  s.mean_policy_lag(), static_cast<unsigned long long>(s.policy_version()));
+  }
   if (tty) {
     std::printf("\r%-100s", line);
   } else {
@@ -46,7 +53,7 @@ void PrintStatus(const proto::LearnerStats& s, double elapsed, bool tty) {
 // Runs the plan until the learner finishes, something fails or a stop signal arrives,
 // printing the learner's progress.
 Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const Endpoints& ep,
-                 Supervisor& sup) {
+                 Supervisor& sup, bool offline) {
   zmq::context_t ctx(1);
   zmq::socket_t stats(ctx, zmq::socket_type::sub);
   stats.set(zmq::sockopt::linger, 0);
@@ -54,8 +61,13 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   stats.connect(ep.stats.connect);
   const auto start = Clock::now();
   FLEET_RETURN_IF_ERROR(sup.StartAll());
-  std::printf("fleet: run %s: store, learner and %d actor(s) started; logs in %s/logs\n",
-              run_dir.c_str(), cfg.actors.count, run_dir.c_str());
+  if (offline) {
+    std::printf("fleet: train-offline %s: learner started on %s; logs in %s/logs\n",
+                run_dir.c_str(), cfg.learner.dataset.c_str(), run_dir.c_str());
+  } else {
+    std::printf("fleet: run %s: store, learner and %d actor(s) started; logs in %s/logs\n",
+                run_dir.c_str(), cfg.actors.count, run_dir.c_str());
+  }
   std::fflush(stdout);
   const bool tty = ::isatty(STDOUT_FILENO);
   proto::LearnerStats latest;
@@ -80,7 +92,7 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
         (void)sup.StopAll();  // the first failure is the one to report
         return sup.failure();
       case Supervisor::State::kFinished:
-        if (have_stats) PrintStatus(latest, elapsed(), tty);
+        if (have_stats) PrintStatus(latest, elapsed(), tty, offline);
         if (tty) std::printf("\n");
         // the actors and the store (sealing a recorded dataset) must stop cleanly too.
         return sup.StopAll();
@@ -88,15 +100,15 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
         break;
     }
     if (have_stats && Clock::now() - last_print >= interval) {
-      PrintStatus(latest, elapsed(), tty);
+      PrintStatus(latest, elapsed(), tty, offline);
       last_print = Clock::now();
     }
   }
 }
 
-}  // namespace
-
-Status RunExperiment(const RunOptions& o) {
+// fleet run and fleet train-offline: the config (or the resumed run's), checks, the run
+// directory, the plan, supervision, the summary.
+Status Launch(const RunOptions& o, bool offline) {
   const bool resume = !o.resume_dir.empty();
   if (resume) {
     // no checkpoint (or one this build cannot read) is the first thing to say.
@@ -116,17 +128,24 @@ Status RunExperiment(const RunOptions& o) {
   }
   const std::string run_dir =
       resume ? o.resume_dir : (o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir);
-  FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, Endpoints::Make(cfg.run));
   const int64_t t0 = std::chrono::duration_cast<milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, BuildRunPlan(cfg, run_dir, ep, resume, t0));
+  FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, offline ? BuildOfflinePlan(cfg, run_dir, ep, resume, t0)
+                                                  : BuildRunPlan(cfg, run_dir, ep, resume, t0));
+  FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   LocalLauncher launcher(o.bin_dir, run_dir + "/logs");
   Supervisor sup(std::move(plan), launcher);
-  FLEET_RETURN_IF_ERROR(Supervise(cfg, run_dir, ep, sup));
+  FLEET_RETURN_IF_ERROR(Supervise(cfg, run_dir, ep, sup, offline));
   PrintSummary("finished", run_dir);
   return OkStatus();
 }
+
+}  // namespace
+
+Status RunExperiment(const RunOptions& o) { return Launch(o, /*offline=*/false); }
+
+Status TrainOffline(const RunOptions& o) { return Launch(o, /*offline=*/true); }
 
 }  // namespace fleet::orchestrator

@@ -25,4 +25,10 @@ struct RunOptions {
 // Returns OK when the learner finished; the error names the failed component otherwise.
 Status RunExperiment(const RunOptions& options);
 
+// `fleet train-offline CONFIG [--run-dir DIR] [--resume DIR]`: the learner of an offline
+// algorithm (learner.algo dt) training from learner.dataset, with the same run directory
+// (config.yaml, metrics.csv against gradient steps, TensorBoard, checkpoints,
+// summary.json), status line and resume as `fleet run`.
+Status TrainOffline(const RunOptions& options);
+
 }  // namespace fleet::orchestrator

@@ -1,5 +1,7 @@
 #include "replay/episode_dataset.h"
 
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "replay/shard_reader.h"
@@ -37,6 +39,32 @@ int64_t EpisodeDataset::steps() const {
 int64_t EpisodeDataset::episodes() const {
   std::shared_lock lock(mu_);
   return static_cast<int64_t>(ends_.size());
+}
+
+EpisodeDataset::Summary EpisodeDataset::Summarize() const {
+  std::shared_lock lock(mu_);
+  Summary s;
+  const int64_t n = ends_.empty() ? 0 : ends_.back();
+  const int D = obs_dim_;
+  s.obs_mean.assign(D, 0.0);
+  s.obs_std.assign(D, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int d = 0; d < D; ++d) s.obs_mean[d] += obs_[i * D + d];
+  }
+  for (int d = 0; d < D; ++d) s.obs_mean[d] /= std::max<int64_t>(1, n);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int d = 0; d < D; ++d) {
+      const double x = obs_[i * D + d] - s.obs_mean[d];
+      s.obs_std[d] += x * x;
+    }
+  }
+  for (int d = 0; d < D; ++d) s.obs_std[d] = std::sqrt(s.obs_std[d] / std::max<int64_t>(1, n));
+  for (size_t e = 0; e < ends_.size(); ++e) {
+    const int64_t begin = e == 0 ? 0 : ends_[e - 1];
+    s.lengths.push_back(ends_[e] - begin);
+    s.returns.push_back(begin < ends_[e] ? rtg_[begin] : 0.0);
+  }
+  return s;
 }
 
 size_t EpisodeDataset::IndexBytes() const {

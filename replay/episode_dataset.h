@@ -35,6 +35,14 @@ class EpisodeDataset {
   int action_width() const { return action_width_; }
   int64_t steps() const;
   int64_t episodes() const;
+  // Per observation dimension mean and standard deviation over every step (population
+  // std), and each episode's return and length.
+  struct Summary {
+    std::vector<double> obs_mean, obs_std;
+    std::vector<double> returns;
+    std::vector<int64_t> lengths;
+  };
+  Summary Summarize() const;
   // bytes held: step data plus the episode index.
   size_t MemoryBytes() const;
   size_t IndexBytes() const;

@@ -1,0 +1,196 @@
+// The Decision Transformer in libtorch: causal masking, padding, the inputs the loss sees
+// (hand-computed), the loss itself, and a small model imitating a deterministic policy.
+#include "learner/decision_transformer.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "envs/registry.h"
+#include "learner/dt_algorithm.h"
+
+namespace fleet::learner {
+namespace {
+
+DtConfig Small() {
+  DtConfig c;
+  c.n_layer = 2;
+  c.n_head = 2;
+  c.embed_dim = 16;
+  c.context_len = 6;
+  c.max_episode_len = 50;
+  return c;
+}
+
+struct Inputs {
+  torch::Tensor states, actions, rtg, timesteps, mask;
+};
+
+Inputs Random(int B, int K, int D, int A) {
+  torch::manual_seed(7);
+  Inputs in;
+  in.states = torch::randn({B, K, D});
+  in.actions = torch::randn({B, K, A}).clamp(-1, 1);
+  in.rtg = torch::randn({B, K});
+  in.timesteps = torch::arange(K).repeat({B, 1}).to(torch::kInt64);
+  in.mask = torch::ones({B, K});
+  return in;
+}
+
+torch::Tensor Predict(DecisionTransformer& m, const Inputs& in) {
+  torch::NoGradGuard g;
+  m->eval();
+  return m->forward(in.states, in.actions, in.rtg, in.timesteps, in.mask);
+}
+
+TEST(DecisionTransformerTest, ALaterTokenNeverChangesAnEarlierPrediction) {
+  torch::manual_seed(1);
+  DecisionTransformer m(Small(), DtShape{5, 3, false});
+  Inputs in = Random(2, 6, 5, 3);
+  const torch::Tensor base = Predict(m, in);
+  EXPECT_EQ(base.sizes(), (std::vector<int64_t>{2, 6, 3}));
+  EXPECT_LE(base.abs().max().item<double>(), 1.0);  // tanh head
+  for (int t = 0; t < 6; ++t) {
+    // the action at step t and everything at later steps: predictions up to t unchanged,
+    // since the prediction of step t comes from its state token, before its action.
+    Inputs changed = in;
+    changed.actions = in.actions.clone();
+    changed.actions.select(1, t).add_(0.5);
+    changed.states = in.states.clone();
+    changed.rtg = in.rtg.clone();
+    if (t + 1 < 6) {
+      changed.states.narrow(1, t + 1, 6 - t - 1).add_(1.0);
+      changed.rtg.narrow(1, t + 1, 6 - t - 1).add_(1.0);
+    }
+    const torch::Tensor after = Predict(m, changed);
+    EXPECT_LT((after.narrow(1, 0, t + 1) - base.narrow(1, 0, t + 1)).abs().max().item<double>(), 1e-6)
+        << "step " << t;
+    if (t + 1 < 6) {  // and the later ones do change: the check above can fail.
+      EXPECT_GT((after.narrow(1, t + 1, 6 - t - 1) - base.narrow(1, t + 1, 6 - t - 1)).abs().max().item<double>(),
+                1e-4);
+    }
+  }
+}
+
+TEST(DecisionTransformerTest, PaddedStepsDoNotReachThePresentOnes) {
+  torch::manual_seed(2);
+  DecisionTransformer m(Small(), DtShape{5, 3, false});
+  Inputs in = Random(1, 6, 5, 3);
+  in.mask.narrow(1, 0, 2).zero_();  // two steps of front padding
+  const torch::Tensor base = Predict(m, in);
+  Inputs changed = in;
+  changed.states = in.states.clone();
+  changed.states.narrow(1, 0, 2).add_(3.0);
+  changed.rtg = in.rtg.clone();
+  changed.rtg.narrow(1, 0, 2).add_(3.0);
+  const torch::Tensor after = Predict(m, changed);
+  EXPECT_LT((after.narrow(1, 2, 4) - base.narrow(1, 2, 4)).abs().max().item<double>(), 1e-6);
+}
+
+ExperimentConfig DtExperiment(const std::string& env) {
+  ExperimentConfig cfg;
+  cfg.env.id = env;
+  cfg.learner.algo = "dt";
+  cfg.learner.dataset = "unused";
+  cfg.learner.sections.nodes["dt"] = YAML::Load(
+      "{n_layer: 1, n_head: 1, embed_dim: 32, context_len: 4, max_episode_len: 20, "
+      "rtg_scale: 100, warmup_steps: 10, learning_rate: 0.001, dropout: 0.0}");
+  return cfg;
+}
+
+DatasetStats Stats(int D) {
+  DatasetStats s;
+  s.obs_mean.assign(D, 1.0);
+  s.obs_std.assign(D, 2.0);
+  s.best_return = 50;
+  s.max_episode_len = 20;
+  return s;
+}
+
+TEST(DtAlgorithmTest, InputsAreNormalizedScaledAndMasked) {
+  auto spec = envs::GetSpec("Acrobot-v1");  // 6-dim observations, 3 discrete actions
+  ASSERT_TRUE(spec.ok());
+  auto algo = DtAlgorithm::Create(DtExperiment("Acrobot-v1"), *spec, Stats(6));
+  ASSERT_TRUE(algo.ok()) << algo.status().ToString();
+  WindowBatch b;
+  b.batch = 1;
+  b.k = 2;
+  b.obs_dim = 6;
+  b.action_width = 1;
+  b.observations = {3, 3, 3, 3, 3, 3, 5, 1, 1, 1, 1, 1};
+  b.actions = {0, 2};
+  b.returns_to_go = {0, 250};
+  b.timesteps = {0, 25};  // beyond max_episode_len 20: clipped to 19
+  b.mask = {0, 1};        // the first step is padding
+  const DtAlgorithm::Inputs in = (*algo)->Prepare(b);
+  EXPECT_FLOAT_EQ(in.states[0][0][0].item<float>(), 0.0f);  // padding: zeros
+  EXPECT_FLOAT_EQ(in.states[0][1][0].item<float>(), 2.0f);  // (5 - 1) / 2
+  EXPECT_FLOAT_EQ(in.states[0][1][1].item<float>(), 0.0f);  // (1 - 1) / 2
+  EXPECT_FLOAT_EQ(in.rtg[0][1].item<float>(), 2.5f);        // 250 / 100
+  EXPECT_EQ(in.timesteps[0][1].item<int64_t>(), 19);
+  EXPECT_EQ(in.actions[0][1][2].item<float>(), 1.0f);  // one-hot of action 2
+  EXPECT_EQ(in.actions[0][0].sum().item<float>(), 0.0f);  // padding: no action
+  // the loss counts present steps only: cross-entropy of uniform logits is log 3.
+  const torch::Tensor uniform = torch::zeros({1, 2, 3});
+  EXPECT_NEAR((*algo)->Loss(uniform, in).item<double>(), std::log(3.0), 1e-6);
+}
+
+TEST(DtAlgorithmTest, ContinuousLossIsTheMeanSquaredErrorOfPresentSteps) {
+  auto spec = envs::GetSpec("Pendulum-v1");  // 3-dim observations, 1 action
+  ASSERT_TRUE(spec.ok());
+  auto algo = DtAlgorithm::Create(DtExperiment("Pendulum-v1"), *spec, Stats(3));
+  ASSERT_TRUE(algo.ok()) << algo.status().ToString();
+  WindowBatch b{1, 3, 3, 1, std::vector<float>(9, 0.0f), {0.5f, -1.0f, 0.25f}, {0, 0, 0},
+                {0, 1, 2}, {0, 1, 1}};
+  const DtAlgorithm::Inputs in = (*algo)->Prepare(b);
+  const torch::Tensor pred = torch::tensor({0.9f, 0.0f, 0.0f}).view({1, 3, 1});
+  // present steps 1 and 2: ((0 + 1)^2 + (0 - 0.25)^2) / 2
+  EXPECT_NEAR((*algo)->Loss(pred, in).item<double>(), (1.0 + 0.0625) / 2, 1e-6);
+}
+
+TEST(DtAlgorithmTest, LearnsToImitateADeterministicPolicy) {
+  // Pendulum-shaped data from the policy a = clip(0.5 s0 - 0.3 s1): after a few hundred
+  // steps the model predicts it closely on fresh windows.
+  auto spec = envs::GetSpec("Pendulum-v1");
+  ASSERT_TRUE(spec.ok());
+  DatasetStats stats = Stats(3);
+  stats.obs_mean.assign(3, 0.0);
+  stats.obs_std.assign(3, 1.0);
+  torch::set_num_threads(1);
+  auto algo = DtAlgorithm::Create(DtExperiment("Pendulum-v1"), *spec, stats);
+  ASSERT_TRUE(algo.ok()) << algo.status().ToString();
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0.f, 1.f);
+  auto make = [&](int B) {
+    WindowBatch b{B, 4, 3, 1, {}, {}, {}, {}, {}};
+    for (int i = 0; i < B * 4; ++i) {
+      const float s0 = g(rng), s1 = g(rng), s2 = g(rng);
+      b.observations.insert(b.observations.end(), {s0, s1, s2});
+      b.actions.push_back(std::clamp(0.5f * s0 - 0.3f * s1, -1.0f, 1.0f));
+      b.returns_to_go.push_back(10.0f);
+      b.timesteps.push_back(i % 4);
+      b.mask.push_back(1);
+    }
+    return b;
+  };
+  double first = 0, last = 0;
+  for (int step = 0; step < 400; ++step) {
+    auto v = (*algo)->Update(make(32), {step, 400});
+    ASSERT_TRUE(v.ok());
+    if (step == 0) first = (*v)[0];
+    last = (*v)[0];
+  }
+  const WindowBatch test = make(64);
+  const DtAlgorithm::Inputs in = (*algo)->Prepare(test);
+  torch::NoGradGuard no_grad;
+  (*algo)->model()->eval();
+  const double mse = (*algo)->Loss((*algo)->model()->forward(in.states, in.actions, in.rtg,
+                                                             in.timesteps, in.mask), in)
+                         .item<double>();
+  EXPECT_LT(mse, 0.01) << "first training loss " << first << ", last " << last;
+  EXPECT_LT(last, first);
+}
+
+}  // namespace
+}  // namespace fleet::learner
