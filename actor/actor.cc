@@ -102,7 +102,7 @@ Status Actor::PollWeights(milliseconds timeout) {
     return OkStatus();
   }
   if (policy_ && w->version() <= policy_->version()) return OkStatus();
-  FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), /*deterministic=*/false));
+  FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), PolicyChoice{}));
   return OkStatus();
 }
 

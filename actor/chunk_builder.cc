@@ -12,6 +12,7 @@ ChunkBuilder::ChunkBuilder(envs::VectorEnv& envs, uint32_t actor_id, uint64_t ac
   obs_.resize(static_cast<size_t>(envs.num_envs()) * envs.obs_dim());
   actions_.resize(static_cast<size_t>(envs.num_envs()) * envs.action_width());
   env_actions_.resize(actions_.size());
+  ended_.resize(envs.num_envs());
 }
 
 void ChunkBuilder::Reset(uint64_t seed_base) {
@@ -78,6 +79,8 @@ void ChunkBuilder::Build(Policy& policy, std::mt19937_64& rng, uint64_t sequence
                                  {reinterpret_cast<uint8_t*>(trunc.data()) + t * N, size_t(N)},
                                  step_out_);
     FLEET_CHECK_MSG(st.ok(), st.ToString());
+    for (int e = 0; e < N; ++e) ended_[e] = term[t * N + e] | trunc[t * N + e];
+    policy.Observe({c.rewards().data() + t * N, size_t(N)}, ended_);
     for (size_t k = 0; k < step_out_.final_indices.size(); ++k) {
       c.add_final_indices(t * N + step_out_.final_indices[k]);
       c.add_episode_returns(static_cast<float>(step_out_.episode_returns[k]));

@@ -33,6 +33,7 @@ class ChunkBuilder {
   int steps_;
   uint64_t seed_base_ = 0;
   std::vector<float> obs_, actions_, env_actions_;
+  std::vector<uint8_t> ended_;
   envs::VectorStepOutput step_out_;
 };
 

@@ -46,23 +46,44 @@ void ScriptedPolicy::Act(std::span<const float> obs, int n, std::mt19937_64&,
 }
 
 StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
-                                                    const envs::EnvSpec& spec, bool deterministic) {
+                                                    const envs::EnvSpec& spec, PolicyChoice choice) {
   const auto& as = spec.action_space;
   const bool discrete = as.is_discrete();
+  if (weights.has_transformer()) {
+    FLEET_ASSIGN_OR_RETURN(DtModel model, DtModel::FromProto(weights.transformer()));
+    const int act = discrete ? static_cast<int>(as.n) : as.FlatDim();
+    if (model.state_dim() != spec.observation_space.FlatDim() || model.act_dim() != act ||
+        model.discrete() != discrete) {
+      return InvalidArgumentError("weights: the transformer's state and action sizes (" +
+                                  std::to_string(model.state_dim()) + ", " +
+                                  std::to_string(model.act_dim()) + ") are not the env's");
+    }
+    return std::unique_ptr<Policy>(
+        new DtPolicy(std::move(model), weights.version(), choice.target_return));
+  }
   FLEET_ASSIGN_OR_RETURN(MlpPolicy mlp,
                          MlpPolicy::FromProto(weights, spec.observation_space.FlatDim(),
                                               discrete ? static_cast<int>(as.n) : as.FlatDim(),
                                               discrete));
-  return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), deterministic));
+  return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), choice.deterministic));
 }
 
-StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
-                                                 const envs::EnvSpec& spec, bool deterministic) {
+namespace {
+
+StatusOr<proto::PolicyWeights> ReadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot read the policy file '" + path + "'");
   proto::PolicyWeights w;
   if (!w.ParseFromIstream(&in)) return DataLossError("'" + path + "' is not a policy file");
-  auto p = PolicyFromWeights(w, spec, deterministic);
+  return w;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
+                                                 const envs::EnvSpec& spec, PolicyChoice choice) {
+  FLEET_ASSIGN_OR_RETURN(proto::PolicyWeights w, ReadPolicyFile(path));
+  auto p = PolicyFromWeights(w, spec, choice);
   if (!p.ok()) {
     return InvalidArgumentError("'" + path + "' does not fit " + spec.id + ": " + p.status().message());
   }
@@ -82,15 +103,19 @@ StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collec
         spec.action_space.is_discrete() ? 1 : spec.action_space.FlatDim()));
   }
   if (collect.policy == "checkpoint") {
-    return LoadPolicyFile(collect.checkpoint, spec, collect.deterministic);
+    return LoadPolicyFile(collect.checkpoint, spec, {collect.deterministic, collect.target_return});
   }
   return InvalidArgumentError("collect.policy '" + collect.policy + "' is not a policy kind");
 }
 
-PolicyOutputs CollectPolicyOutputs(const CollectSection& collect) {
-  if (collect.policy == "random") return {true, false};
-  if (collect.policy == "checkpoint") return {!collect.deterministic, true};
-  return {};
+StatusOr<PolicyOutputs> CollectPolicyOutputs(const CollectSection& collect) {
+  if (collect.policy == "random") return PolicyOutputs{true, false};
+  if (collect.policy == "checkpoint") {
+    FLEET_ASSIGN_OR_RETURN(proto::PolicyWeights w, ReadPolicyFile(collect.checkpoint));
+    if (w.has_transformer()) return PolicyOutputs{};  // deterministic, no critic
+    return PolicyOutputs{!collect.deterministic, true};
+  }
+  return PolicyOutputs{};
 }
 
 }  // namespace fleet::actor

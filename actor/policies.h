@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "actor/dt_policy.h"
 #include "actor/mlp_policy.h"
 #include "actor/policy.h"
 #include "common/experiment_config.h"
@@ -58,17 +59,26 @@ class ScriptedPolicy : public Policy {
   int obs_dim_, action_width_;
 };
 
-// A PolicyWeights message for `spec`; InvalidArgument when its shapes do not fit.
+// How a saved policy acts: sampled or greedy (actor-critic), and the return a Decision
+// Transformer is conditioned on (0: the one it was trained with).
+struct PolicyChoice {
+  bool deterministic = false;
+  double target_return = 0.0;
+};
+
+// A PolicyWeights message for `spec` (an actor-critic or a Decision Transformer);
+// InvalidArgument when its shapes do not fit.
 StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
-                                                    const envs::EnvSpec& spec, bool deterministic);
+                                                    const envs::EnvSpec& spec, PolicyChoice choice);
 // A policy.pb file (a run's checkpoints/final_policy.pb or checkpoints/latest/policy.pb).
 StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
-                                                 const envs::EnvSpec& spec, bool deterministic);
+                                                 const envs::EnvSpec& spec, PolicyChoice choice);
 
 // collect.policy (random, scripted, checkpoint) for `spec`.
 StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,
                                                     const envs::EnvSpec& spec);
-// What collect.policy's Act fills, without building it (the store's recorded columns).
-PolicyOutputs CollectPolicyOutputs(const CollectSection& collect);
+// What collect.policy's Act fills (the store's recorded columns), without an env: a
+// checkpoint's file is read to see what kind of policy it holds.
+StatusOr<PolicyOutputs> CollectPolicyOutputs(const CollectSection& collect);
 
 }  // namespace fleet::actor

@@ -3,7 +3,7 @@
 // on-policy learner needs (the chunk's logprobs and values) and what a dataset records as
 // infos/logprob and infos/value. Kinds today (policies.h): the learner's MLP
 // actor-critic (from a PolicyWeights message; sampled, or greedy for evaluation), uniform
-// random, an env's scripted controller. A new kind (a transformer, a router of
+// random, an env's scripted controller, a Decision Transformer (dt_policy.h). A new kind (a transformer, a router of
 // specialists) is a new subclass plus a line in MakePolicy (policies.cc). Not thread-safe.
 #pragma once
 
@@ -36,6 +36,10 @@ class Policy {
   virtual void Act(std::span<const float> obs, int n, std::mt19937_64& rng,
                    std::span<float> actions, std::span<float> logprobs,
                    std::span<float> values) = 0;
+  // What the env did with the actions of the last Act: each env's reward, and whether its
+  // episode ended (the next Act sees the next episode's first observation). Policies with
+  // memory (a Decision Transformer's context and return-to-go) update it here.
+  virtual void Observe(std::span<const float> rewards, std::span<const uint8_t> episode_ended) {}
 };
 
 }  // namespace fleet::actor

@@ -57,6 +57,8 @@ Status ExperimentConfig::Validate() const {
                                 "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(std::isfinite(collect.evaluated_return), "collect.evaluated_return",
                                 "must be finite"));
+  FLEET_RETURN_IF_ERROR(Require(std::isfinite(collect.target_return), "collect.target_return",
+                                "must be finite"));
   FLEET_RETURN_IF_ERROR(Require(!learner.algo.empty(), "learner.algo", "must not be empty"));
   FLEET_RETURN_IF_ERROR(Require(learner.total_env_steps >= 1, "learner.total_env_steps",
                                 "must be >= 1"));

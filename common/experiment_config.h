@@ -172,6 +172,9 @@ struct CollectSection {
   std::string checkpoint;
   // checkpoint policies: take the mode (argmax / mean) instead of sampling.
   bool deterministic = false;
+  // checkpoint policies that are Decision Transformers: the return to condition on (env
+  // units); 0: the one it was trained with.
+  double target_return = 0.0;
   // stop once the store has recorded this many episodes / steps (0: no limit; one of the
   // two must be set).
   int64_t episodes = 0;
@@ -187,6 +190,7 @@ struct CollectSection {
     v("policy", policy);
     v("checkpoint", checkpoint);
     v("deterministic", deterministic);
+    v("target_return", target_return);
     v("episodes", episodes);
     v("steps", steps);
     v("label", label);

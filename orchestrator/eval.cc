@@ -54,7 +54,8 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   std::vector<float> obs(env->obs_dim()), action(width), env_action(width);
   float logp, value;
   auto run = [&](bool deterministic) -> StatusOr<std::vector<double>> {
-    FLEET_ASSIGN_OR_RETURN(auto policy, actor::LoadPolicyFile(pb.string(), env->spec(), deterministic));
+    FLEET_ASSIGN_OR_RETURN(auto policy, actor::LoadPolicyFile(pb.string(), env->spec(),
+                                                              {deterministic, o.target_return}));
     std::vector<double> returns;
     for (int e = 0; e < o.episodes; ++e) {
       env->Reset(o.seed + e, obs);
@@ -70,6 +71,9 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
         }
         FLEET_ASSIGN_OR_RETURN(auto r, env->Step(env_action, obs));
         total += r.reward;
+        const float reward = static_cast<float>(r.reward);
+        const uint8_t ended = r.terminated || r.truncated;
+        policy->Observe({&reward, 1}, {&ended, 1});
         if (r.terminated || r.truncated) break;
       }
       returns.push_back(total);

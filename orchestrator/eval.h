@@ -17,6 +17,8 @@ struct EvalOptions {
   std::string env_id;      // empty: the run's env (from RUN_DIR/config.yaml)
   int episodes = 10;
   uint64_t seed = 0;
+  // Decision Transformers: the return to condition on (0: the one trained with).
+  double target_return = 0.0;
 };
 
 struct EvalResult {

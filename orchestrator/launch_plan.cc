@@ -125,8 +125,8 @@ StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& cfg, const std::st
 StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::string& run_dir,
                                       const Endpoints& ep) {
   LaunchPlan plan;
-  RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/true,
-                         actor::CollectPolicyOutputs(cfg.collect).Columns());
+  FLEET_ASSIGN_OR_RETURN(actor::PolicyOutputs outputs, actor::CollectPolicyOutputs(cfg.collect));
+  RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/true, outputs.Columns());
   store.restart = RestartPolicy::kAlways;
   store.max_restarts = cfg.store.max_restarts;
   store.on_exit = OnExit::kFailsRun;

@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--env", eval.env_id, "env id (default: the run's)");
   eval_cmd->add_option("--episodes", eval.episodes, "episodes per policy mode");
   eval_cmd->add_option("--seed", eval.seed, "first episode seed");
+  eval_cmd->add_option("--target-return", eval.target_return,
+                       "Decision Transformers: the return to condition on (default: its own)");
 
   fleet::orchestrator::PlotOptions plot;
   auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");

@@ -8,6 +8,7 @@
 
 #include "actor/chunk_builder.h"
 #include "replay/chunk_validator.h"
+#include "tests/test_util.h"
 
 namespace fleet::actor {
 namespace {
@@ -21,14 +22,24 @@ envs::EnvSpec Spec(const std::string& id) {
 TEST(PoliciesTest, EachKindSaysWhatItReports) {
   CollectSection c;
   c.policy = "random";
-  EXPECT_EQ(CollectPolicyOutputs(c).Columns(), std::vector<std::string>{"infos/logprob"});
+  EXPECT_EQ(CollectPolicyOutputs(c)->Columns(), std::vector<std::string>{"infos/logprob"});
   c.policy = "scripted";
-  EXPECT_TRUE(CollectPolicyOutputs(c).Columns().empty());
+  EXPECT_TRUE(CollectPolicyOutputs(c)->Columns().empty());
+  // a checkpoint: what the file holds decides.
+  testing::TempDir dir;
   c.policy = "checkpoint";
-  EXPECT_EQ(CollectPolicyOutputs(c).Columns(),
+  c.checkpoint = dir.path() + "/mlp.pb";
+  EXPECT_EQ(CollectPolicyOutputs(c).status().code(), StatusCode::kNotFound);
+  testing::WriteFile(c.checkpoint, proto::PolicyWeights().SerializeAsString());
+  EXPECT_EQ(CollectPolicyOutputs(c)->Columns(),
             (std::vector<std::string>{"infos/logprob", "infos/value"}));
   c.deterministic = true;
-  EXPECT_EQ(CollectPolicyOutputs(c).Columns(), std::vector<std::string>{"infos/value"});
+  EXPECT_EQ(CollectPolicyOutputs(c)->Columns(), std::vector<std::string>{"infos/value"});
+  proto::PolicyWeights dt;
+  dt.mutable_transformer()->set_state_dim(3);
+  c.checkpoint = dir.path() + "/dt.pb";
+  testing::WriteFile(c.checkpoint, dt.SerializeAsString());
+  EXPECT_TRUE(CollectPolicyOutputs(c)->Columns().empty());  // a DT reports neither
   // the built policies agree with the prediction.
   c.policy = "random";
   EXPECT_TRUE((*MakeCollectPolicy(c, Spec("CartPole-v1")))->outputs().logprob);
