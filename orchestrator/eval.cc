@@ -1,41 +1,109 @@
 #include "orchestrator/eval.h"
 
-#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <thread>
 #include <vector>
 
+#include "actor/evaluator.h"
 #include "actor/policies.h"
-#include "learner/checkpoint.h"
 #include "common/experiment_config.h"
 #include "envs/registry.h"
+#include "learner/checkpoint.h"
+#include "orchestrator/local_launcher.h"
+#include "orchestrator/supervisor.h"
+#include "replay/d4rl.h"
 
 namespace fleet::orchestrator {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Stats {
-  double mean, std;
-};
+ModeResult Summarize(const std::vector<double>& xs, const std::string& env_id) {
+  ModeResult r;
+  for (double x : xs) r.mean += x;
+  r.mean /= static_cast<double>(xs.size());
+  for (double x : xs) r.std += (x - r.mean) * (x - r.mean);
+  r.std = std::sqrt(r.std / static_cast<double>(xs.size()));
+  if (auto ref = replay::D4rlReferenceFor(env_id)) r.d4rl_score = replay::D4rlNormalized(r.mean, *ref);
+  return r;
+}
 
-Stats MeanStd(const std::vector<double>& xs) {
-  double m = 0, v = 0;
-  for (double x : xs) m += x;
-  m /= xs.size();
-  for (double x : xs) v += (x - m) * (x - m);
-  return {m, std::sqrt(v / xs.size())};
+Json ModeJson(const ModeResult& m) {
+  Json j{{"mean", m.mean}, {"std", m.std}};
+  if (m.d4rl_score) j["d4rl_score"] = *m.d4rl_score;
+  return j;
+}
+
+// The returns of `episodes` episodes of one policy mode, from `actors` actor processes.
+StatusOr<std::vector<double>> RunEvalActors(const EvalOptions& o, const std::string& pb,
+                                            const std::string& env_id,
+                                            const std::map<std::string, std::string>& env_options,
+                                            bool deterministic, const std::string& logs,
+                                            const std::string& tag) {
+  const int P = std::max(1, std::min(o.actors, o.episodes));
+  LaunchPlan plan;
+  for (int k = 0; k < P; ++k) {
+    // actor k: episodes [k N / P, (k + 1) N / P)
+    const int first = k * o.episodes / P, last = (k + 1) * o.episodes / P;
+    RoleSpec r;
+    r.role = "eval actor " + std::to_string(k);
+    r.program = "fleet";
+    r.args = {"actor", "--eval", pb, "--env", env_id, "--first-episode", std::to_string(first),
+              "--episodes", std::to_string(last - first), "--seed", std::to_string(o.seed),
+              "--envs", std::to_string(o.envs_per_actor), "--target-return",
+              std::to_string(o.target_return), "--stats",
+              logs + "/" + tag + "-" + std::to_string(k) + ".json"};
+    if (deterministic) r.args.push_back("--deterministic");
+    for (const auto& [key, value] : env_options) r.args.insert(r.args.end(), {"--env-option", key + "=" + value});
+    r.log_name = tag + "-" + std::to_string(k);
+    r.on_exit = OnExit::kFailsIfNonZero;
+    plan.roles.push_back(r);
+    plan.stop_order.push_back(r.role);
+  }
+  LocalLauncher launcher(o.bin_dir, logs);
+  Supervisor sup(plan, launcher);
+  FLEET_RETURN_IF_ERROR(sup.StartAll());
+  for (bool all = false; !all;) {
+    if (sup.Poll() == Supervisor::State::kFailed) {
+      (void)sup.StopAll();
+      return sup.failure();
+    }
+    all = true;
+    for (const RoleSpec& r : plan.roles) all = all && sup.AllExited(r.role);
+    if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (sup.Poll() == Supervisor::State::kFailed) return sup.failure();
+  std::vector<double> returns;
+  for (int k = 0; k < P; ++k) {
+    const std::string path = logs + "/" + tag + "-" + std::to_string(k) + ".json";
+    FLEET_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+    FLEET_ASSIGN_OR_RETURN(actor::EvalReport report, actor::EvalReport::FromJson(j, path));
+    returns.insert(returns.end(), report.returns.begin(), report.returns.end());
+  }
+  return returns;
 }
 
 }  // namespace
 
+Json EvalResult::ToJson() const {
+  Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", transformer ? "decision_transformer" : "actor_critic"}};
+  if (transformer) j["target_return"] = target_return;
+  j["deterministic"] = ModeJson(deterministic);
+  if (stochastic) j["stochastic"] = ModeJson(*stochastic);
+  j["episodes_per_second"] = episodes_per_second;
+  return j;
+}
+
 StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   if (o.episodes < 1) return InvalidArgumentError("--episodes must be >= 1");
+  if (o.actors < 1) return InvalidArgumentError("--actors must be >= 1");
   fs::path pb = o.checkpoint;
   std::map<std::string, std::string> env_options;
   std::string env_id = o.env_id;
+  std::string logs = o.logs_dir;
   if (fs::is_directory(pb)) {
     const fs::path run_dir = pb;
     pb = learner::FinalPolicyPath(run_dir.string());
@@ -45,51 +113,45 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
         env_options = cfg->env.options;
       }
     }
+    if (logs.empty()) logs = (run_dir / "logs").string();
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
-  FLEET_ASSIGN_OR_RETURN(auto env, envs::MakeEnv(env_id, env_options));
-  const auto& as = env->spec().action_space;
-  const int width = env->action_width();
-  std::mt19937_64 rng(o.seed);
-  std::vector<float> obs(env->obs_dim()), action(width), env_action(width);
-  float logp, value;
-  auto run = [&](bool deterministic) -> StatusOr<std::vector<double>> {
-    FLEET_ASSIGN_OR_RETURN(auto policy, actor::LoadPolicyFile(pb.string(), env->spec(),
-                                                              {deterministic, o.target_return}));
-    std::vector<double> returns;
-    for (int e = 0; e < o.episodes; ++e) {
-      env->Reset(o.seed + e, obs);
-      double total = 0.0;
-      while (true) {
-        policy->Act(obs, 1, rng, action, {&logp, 1}, {&value, 1});
-        env_action = action;
-        if (!as.is_discrete()) {
-          for (int j = 0; j < width; ++j) {
-            env_action[j] = std::clamp(action[j], static_cast<float>(as.low[j]),
-                                       static_cast<float>(as.high[j]));
-          }
-        }
-        FLEET_ASSIGN_OR_RETURN(auto r, env->Step(env_action, obs));
-        total += r.reward;
-        const float reward = static_cast<float>(r.reward);
-        const uint8_t ended = r.terminated || r.truncated;
-        policy->Observe({&reward, 1}, {&ended, 1});
-        if (r.terminated || r.truncated) break;
-      }
-      returns.push_back(total);
-    }
-    return returns;
-  };
-  FLEET_ASSIGN_OR_RETURN(const std::vector<double> det, run(true));
-  FLEET_ASSIGN_OR_RETURN(const std::vector<double> sto, run(false));
+  // the policy must fit the env: checked here, before any process starts.
+  FLEET_ASSIGN_OR_RETURN(envs::EnvSpec spec, envs::GetSpec(env_id, env_options));
+  std::ifstream in(pb, std::ios::binary);
+  proto::PolicyWeights weights;
+  if (!in) return NotFoundError("cannot open checkpoint '" + pb.string() + "'");
+  if (!weights.ParseFromIstream(&in)) return DataLossError("'" + pb.string() + "' is not a PolicyWeights message");
+  if (auto p = actor::PolicyFromWeights(weights, spec, {}); !p.ok()) {
+    return InvalidArgumentError("checkpoint does not fit " + env_id + ": " + p.status().message());
+  }
+  std::error_code ec;
+  std::string temp;
+  if (logs.empty()) {
+    char tmpl[] = "/tmp/fleet-eval-XXXXXX";
+    if (!::mkdtemp(tmpl)) return UnavailableError("cannot create a temp dir for the eval actors");
+    logs = temp = tmpl;
+  }
+  fs::create_directories(logs, ec);
   EvalResult result;
   result.env_id = env_id;
   result.episodes = o.episodes;
-  const Stats d = MeanStd(det), s = MeanStd(sto);
-  result.deterministic_mean = d.mean;
-  result.deterministic_std = d.std;
-  result.stochastic_mean = s.mean;
-  result.stochastic_std = s.std;
+  result.transformer = weights.has_transformer();
+  result.target_return = o.target_return != 0.0 ? o.target_return : weights.transformer().target_return();
+  const auto t0 = std::chrono::steady_clock::now();
+  StatusOr<std::vector<double>> det = RunEvalActors(o, pb.string(), env_id, env_options, true, logs, "eval-deterministic");
+  StatusOr<std::vector<double>> sto = std::vector<double>{};
+  if (det.ok() && !result.transformer) {
+    sto = RunEvalActors(o, pb.string(), env_id, env_options, false, logs, "eval-stochastic");
+  }
+  if (!temp.empty()) fs::remove_all(temp, ec);
+  FLEET_RETURN_IF_ERROR(det.status());
+  FLEET_RETURN_IF_ERROR(sto.status());
+  result.deterministic = Summarize(*det, env_id);
+  if (!result.transformer) result.stochastic = Summarize(*sto, env_id);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.episodes_per_second =
+      static_cast<double>(o.episodes) * (result.transformer ? 1 : 2) / std::max(1e-9, seconds);
   return result;
 }
 

@@ -1,13 +1,19 @@
-// `fleet eval CHECKPOINT --env ID --episodes N`: runs a saved policy (the PolicyWeights
-// message in RUN_DIR/checkpoints/final_policy.pb, or a path to such a file) with Eigen,
-// no libtorch, and reports the mean and standard deviation of the episode return with
-// the deterministic policy (argmax / mean action) and the stochastic one.
+// `fleet eval CHECKPOINT [--env ID] --episodes N [--actors P] [--target-return R]`: runs a
+// saved policy (RUN_DIR/checkpoints/final_policy.pb, or a path to a PolicyWeights file:
+// an actor-critic or a Decision Transformer) in P actor processes (`fleet actor --eval`,
+// Eigen, no libtorch), N episodes spread over them (episode i is reset with seed + i,
+// whatever P), and reports the mean and standard deviation of the return: for an
+// actor-critic with the deterministic policy (argmax / mean action) and the stochastic
+// one; for a Decision Transformer conditioned on the target return. With a D4RL
+// reference for the env, also the D4RL-normalized score.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
+#include "common/json.h"
 #include "common/status.h"
 
 namespace fleet::orchestrator {
@@ -17,15 +23,28 @@ struct EvalOptions {
   std::string env_id;      // empty: the run's env (from RUN_DIR/config.yaml)
   int episodes = 10;
   uint64_t seed = 0;
+  int actors = 2;          // processes the episodes are spread over
+  int envs_per_actor = 8;  // envs each steps together
   // Decision Transformers: the return to condition on (0: the one trained with).
   double target_return = 0.0;
+  std::string bin_dir;     // holds `fleet`
+  std::string logs_dir;    // where the eval actors' logs go; empty: a temp dir
+};
+
+struct ModeResult {
+  double mean = 0, std = 0;
+  std::optional<double> d4rl_score;
 };
 
 struct EvalResult {
   std::string env_id;
-  double deterministic_mean = 0, deterministic_std = 0;
-  double stochastic_mean = 0, stochastic_std = 0;
   int episodes = 0;
+  bool transformer = false;
+  double target_return = 0;
+  ModeResult deterministic;
+  std::optional<ModeResult> stochastic;  // actor-critic policies only
+  double episodes_per_second = 0;
+  Json ToJson() const;
 };
 
 StatusOr<EvalResult> Evaluate(const EvalOptions& options);

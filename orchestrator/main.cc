@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actor/actor.h"
+#include "actor/evaluator.h"
 #include "orchestrator/collect.h"
 #include "orchestrator/dataset_commands.h"
 #include "common/experiment_config.h"
@@ -100,12 +101,26 @@ int main(int argc, char** argv) {
 
   fleet::actor::ActorOptions actor;
   auto* actor_cmd = app.add_subcommand("actor", "the actor role");
-  actor_cmd->add_option("--config", config_path)->required();
-  actor_cmd->add_option("--id", actor.actor_id)->required();
-  actor_cmd->add_option("--ingest", actor.ingest_endpoint)->required();
+  actor_cmd->add_option("--config", config_path);
+  actor_cmd->add_option("--id", actor.actor_id);
+  actor_cmd->add_option("--ingest", actor.ingest_endpoint);
   actor_cmd->add_option("--weights", actor.weights_endpoint);
   actor_cmd->add_flag("--collect", actor.collect, "act with the local collect.policy");
   actor_cmd->add_option("--stats", actor.stats_path, "write acknowledgement counts here at exit");
+  fleet::actor::EvalRequest eval_request;
+  std::vector<std::string> eval_env_options;
+  bool eval_deterministic = false;
+  actor_cmd->add_option("--eval", eval_request.policy_file,
+                        "evaluate this policy file (no store, no learner); results to --stats");
+  actor_cmd->add_option("--env", eval_request.env_id, "--eval: the env id");
+  actor_cmd->add_option("--env-option", eval_env_options, "--eval: an env option key=value");
+  actor_cmd->add_option("--first-episode", eval_request.first_episode, "--eval: first episode number");
+  actor_cmd->add_option("--episodes", eval_request.episodes, "--eval: episodes");
+  actor_cmd->add_option("--seed", eval_request.seed, "--eval: episode i is reset with seed + i");
+  actor_cmd->add_option("--envs", eval_request.num_envs, "--eval: envs stepped together");
+  actor_cmd->add_option("--target-return", eval_request.choice.target_return,
+                        "--eval: a Decision Transformer's target return (0: its own)");
+  actor_cmd->add_flag("--deterministic", eval_deterministic, "--eval: greedy actions");
 
   fleet::orchestrator::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a saved policy (mean/std return)");
@@ -116,6 +131,10 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--seed", eval.seed, "first episode seed");
   eval_cmd->add_option("--target-return", eval.target_return,
                        "Decision Transformers: the return to condition on (default: its own)");
+  eval_cmd->add_option("--actors", eval.actors, "actor processes the episodes are spread over");
+  eval_cmd->add_option("--envs", eval.envs_per_actor, "envs each actor steps together");
+  std::string eval_json;
+  eval_cmd->add_option("--json", eval_json, "also write the result to this file");
 
   fleet::orchestrator::PlotOptions plot;
   auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");
@@ -165,14 +184,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*eval_cmd) {
+    eval.bin_dir = BinDir();
     auto r = fleet::orchestrator::Evaluate(eval);
     if (!r.ok()) return Fail("eval", r.status());
-    const fleet::Json out{
-        {"env_id", r->env_id},
-        {"episodes", r->episodes},
-        {"deterministic", {{"mean", r->deterministic_mean}, {"std", r->deterministic_std}}},
-        {"stochastic", {{"mean", r->stochastic_mean}, {"std", r->stochastic_std}}}};
+    const fleet::Json out = r->ToJson();
     std::printf("%s\n", fleet::DumpJson(out, -1).c_str());
+    if (!eval_json.empty()) {
+      if (fleet::Status st = fleet::WriteJsonFileAtomically(eval_json, out); !st.ok()) return Fail("eval", st);
+    }
     return 0;
   }
   if (*store_cmd) {
@@ -182,6 +201,19 @@ int main(int argc, char** argv) {
     store.serve_rollouts = !store_collect;
     fleet::Status st = fleet::replay::RunStore(store);
     return st.ok() ? 0 : Fail("store", st);
+  }
+  if (*actor_cmd && !eval_request.policy_file.empty()) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    eval_request.choice.deterministic = eval_deterministic;
+    for (const auto& kv : eval_env_options) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) return Fail("actor", fleet::InvalidArgumentError("--env-option expects key=value"));
+      eval_request.env_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    auto report = fleet::actor::EvaluatePolicy(eval_request);
+    if (!report.ok()) return Fail("actor", report.status());
+    fleet::Status st = fleet::WriteJsonFileAtomically(actor.stats_path, report->ToJson());
+    return st.ok() ? 0 : Fail("actor", st);
   }
   if (*actor_cmd) {
     auto cfg = LoadRoleConfig(config_path);

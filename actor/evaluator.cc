@@ -1,0 +1,91 @@
+#include "actor/evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "envs/registry.h"
+
+namespace fleet::actor {
+
+Json EvalReport::ToJson() const {
+  return Json{{"returns", returns}, {"lengths", lengths}, {"seconds", seconds}, {"steps", steps}};
+}
+
+StatusOr<EvalReport> EvalReport::FromJson(const Json& j, const std::string& what) {
+  EvalReport r;
+  FLEET_ASSIGN_OR_RETURN(r.returns, JsonMember<std::vector<double>>(j, "returns", what));
+  FLEET_ASSIGN_OR_RETURN(r.lengths, JsonMember<std::vector<int64_t>>(j, "lengths", what));
+  FLEET_ASSIGN_OR_RETURN(r.seconds, JsonMember<double>(j, "seconds", what));
+  FLEET_ASSIGN_OR_RETURN(r.steps, JsonMember<int64_t>(j, "steps", what));
+  if (r.returns.size() != r.lengths.size()) return InvalidArgumentError(what + ": returns and lengths differ in count");
+  return r;
+}
+
+StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
+  if (q.episodes < 1) return InvalidArgumentError("evaluation needs at least one episode");
+  const auto t0 = std::chrono::steady_clock::now();
+  const int n = std::max(1, std::min(q.num_envs, q.episodes));
+  std::vector<std::unique_ptr<envs::Env>> envs;
+  for (int i = 0; i < n; ++i) {
+    FLEET_ASSIGN_OR_RETURN(auto env, envs::MakeEnv(q.env_id, q.env_options));
+    envs.push_back(std::move(env));
+  }
+  const envs::EnvSpec& spec = envs[0]->spec();
+  FLEET_ASSIGN_OR_RETURN(auto policy, LoadPolicyFile(q.policy_file, spec, q.choice));
+  const int D = envs[0]->obs_dim(), W = envs[0]->action_width();
+  const auto& as = spec.action_space;
+  std::vector<float> obs(static_cast<size_t>(n) * D), actions(static_cast<size_t>(n) * W),
+      env_action(W), logp(n), values(n), rewards(n, 0.0f);
+  std::vector<uint8_t> ended(n, 0);
+  // slot i plays episodes i, i + n, i + 2n, ... of this request.
+  std::vector<int> episode(n), next(n);
+  std::vector<double> total(n, 0.0);
+  std::vector<int64_t> length(n, 0);
+  EvalReport r;
+  r.returns.assign(q.episodes, 0.0);
+  r.lengths.assign(q.episodes, 0);
+  int remaining = q.episodes;
+  for (int i = 0; i < n; ++i) {
+    episode[i] = i;
+    envs[i]->Reset(q.seed + static_cast<uint64_t>(q.first_episode + i), {obs.data() + i * D, size_t(D)});
+  }
+  std::mt19937_64 rng(q.seed);
+  while (remaining > 0) {
+    policy->Act(obs, n, rng, actions, logp, values);
+    for (int i = 0; i < n; ++i) {
+      ended[i] = 0;
+      rewards[i] = 0.0f;
+      if (episode[i] < 0) continue;  // idle: no episode left for this slot
+      for (int j = 0; j < W; ++j) {
+        env_action[j] = as.is_discrete() ? actions[i * W + j]
+                                         : std::clamp(actions[i * W + j], static_cast<float>(as.low[j]),
+                                                      static_cast<float>(as.high[j]));
+      }
+      FLEET_ASSIGN_OR_RETURN(auto step, envs[i]->Step(env_action, {obs.data() + i * D, size_t(D)}));
+      total[i] += step.reward;
+      ++length[i];
+      ++r.steps;
+      rewards[i] = static_cast<float>(step.reward);
+      if (!step.terminated && !step.truncated) continue;
+      ended[i] = 1;
+      r.returns[episode[i]] = total[i];
+      r.lengths[episode[i]] = length[i];
+      --remaining;
+      total[i] = 0.0;
+      length[i] = 0;
+      episode[i] += n;
+      if (episode[i] >= q.episodes) {
+        episode[i] = -1;
+        continue;
+      }
+      envs[i]->Reset(q.seed + static_cast<uint64_t>(q.first_episode + episode[i]),
+                     {obs.data() + i * D, size_t(D)});
+    }
+    policy->Observe(rewards, ended);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace fleet::actor
