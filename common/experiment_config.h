@@ -144,6 +144,13 @@ struct LearnerSection {
   // offline algorithms (learner.algo dt): the recorded dataset they train from, a folder of
   // shards such as a collect's dataset/.
   std::string dataset;
+  // evaluate the policy every this many updates in actor processes (`fleet eval` on a
+  // snapshot, beside training; results in evals.csv and TensorBoard, the last one in
+  // summary.json); 0: only at the end, and only with eval_episodes > 0. Offline
+  // algorithms; online ones have their training episodes.
+  int eval_every = 0;
+  int eval_episodes = 0;
+  int eval_actors = 1;
   // keep the policy of every this many updates as checkpoints/policy-vNNNNNN.pb (policies
   // along the run, e.g. for datasets of a given quality); 0: none.
   int policy_snapshot_every = 0;
@@ -160,6 +167,9 @@ struct LearnerSection {
     v("checkpoint_every", checkpoint_every);
     v("policy_snapshot_every", policy_snapshot_every);
     v("dataset", dataset);
+    v("eval_every", eval_every);
+    v("eval_episodes", eval_episodes);
+    v("eval_actors", eval_actors);
     v.Rest(sections);
   }
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "learner/algorithm.h"
 #include "learner/broadcaster.h"
 #include "learner/checkpoint.h"
+#include "learner/evaluations.h"
 #include "learner/event_writer.h"
 #include "learner/rollout_source.h"
 #include "learner/run_metrics.h"
@@ -43,6 +46,9 @@ class LearnerRole {
         offline_(offline),
         broadcast_(ctx_, o.weights_endpoint, o.stats_endpoint) {
     if (!offline_) rollouts_ = std::make_unique<RolloutSource>(ctx_, o.rollout_endpoint, cfg_.ChunksPerUpdate());
+    if (offline_ && cfg_.learner.eval_episodes > 0) {
+      evals_ = std::make_unique<Evaluations>(cfg_, o.run_dir, o.bin_dir);
+    }
   }
 
   Status Run();
@@ -53,6 +59,9 @@ class LearnerRole {
   Status Step(Rollout& rollout, int64_t num_updates);
   // after update number updates_: checkpoint and policy snapshot when due.
   Status SaveWhenDue();
+  // evaluations (offline): start one when due, log those that finished.
+  Status EvaluateWhenDue();
+  Status LogEvaluation(const EvalRow& row);
   void PublishWeights() { broadcast_.PublishWeights(algo_->ExportPolicy(version_)); }
   void PublishStats(bool done, double policy_lag);
   // RUN_DIR/checkpoints/latest, replaced atomically.
@@ -71,6 +80,9 @@ class LearnerRole {
   OfflineSource* offline_;
   Broadcaster broadcast_;
   std::unique_ptr<EventWriter> events_;
+  std::unique_ptr<Evaluations> evals_;
+  std::ofstream evals_csv_;
+  std::optional<EvalRow> last_eval_;
   uint64_t version_ = 0;
   int64_t updates_ = 0;
   proto::StoreStats store_;
@@ -132,6 +144,17 @@ Status LearnerRole::Finish() {
   FLEET_RETURN_IF_ERROR(algo_->Save(dir, "final_", &unused_state));
   FLEET_RETURN_IF_ERROR(
       WriteFile(FinalPolicyPath(o_.run_dir), algo_->ExportPolicy(version_).SerializeAsString()));
+  if (evals_ && !StopRequested()) {
+    // the final policy's evaluation, after the one still running.
+    FLEET_ASSIGN_OR_RETURN(std::optional<EvalRow> pending, evals_->Wait(std::chrono::hours(2)));
+    if (pending) FLEET_RETURN_IF_ERROR(LogEvaluation(*pending));
+    if (!last_eval_ || last_eval_->update != updates_) {
+      if (evals_->Start(FinalPolicyPath(o_.run_dir), updates_)) {
+        FLEET_ASSIGN_OR_RETURN(std::optional<EvalRow> final_row, evals_->Wait(std::chrono::hours(2)));
+        if (final_row) FLEET_RETURN_IF_ERROR(LogEvaluation(*final_row));
+      }
+    }
+  }
   Json extra = {{"env_id", spec_.id},
                 {"seed", cfg_.run.seed},
                 {"algo", algo_->info().name},
@@ -145,6 +168,13 @@ Status LearnerRole::Finish() {
     extra["dataset_steps"] = d.steps;
     extra["dataset_mean_return"] = d.mean_return;
     extra["updates_per_second"] = updates_ / std::max(1e-9, metrics_.wall_seconds());
+    if (last_eval_) {
+      extra["eval"] = {{"update", last_eval_->update},
+                       {"episodes", cfg_.learner.eval_episodes},
+                       {"mean_return", last_eval_->mean},
+                       {"std_return", last_eval_->std}};
+      if (last_eval_->d4rl_score) extra["eval"]["d4rl_score"] = *last_eval_->d4rl_score;
+    }
   } else {
     extra["steps_per_second"] = metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds());
     extra["store_rejected_chunks"] = store_.rejected_chunks();
@@ -235,6 +265,39 @@ Status LearnerRole::SaveWhenDue() {
   return OkStatus();
 }
 
+Status LearnerRole::LogEvaluation(const EvalRow& row) {
+  if (!evals_csv_.is_open()) {
+    const std::string path = o_.run_dir + "/evals.csv";
+    const bool fresh = !std::filesystem::exists(path);
+    evals_csv_.open(path, std::ios::app);
+    if (fresh) evals_csv_ << "update,wall_seconds,mean_return,std_return,d4rl_score,eval_seconds\n";
+  }
+  evals_csv_ << row.update << "," << metrics_.wall_seconds() << "," << row.mean << "," << row.std
+             << "," << (row.d4rl_score ? std::to_string(*row.d4rl_score) : "") << ","
+             << row.seconds << std::endl;
+  std::vector<std::pair<std::string, double>> scalars = {{"eval/mean_return", row.mean}};
+  if (row.d4rl_score) scalars.emplace_back("eval/d4rl_score", *row.d4rl_score);
+  FLEET_RETURN_IF_ERROR(events_->WriteScalars(row.update, scalars));
+  log_->info("evaluation at update {}: return {:.1f} +- {:.1f}{}", row.update, row.mean, row.std,
+             row.d4rl_score ? fmt::format(", D4RL-normalized {:.1f}", *row.d4rl_score) : "");
+  last_eval_ = row;
+  return OkStatus();
+}
+
+Status LearnerRole::EvaluateWhenDue() {
+  if (!evals_) return OkStatus();
+  // a failed evaluation along the way is reported, not a reason to stop training.
+  StatusOr<std::optional<EvalRow>> row = evals_->Poll();
+  if (!row.ok()) log_->error("{}", row.status().ToString());
+  if (row.ok() && *row) FLEET_RETURN_IF_ERROR(LogEvaluation(**row));
+  if (cfg_.learner.eval_every > 0 && updates_ % cfg_.learner.eval_every == 0 && !evals_->running()) {
+    const std::string pb = PolicySnapshotPath(o_.run_dir, version_);
+    FLEET_RETURN_IF_ERROR(WriteFile(pb, algo_->ExportPolicy(version_).SerializeAsString()));
+    evals_->Start(pb, updates_);
+  }
+  return OkStatus();
+}
+
 Status LearnerRole::RunOffline() {
   const OfflinePlan plan = algo_->offline_plan();
   const DatasetStats& d = offline_->stats();
@@ -278,6 +341,7 @@ Status LearnerRole::RunOffline() {
       PublishStats(false, 0.0);
     }
     FLEET_RETURN_IF_ERROR(SaveWhenDue());
+    FLEET_RETURN_IF_ERROR(EvaluateWhenDue());
   }
   return OkStatus();
 }

@@ -30,6 +30,8 @@ struct LearnerOptions {
   int64_t start_unix_ms = 0;
   // continue from run_dir/checkpoints/latest (model, optimizer, normalizers, counters).
   bool resume = false;
+  // where the `fleet` binary is (evaluations run `fleet eval`).
+  std::string bin_dir;
 
   Status Validate() const;
 };

@@ -1,9 +1,11 @@
 // fleet-learner: the learner role's executable, kept apart from `fleet` so that only this
 // process loads libtorch. Started by the orchestrator (or `fleet learner ...`).
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 
@@ -32,6 +34,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.config = *cfg;
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  o.bin_dir = n > 0 ? std::filesystem::path(std::string(exe, n)).parent_path().string() : ".";
   fleet::SetLogLevel(o.config.run.log_level);
   fleet::Status st = fleet::learner::RunLearner(o);
   if (!st.ok()) {

@@ -104,7 +104,7 @@ StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& cfg, const std::st
   FLEET_ASSIGN_OR_RETURN(const learner::AlgorithmInfo* algo, learner::FindAlgorithm(cfg.learner.algo));
   if (algo->source != learner::BatchSource::kOffline) {
     return InvalidArgumentError("config key 'learner.algo': '" + algo->name +
-                                "' trains online (fleet run), not from a dataset");
+                                "' trains online: use fleet run");
   }
   LaunchPlan plan;
   RoleSpec learner;

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "orchestrator/process.h"
+#include "common/process.h"
 
 namespace fleet::orchestrator {
 namespace {

@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--envs", eval.envs_per_actor, "envs each actor steps together");
   std::string eval_json;
   eval_cmd->add_option("--json", eval_json, "also write the result to this file");
+  eval_cmd->add_option("--logs-dir", eval.logs_dir, "the eval actors' logs (default: the run's logs/)");
 
   fleet::orchestrator::PlotOptions plot;
   auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");

@@ -17,21 +17,8 @@
 namespace fleet {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& cmd) {
-  CommandResult r{-1, ""};
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof(buf), p)) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::CommandResult;
+using testing::RunCommand;
 
 std::string Fleet() { return std::string(FLEET_BIN_DIR) + "/fleet"; }
 std::string Config() { return std::string(FLEET_SOURCE_DIR) + "/configs/cartpole_ppo.yaml"; }

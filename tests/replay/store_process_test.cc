@@ -7,7 +7,7 @@
 #include <zmq.hpp>
 
 #include "common/zmq_util.h"
-#include "orchestrator/process.h"
+#include "common/process.h"
 #include "tests/test_util.h"
 
 namespace fleet {
@@ -22,7 +22,7 @@ class StoreProcessTest : public ::testing::Test {
                        "store:\n  queue_chunks: 4\n  max_chunk_bytes: 100000\n");
     ingest_ = "ipc://" + dir_.path() + "/ingest";
     rollout_ = "ipc://" + dir_.path() + "/rollout";
-    auto child = orchestrator::ChildProcess::Spawn(
+    auto child = ChildProcess::Spawn(
         "store",
         {std::string(FLEET_BIN_DIR) + "/fleet", "store", "--config", dir_.path() + "/config.yaml",
          "--ingest", ingest_, "--rollout", rollout_},
@@ -60,7 +60,7 @@ class StoreProcessTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string ingest_, rollout_;
-  std::optional<orchestrator::ChildProcess> store_;
+  std::optional<ChildProcess> store_;
   zmq::context_t ctx_{1};
 };
 

@@ -1,7 +1,9 @@
-// A child process started by fork + exec of a Fleet binary, with its stdout and stderr
-// sent to a log file. The child asks the kernel for SIGTERM when the orchestrator dies
-// (PR_SET_PDEATHSIG), so no role outlives its run. The destructor kills a child still
-// running. Not thread-safe.
+// A child process started by fork + immediate exec of a Fleet binary (nothing but prctl,
+// dup2 and execv run in the child, so a parent that has started threads, libtorch or a
+// ZeroMQ context may use it), with its stdout and stderr sent to a log file. The child
+// asks the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), so no role outlives
+// its run. The destructor kills a child still running. Used by the orchestrator's local
+// launcher and by the learner's evaluations. Not thread-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -13,7 +15,7 @@
 
 #include "common/status.h"
 
-namespace fleet::orchestrator {
+namespace fleet {
 
 class ChildProcess {
  public:
@@ -46,4 +48,4 @@ class ChildProcess {
 // The last `lines` lines of a text file (for failure reports).
 std::string TailFile(const std::string& path, int lines);
 
-}  // namespace fleet::orchestrator
+}  // namespace fleet

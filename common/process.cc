@@ -1,4 +1,4 @@
-#include "orchestrator/process.h"
+#include "common/process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-namespace fleet::orchestrator {
+namespace fleet {
 
 StatusOr<ChildProcess> ChildProcess::Spawn(const std::string& name,
                                            const std::vector<std::string>& argv,
@@ -107,4 +107,4 @@ std::string TailFile(const std::string& path, int lines) {
   return out;
 }
 
-}  // namespace fleet::orchestrator
+}  // namespace fleet
