@@ -70,6 +70,7 @@ void BM_PpoUpdate(benchmark::State& state) {
             A = cheetah ? 6 : 2;
   const char* dev = std::getenv("FLEET_BENCH_DEVICE");
   torch::set_num_threads(1);
+  fleet::learner::SetBlasThreads(1);
   fleet::learner::ConfigureCpuForTraining();  // as the learner does
   fleet::learner::NetworkOptions net;
   net.obs_dim = D;

@@ -1,5 +1,7 @@
 #include "learner/torch_runtime.h"
 
+#include <dlfcn.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -23,8 +25,22 @@ void ConfigureCpuForTraining() {
 #endif
 }
 
+int SetBlasThreads(int threads) {
+  // OpenBLAS (Debian's libopenblas0-pthread, what libtorch's matrix products call) runs
+  // its own thread pool, sized by the cores, whatever torch::set_num_threads says; its
+  // idle threads spin and yield. Looked up at run time: a libtorch built against another
+  // BLAS (MKL, cuBLAS only) has no such symbol, and then nothing is set.
+  using Setter = void (*)(int);
+  if (auto set = reinterpret_cast<Setter>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(threads);
+    return threads;
+  }
+  return 0;
+}
+
 void ConfigureLearnerProcess(const ExperimentConfig& config) {
   torch::set_num_threads(config.learner.threads);
+  SetBlasThreads(config.learner.threads);
   ConfigureCpuForTraining();
 }
 

@@ -24,8 +24,16 @@ torch::Device ResolveDevice(const std::string& name);
 void ConfigureCpuForTraining();
 
 
+// Sizes OpenBLAS's own thread pool (returns `threads`; 0 when the process has no OpenBLAS).
+// By default it takes every core and, while the learner runs single-threaded, its idle
+// threads spin and yield: measured on the 2-core VM with another process on the second
+// core, a Decision Transformer step took 1084 ms of wall-clock for 457 ms of CPU, and 592
+// ms with one OpenBLAS thread (docs/RESULTS.md).
+int SetBlasThreads(int threads);
+
 // What the learner process sets once before training: learner.threads intra-op threads
-// (Debian's libtorch starts with one) and ConfigureCpuForTraining.
+// (Debian's libtorch starts with one) and as many OpenBLAS threads, and
+// ConfigureCpuForTraining.
 void ConfigureLearnerProcess(const ExperimentConfig& config);
 
 bool CudaAvailable();
