@@ -68,6 +68,7 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(learner.threads >= 1, "learner.threads", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.chunks_per_update >= 0, "learner.chunks_per_update",
                                 "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(learner.dataset_cache_mb >= 1, "learner.dataset_cache_mb", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(learner.eval_every >= 0, "learner.eval_every", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.eval_episodes >= 0, "learner.eval_episodes", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.eval_actors >= 1, "learner.eval_actors", "must be >= 1"));

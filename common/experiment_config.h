@@ -144,6 +144,9 @@ struct LearnerSection {
   // offline algorithms (learner.algo dt): the recorded dataset they train from, a folder of
   // shards such as a collect's dataset/.
   std::string dataset;
+  // offline algorithms: memory for the episodes read from learner.dataset (the rest is
+  // read again from its shards when drawn).
+  int64_t dataset_cache_mb = 2048;
   // evaluate the policy every this many updates in actor processes (`fleet eval` on a
   // snapshot, beside training; results in evals.csv and TensorBoard, the last one in
   // summary.json); 0: only at the end, and only with eval_episodes > 0. Offline
@@ -167,6 +170,7 @@ struct LearnerSection {
     v("checkpoint_every", checkpoint_every);
     v("policy_snapshot_every", policy_snapshot_every);
     v("dataset", dataset);
+    v("dataset_cache_mb", dataset_cache_mb);
     v("eval_every", eval_every);
     v("eval_episodes", eval_episodes);
     v("eval_actors", eval_actors);

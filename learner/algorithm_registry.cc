@@ -96,7 +96,7 @@ Status ValidateLearnerConfig(const ExperimentConfig& config) {
     const auto* owner = std::find_if(std::begin(kSections), std::end(kSections),
                                      [&](const SectionOwner& s) { return key == s.name; });
     if (owner == std::end(kSections)) {
-      std::string known = "algo, total_env_steps, device, threads, chunks_per_update, checkpoint_every, policy_snapshot_every, dataset, eval_every, eval_episodes, eval_actors";
+      std::string known = "algo, total_env_steps, device, threads, chunks_per_update, checkpoint_every, policy_snapshot_every, dataset, dataset_cache_mb, eval_every, eval_episodes, eval_actors";
       for (const SectionOwner& s : kSections) known += std::string(", ") + s.name;
       return InvalidArgumentError("unknown config key 'learner." + key + "' (known keys here: " +
                                   known + ")");

@@ -302,9 +302,9 @@ Status LearnerRole::RunOffline() {
   const OfflinePlan plan = algo_->offline_plan();
   const DatasetStats& d = offline_->stats();
   log_->info("{}: {} updates of {} windows of {} steps from {} ({} episodes, {} steps, mean "
-             "return {:.1f})",
+             "return {:.1f}; cache {} MB)",
              algo_->Describe(), plan.updates, plan.batch_size, plan.context_len,
-             cfg_.learner.dataset, d.episodes, d.steps, d.mean_return);
+             cfg_.learner.dataset, d.episodes, d.steps, d.mean_return, cfg_.learner.dataset_cache_mb);
   // the windows' generator; a resumed run reseeds it from (seed, updates).
   std::mt19937_64 rng(static_cast<uint64_t>(cfg_.run.seed) * 0x9E3779B97F4A7C15ull +
                       static_cast<uint64_t>(updates_));
@@ -408,7 +408,8 @@ Status RunLearner(const LearnerOptions& options) {
     std::unique_ptr<OfflineSource> offline;
     if (info->source == BatchSource::kOffline) {
       std::vector<std::string> warnings;
-      FLEET_ASSIGN_OR_RETURN(offline, OfflineSource::Open(cfg.learner.dataset, spec, &warnings));
+      FLEET_ASSIGN_OR_RETURN(offline, OfflineSource::Open(cfg.learner.dataset, spec,
+                                                          cfg.learner.dataset_cache_mb << 20, &warnings));
       for (const auto& w : warnings) GetLogger("learner")->warn("{}", w);
     }
     FLEET_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algo,

@@ -6,8 +6,9 @@ namespace fleet::learner {
 
 StatusOr<std::unique_ptr<OfflineSource>> OfflineSource::Open(const std::string& dataset,
                                                              const envs::EnvSpec& spec,
+                                                             int64_t cache_bytes,
                                                              std::vector<std::string>* warnings) {
-  auto data = replay::EpisodeDataset::Load(dataset, warnings);
+  auto data = replay::StreamingWindowSampler::Open(dataset, cache_bytes, warnings);
   if (!data.ok()) {
     return Status(data.status().code(), "dataset '" + dataset + "': " + data.status().message());
   }
@@ -28,7 +29,7 @@ StatusOr<std::unique_ptr<OfflineSource>> OfflineSource::Open(const std::string& 
     s->low_.assign(spec.action_space.low.begin(), spec.action_space.low.end());
     s->high_.assign(spec.action_space.high.begin(), spec.action_space.high.end());
   }
-  const replay::EpisodeDataset::Summary sum = s->data_->Summarize();
+  const replay::EpisodeDataset::Summary& sum = s->data_->summary();
   DatasetStats& st = s->stats_;
   st.episodes = s->data_->episodes();
   st.steps = s->data_->steps();
@@ -45,7 +46,6 @@ StatusOr<std::unique_ptr<OfflineSource>> OfflineSource::Open(const std::string& 
 
 Status OfflineSource::Next(int batch, int k, std::mt19937_64& rng, WindowBatch& out) {
   const int D = data_->obs_dim(), A = data_->action_width(), K = k;
-  const replay::WindowSampler sampler(*data_, K);
   out.batch = batch;
   out.k = K;
   out.obs_dim = D;
@@ -56,7 +56,7 @@ Status OfflineSource::Next(int batch, int k, std::mt19937_64& rng, WindowBatch& 
   out.timesteps.resize(static_cast<size_t>(batch) * K);
   out.mask.resize(static_cast<size_t>(batch) * K);
   for (int b = 0; b < batch; ++b) {
-    FLEET_RETURN_IF_ERROR(sampler.Sample(rng, window_));
+    FLEET_RETURN_IF_ERROR(data_->Sample(rng, K, window_));
     std::copy(window_.obs.begin(), window_.obs.end(), out.observations.begin() + size_t(b) * K * D);
     std::copy(window_.actions.begin(), window_.actions.end(), out.actions.begin() + size_t(b) * K * A);
     if (!low_.empty()) {

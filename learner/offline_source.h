@@ -1,8 +1,10 @@
 // Where an offline learner's batches come from (BatchSource::kOffline): windows of K
 // steps drawn from a recorded dataset as the Decision Transformer's gym code draws them
-// (replay/window_sampler.h: an episode with probability proportional to its length, a
-// uniform start, front padding), B per batch, with the dataset's statistics (the state
-// mean and standard deviation the model normalizes with, its returns). The dataset must
+// (an episode with probability proportional to its length, a uniform start, front
+// padding), B per batch, with the dataset's statistics (the state mean and standard
+// deviation the model normalizes with, its returns). The dataset is streamed from its
+// shards through a cache of learner.dataset_cache_mb (replay/streaming_window_sampler.h):
+// a dataset larger than memory trains with bounded memory. The dataset must
 // be of the run's env: its observation and action shapes are checked against the env's
 // spec. Continuous actions are clipped to the env's bounds: datasets hold the actions the
 // behaviour policy drew (a Gaussian PPO policy's samples may lie outside the box; the env
@@ -18,8 +20,7 @@
 
 #include "common/status.h"
 #include "envs/env.h"
-#include "replay/episode_dataset.h"
-#include "replay/window_sampler.h"
+#include "replay/streaming_window_sampler.h"
 
 namespace fleet::learner {
 
@@ -46,14 +47,17 @@ class OfflineSource {
   // FailedPrecondition for an empty one. Unreadable shards are skipped, named in `warnings`.
   static StatusOr<std::unique_ptr<OfflineSource>> Open(const std::string& dataset,
                                                        const envs::EnvSpec& spec,
+                                                       int64_t cache_bytes,
                                                        std::vector<std::string>* warnings);
   // `batch` windows of `k` steps.
   Status Next(int batch, int k, std::mt19937_64& rng, WindowBatch& out);
   const DatasetStats& stats() const { return stats_; }
+  const replay::StreamingWindowSampler& sampler() const { return *data_; }
 
  private:
-  explicit OfflineSource(std::unique_ptr<replay::EpisodeDataset> data) : data_(std::move(data)) {}
-  std::unique_ptr<replay::EpisodeDataset> data_;
+  explicit OfflineSource(std::unique_ptr<replay::StreamingWindowSampler> data)
+      : data_(std::move(data)) {}
+  std::unique_ptr<replay::StreamingWindowSampler> data_;
   replay::Window window_;
   DatasetStats stats_;
   std::vector<float> low_, high_;  // continuous action bounds

@@ -86,6 +86,37 @@ StatusOr<Array<T>> Read(hid_t loc, const std::string& name) {
   return a;
 }
 
+template <class T>
+StatusOr<Array<T>> ReadRows(hid_t loc, const std::string& name, uint64_t start, uint64_t count) {
+  Id d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT));
+  if (!d.valid()) return DataLossError("dataset '" + name + "' cannot be opened");
+  Id space(H5Dget_space(d.get()));
+  hsize_t dims[2] = {0, 1};
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (rank < 1 || rank > 2 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0) {
+    return DataLossError("dataset '" + name + "' is not 1-d or 2-d");
+  }
+  if (start + count > dims[0]) {
+    return DataLossError("dataset '" + name + "' has " + std::to_string(dims[0]) + " rows, not " +
+                         std::to_string(start + count));
+  }
+  Array<T> a;
+  a.rows = count;
+  a.cols = rank == 2 ? dims[1] : 1;
+  a.data.resize(a.rows * a.cols);
+  if (count == 0) return a;
+  const hsize_t offset[2] = {start, 0}, size[2] = {count, a.cols};
+  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, offset, nullptr, size, nullptr);
+  Id mem(H5Screate_simple(rank, size, nullptr));
+  if (H5Dread(d.get(), NativeType<T>(), mem.get(), space.get(), H5P_DEFAULT, a.data.data()) < 0) {
+    return DataLossError("rows of dataset '" + name + "' cannot be read (corrupt or truncated)");
+  }
+  return a;
+}
+
+template StatusOr<Array<float>> ReadRows(hid_t, const std::string&, uint64_t, uint64_t);
+template StatusOr<Array<int64_t>> ReadRows(hid_t, const std::string&, uint64_t, uint64_t);
+
 template StatusOr<Array<float>> Read(hid_t, const std::string&);
 template StatusOr<Array<double>> Read(hid_t, const std::string&);
 template StatusOr<Array<uint8_t>> Read(hid_t, const std::string&);

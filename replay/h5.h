@@ -68,6 +68,11 @@ struct Array {
 template <class T>
 StatusOr<Array<T>> Read(hid_t loc, const std::string& name);
 
+// Rows [start, start + count) of dataset `name` converted to T (a hyperslab read: only
+// the chunks holding those rows are read and decompressed).
+template <class T>
+StatusOr<Array<T>> ReadRows(hid_t loc, const std::string& name, uint64_t start, uint64_t count);
+
 // Whether dataset `name` stores integers (e.g. discrete actions) rather than floats.
 StatusOr<bool> IsInteger(hid_t loc, const std::string& name);
 
