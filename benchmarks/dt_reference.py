@@ -117,7 +117,7 @@ def batch(trajs, lengths, mean, std, k, size, rng, scale, max_ep_len, low, high)
 def evaluate(model, env_id, episodes, target, mean, std, k, scale):
     import fleet  # Fleet's own env, through its Python bindings
     env = fleet.make(env_id)
-    returns, t0 = [], time.time()
+    returns, t0, actions_taken = [], time.time(), 0
     model.eval()
     for e in range(episodes):
         obs, _ = env.reset(seed=e)
@@ -137,11 +137,13 @@ def evaluate(model, env_id, episodes, target, mean, std, k, scale):
             actions[-1] = act
             obs, reward, term, trunc, _ = env.step(act)
             total += reward
+            actions_taken += 1
             rtg -= reward / scale
             step += 1
             done = term or trunc
         returns.append(total)
-    return float(np.mean(returns)), episodes / (time.time() - t0)
+    seconds = time.time() - t0
+    return float(np.mean(returns)), episodes / seconds, actions_taken / seconds
 
 
 def main():
@@ -184,8 +186,8 @@ def main():
            "final_loss": float(loss)}
     if args.eval:
         target = args.target_return or max(float(t[2].sum()) for t in trajs)
-        out["eval_mean_return"], out["eval_episodes_per_second"] = evaluate(
-            model, args.env, args.eval, target, mean, std, k, scale)
+        (out["eval_mean_return"], out["eval_episodes_per_second"],
+         out["eval_actions_per_second"]) = evaluate(model, args.env, args.eval, target, mean, std, k, scale)
         out["target_return"] = target
     print(json.dumps(out))
 
