@@ -1,5 +1,7 @@
 #include "actor/actor.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -133,9 +135,11 @@ Status Actor::Run() {
     if (!policy_) return OkStatus();  // stopped before any weights came
   }
   const uint64_t first_version = policy_->version();
-  log_->info("actor {}: {} v{}, stepping {} x {}, pacing {}", o_.actor_id,
-             o_.collect ? "policy " + cfg_.collect.policy : std::string("first weights"),
-             first_version, cfg_.env.num_envs, cfg_.env.id, pacing_->name());
+  char host[256] = "?";
+  ::gethostname(host, sizeof(host) - 1);
+  log_->info("actor {} on {}: {} v{}, stepping {} x {}, pacing {}, sending to {}", o_.actor_id,
+             host, o_.collect ? "policy " + cfg_.collect.policy : std::string("first weights"),
+             first_version, cfg_.env.num_envs, cfg_.env.id, pacing_->name(), o_.ingest_endpoint);
 
   proto::TrajectoryChunk chunk;
   int64_t chunks_sent = 0;

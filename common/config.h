@@ -40,6 +40,7 @@ const char* TypeName() {
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else if constexpr (std::is_same_v<T, std::string>) return "a string";
   else if constexpr (std::is_same_v<T, std::vector<int>>) return "a list of integers";
+  else if constexpr (std::is_same_v<T, std::vector<std::string>>) return "a list of strings";
   else return "a mapping of strings";
 }
 
@@ -68,7 +69,8 @@ class YamlReader {
       }
     } else {
       try {
-        if constexpr (std::is_same_v<T, std::vector<int>>) {
+        if constexpr (std::is_same_v<T, std::vector<int>> ||
+                      std::is_same_v<T, std::vector<std::string>>) {
           if (!child.IsSequence()) return Fail(full, TypeName<T>());
         } else if (!child.IsScalar()) {
           return Fail(full, TypeName<T>());
@@ -129,6 +131,10 @@ class YamlWriter {
     } else if constexpr (std::is_same_v<T, std::vector<int>>) {
       out_ << YAML::Flow << YAML::BeginSeq;
       for (int x : field) out_ << x;
+      out_ << YAML::EndSeq;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      out_ << YAML::BeginSeq;
+      for (const auto& x : field) out_ << YAML::DoubleQuoted << x;
       out_ << YAML::EndSeq;
     } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
       out_ << YAML::BeginMap;

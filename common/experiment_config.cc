@@ -81,6 +81,27 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
                                 "learner.chunks_per_update",
                                 "must not exceed store.queue_chunks"));
+  FLEET_RETURN_IF_ERROR(Require(slurm.actor_nodes >= 0, "slurm.actor_nodes", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(slurm.cpus_per_actor >= 1, "slurm.cpus_per_actor", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(slurm.mem_per_cpu_mb >= 0, "slurm.mem_per_cpu_mb", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(slurm.signal_lead_s >= 0 && slurm.signal_lead_s <= 65535,
+                                "slurm.signal_lead_s", "must be 0 to 65535"));
+  FLEET_RETURN_IF_ERROR(Require(
+      slurm.time_limit.find_first_not_of("0123456789:-") == std::string::npos,
+      "slurm.time_limit", "must be a Slurm time (MM, HH:MM:SS or D-HH:MM:SS)"));
+  for (const auto& [key, text] : {std::pair{"slurm.partition", slurm.partition},
+                                  {"slurm.account", slurm.account},
+                                  {"slurm.gpu_gres", slurm.gpu_gres}}) {
+    FLEET_RETURN_IF_ERROR(Require(text.find_first_of(" \t\n'\"$`\\;") == std::string::npos, key,
+                                  "must be one word (no spaces, quotes or shell characters)"));
+  }
+  for (const auto& o : slurm.sbatch_options) {
+    FLEET_RETURN_IF_ERROR(Require(o.starts_with("-") && o.find('\n') == std::string::npos,
+                                  "slurm.sbatch_options",
+                                  "must hold sbatch options, each starting with '-' (got '" + o + "')"));
+  }
+  FLEET_RETURN_IF_ERROR(Require(!k8s.image.empty(), "k8s.image", "must not be empty"));
+  FLEET_RETURN_IF_ERROR(Require(k8s.backoff_limit >= 0, "k8s.backoff_limit", "must be >= 0"));
   return OkStatus();
 }
 

@@ -213,6 +213,77 @@ struct CollectSection {
   }
 };
 
+// fleet slurm script / submit (orchestrator/slurm.h): the batch job. Store and learner
+// run in the heterogeneous job's first component (one node), the actors in the second.
+struct SlurmSection {
+  // sbatch --partition / --account; empty: the cluster's default.
+  std::string partition;
+  std::string account;
+  // sbatch --time ("MM", "HH:MM:SS", "D-HH:MM:SS"); empty: the partition's limit.
+  std::string time_limit;
+  // nodes for the actors (sbatch --nodes of the second component); 0: Slurm decides.
+  int actor_nodes = 0;
+  int cpus_per_actor = 1;
+  // --mem-per-cpu of every component and step (MB); 0: not given (the cluster's default).
+  // Where memory is a consumable resource, set it: a step given the whole job's memory
+  // keeps the next step waiting.
+  int mem_per_cpu_mb = 0;
+  // Slurm signals the job this long before its time limit: the run checkpoints, stops and,
+  // with `requeue`, is requeued to resume from that checkpoint.
+  int signal_lead_s = 300;
+  bool requeue = true;
+  // the learner's GPU request (--gres) when learner.device is cuda.
+  std::string gpu_gres = "gpu:1";
+  // further lines for the first component, each given as `#SBATCH <option>`.
+  std::vector<std::string> sbatch_options;
+
+  template <class V>
+  void Visit(V& v) {
+    v("partition", partition);
+    v("account", account);
+    v("time_limit", time_limit);
+    v("actor_nodes", actor_nodes);
+    v("cpus_per_actor", cpus_per_actor);
+    v("mem_per_cpu_mb", mem_per_cpu_mb);
+    v("signal_lead_s", signal_lead_s);
+    v("requeue", requeue);
+    v("gpu_gres", gpu_gres);
+    v("sbatch_options", sbatch_options);
+  }
+};
+
+// fleet k8s render (orchestrator/k8s.h): the manifests.
+struct K8sSection {
+  // the container image with Fleet installed (deploy/docker/Dockerfile builds one).
+  std::string image = "fleet:latest";
+  std::string namespace_ = "default";
+  // the run directory's volume: a PersistentVolumeClaim of this size and class (empty:
+  // the cluster's default class).
+  std::string storage = "10Gi";
+  std::string storage_class;
+  // cpu requests of the roles (Kubernetes quantities), memory limits.
+  std::string learner_cpu = "2";
+  std::string actor_cpu = "1";
+  std::string memory = "4Gi";
+  // the learner's GPU resource name when learner.device is cuda.
+  std::string gpu_resource = "nvidia.com/gpu";
+  // how often Kubernetes restarts a failed role's pod before the run fails.
+  int backoff_limit = 6;
+
+  template <class V>
+  void Visit(V& v) {
+    v("image", image);
+    v("namespace", namespace_);
+    v("storage", storage);
+    v("storage_class", storage_class);
+    v("learner_cpu", learner_cpu);
+    v("actor_cpu", actor_cpu);
+    v("memory", memory);
+    v("gpu_resource", gpu_resource);
+    v("backoff_limit", backoff_limit);
+  }
+};
+
 struct ExperimentConfig {
   RunSection run;
   EnvSection env;
@@ -220,6 +291,8 @@ struct ExperimentConfig {
   StoreSection store;
   LearnerSection learner;
   CollectSection collect;
+  SlurmSection slurm;
+  K8sSection k8s;
 
   template <class V>
   void Visit(V& v) {
@@ -229,6 +302,8 @@ struct ExperimentConfig {
     v("store", store);
     v("learner", learner);
     v("collect", collect);
+    v("slurm", slurm);
+    v("k8s", k8s);
   }
 
   int ChunksPerUpdate() const {

@@ -21,7 +21,12 @@
 #include "common/signals.h"
 #include "orchestrator/eval.h"
 #include "orchestrator/plot.h"
+#include "orchestrator/k8s.h"
 #include "orchestrator/run.h"
+#include "orchestrator/run_setup.h"
+#include "learner/algorithm_registry.h"
+#include <fstream>
+#include "orchestrator/slurm.h"
 #include "replay/store.h"
 
 namespace {
@@ -64,6 +69,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--set", run.overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);
+  run_cmd->add_option("--launcher", run.launcher,
+                      "local, or slurm: roles as steps of the enclosing Slurm job")
+      ->check(CLI::IsMember({"local", "slurm"}));
 
   fleet::orchestrator::RunOptions offline;
   auto* offline_cmd = app.add_subcommand(
@@ -75,6 +83,41 @@ int main(int argc, char** argv) {
   offline_cmd->add_option("--set", offline.overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);
+  offline_cmd->add_option("--launcher", offline.launcher,
+                          "local, or slurm: the learner as a step of the enclosing Slurm job")
+      ->check(CLI::IsMember({"local", "slurm"}));
+
+  fleet::orchestrator::SlurmSubmitOptions slurm;
+  std::string slurm_command = "run";
+  auto* slurm_cmd = app.add_subcommand("slurm", "launch on a Slurm cluster");
+  slurm_cmd->require_subcommand(1);
+  auto* slurm_script_cmd = slurm_cmd->add_subcommand("script", "print the batch script of a run");
+  auto* slurm_submit_cmd =
+      slurm_cmd->add_subcommand("submit", "submit a run, follow it, exit with its outcome");
+  for (auto* c : {slurm_script_cmd, slurm_submit_cmd}) {
+    c->add_option("config", slurm.config_path, "experiment config (YAML)")->required();
+    c->add_option("--run-dir", slurm.run_dir,
+                  "run directory on a filesystem every node sees (default runs/NAME-TIME)");
+    c->add_option("--command", slurm_command, "run (default) or train-offline")
+        ->check(CLI::IsMember({"run", "train-offline"}));
+    c->add_option("--set", slurm.overrides, "override a config key: key=value")
+        ->take_all()
+        ->allow_extra_args(false);
+  }
+  std::string k8s_config, k8s_command = "run", k8s_out;
+  std::vector<std::string> k8s_overrides;
+  auto* k8s_cmd = app.add_subcommand("k8s", "launch on Kubernetes");
+  k8s_cmd->require_subcommand(1);
+  auto* k8s_render_cmd = k8s_cmd->add_subcommand("render", "write the manifests of a run");
+  k8s_render_cmd->add_option("config", k8s_config, "experiment config (YAML)")->required();
+  k8s_render_cmd->add_option("--command", k8s_command, "run (default) or train-offline")
+      ->check(CLI::IsMember({"run", "train-offline"}));
+  k8s_render_cmd->add_option("--out", k8s_out, "write to this file (default: stdout)");
+  k8s_render_cmd->add_option("--set", k8s_overrides, "override a config key: key=value")
+      ->take_all()
+      ->allow_extra_args(false);
+  bool slurm_no_follow = false;
+  slurm_submit_cmd->add_flag("--no-follow", slurm_no_follow, "print the job id and return");
 
   fleet::orchestrator::CollectOptions collect;
   auto* collect_cmd = app.add_subcommand(
@@ -171,6 +214,31 @@ int main(int argc, char** argv) {
     offline.bin_dir = BinDir();
     fleet::Status st = fleet::orchestrator::TrainOffline(offline);
     return st.ok() ? 0 : Fail("train-offline", st);
+  }
+  if (*slurm_cmd) {
+    slurm.bin_dir = BinDir();
+    slurm.follow = !slurm_no_follow;
+    slurm.command = slurm_command == "run" ? fleet::orchestrator::SlurmCommand::kRun
+                                           : fleet::orchestrator::SlurmCommand::kTrainOffline;
+    fleet::Status st = *slurm_script_cmd ? fleet::orchestrator::PrintSlurmScript(slurm)
+                                         : fleet::orchestrator::SubmitSlurmJob(slurm);
+    return st.ok() ? 0 : Fail("slurm", st);
+  }
+  if (*k8s_cmd) {
+    auto cfg = fleet::learner::LoadRunConfig(k8s_config, k8s_overrides);
+    if (!cfg.ok()) return Fail("k8s", cfg.status());
+    if (fleet::Status st = fleet::orchestrator::CheckEnv(*cfg); !st.ok()) return Fail("k8s", st);
+    auto text = fleet::orchestrator::RenderK8sManifests(*cfg, {.offline = k8s_command != "run"});
+    if (!text.ok()) return Fail("k8s", text.status());
+    if (k8s_out.empty()) {
+      std::fputs(text->c_str(), stdout);
+      return 0;
+    }
+    std::ofstream f(k8s_out, std::ios::trunc);
+    f << *text;
+    if (!f) return Fail("k8s", fleet::InternalError("cannot write " + k8s_out));
+    std::printf("fleet k8s: wrote %s\n", k8s_out.c_str());
+    return 0;
   }
   if (*collect_cmd) {
     collect.bin_dir = BinDir();

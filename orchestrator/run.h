@@ -20,6 +20,9 @@ struct RunOptions {
   // `--resume RUN_DIR`: continue a stopped or killed run from its latest checkpoint, with
   // its own config.yaml (plus overrides); config_path is then unused.
   std::string resume_dir;
+  // "local" (child processes) or "slurm" (job steps of the enclosing Slurm allocation; the
+  // batch script of `fleet slurm script` runs fleet with it).
+  std::string launcher = "local";
 };
 
 // Returns OK when the learner finished; the error names the failed component otherwise.

@@ -1,5 +1,7 @@
 #include "replay/store.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -202,7 +204,10 @@ Status Store::Run() {
     stats_.set_recorded_episodes(recorder_->episodes_written());
     log_->info("recording to {}/shard-*.h5", wo.dir);
   }
-  log_->info("serving ingest at {}, rollouts at {}", o_.ingest_endpoint, o_.rollout_endpoint);
+  char host[256] = "?";
+  ::gethostname(host, sizeof(host) - 1);
+  log_->info("on {}: serving ingest at {}, rollouts at {}", host, o_.ingest_endpoint,
+             o_.rollout_endpoint);
   std::vector<zmq::message_t> frames;
   while (!StopRequested()) {
     zmq::pollitem_t items[] = {{rollout_.handle(), 0, ZMQ_POLLIN, 0},

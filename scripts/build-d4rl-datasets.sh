@@ -16,7 +16,8 @@
 #      OUT/ENV-medium-expert: medium and expert together (`fleet dataset copy`).
 # OUT/summary.tsv lists what was chosen. STEPS (default 1000000) sets the collected steps,
 # TRAIN_STEPS (default: the config's 1M) the training run's. A step already done (its
-# summary.json or folder exists) is not done again, so an interrupted build continues.
+# summary.json or folder exists) is not done again and an interrupted training run resumes
+# from its last checkpoint, so an interrupted build continues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-datasets}
@@ -47,7 +48,9 @@ printf "env\tpolicy\tversion\tevaluated_return\tdataset\n" > "$out/summary.tsv"
 for name in $envs; do
   read -r config env_id every <<< "$(config_of "$name")"
   run="$out/runs/$name-ppo"
-  if [[ ! -f "$run/summary.json" ]]; then
+  if [[ ! -f "$run/summary.json" && -d "$run/checkpoints/latest" ]]; then
+    "$fleet" run --resume "$run"   # an interrupted training run continues from its checkpoint
+  elif [[ ! -f "$run/summary.json" ]]; then
     rm -rf "$run"
     "$fleet" run "$config" --run-dir "$run" --set store.record=true \
       --set learner.policy_snapshot_every="$every" --set run.status_interval_s=30 "${train[@]}"

@@ -14,6 +14,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-h5py python3-venv
 )
+# the Slurm test cluster (tests/cluster/): controller, node daemon, clients, munge; the test
+# starts its own daemons. FLEET_NO_TEST_CLUSTER=1 leaves them out (the container image).
+if [ "${FLEET_NO_TEST_CLUSTER:-0}" != 1 ]; then
+  packages+=(slurmctld slurmd slurm-client munge iproute2 util-linux)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

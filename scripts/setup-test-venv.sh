@@ -18,4 +18,7 @@ $venv/bin/python -c "import tensorboard" 2>/dev/null ||
 # minari: loads datasets exported with `fleet dataset export --format minari`.
 $venv/bin/python -c "import minari" 2>/dev/null ||
   $venv/bin/pip install -q --disable-pip-version-check "minari[hdf5]==0.5.4"
+# kubernetes-validate: Kubernetes' own schemas for the manifests of `fleet k8s render`.
+$venv/bin/python -c "import kubernetes_validate" 2>/dev/null ||
+  $venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==1.31.0"
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"
