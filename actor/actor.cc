@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/signals.h"
+#include "common/curve.h"
 #include "common/zmq_util.h"
 #include "envs/vector_env.h"
 #include "proto/fleet.pb.h"
@@ -40,6 +41,7 @@ class WeightsSubscriber {
     zmqu::Configure(socket_);
     socket_.set(zmq::sockopt::conflate, 1);
     socket_.set(zmq::sockopt::subscribe, "");
+    SecureClient(socket_, endpoint);
     socket_.connect(endpoint);
   }
   // The newest weights if some arrive within `timeout`.

@@ -4,6 +4,7 @@
 
 #include "common/logging.h"
 #include "common/signals.h"
+#include "common/curve.h"
 #include "common/zmq_util.h"
 #include "proto/fleet.pb.h"
 
@@ -16,6 +17,7 @@ ChunkSender::ChunkSender(zmq::context_t& ctx, SenderOptions options)
     : o_(std::move(options)), socket_(ctx, zmq::socket_type::dealer) {
   zmqu::Configure(socket_);
   socket_.set(zmq::sockopt::routing_id, o_.routing_id);
+  SecureClient(socket_, o_.endpoint);
   socket_.connect(o_.endpoint);
 }
 

@@ -36,6 +36,10 @@ struct RunSection {
   // stop the run once mean_return_100 reaches the env's reward threshold.
   bool stop_at_threshold = false;
   std::string log_level = "info";
+  // tcp: the CURVE key directory (common/curve.h; `fleet keygen DIR`): every tcp socket is
+  // encrypted and only clients in its authorized_clients may connect. Empty: `fleet run`
+  // and `fleet collect` make one in RUN_DIR/keys.
+  std::string curve_keys;
 
   template <class V>
   void Visit(V& v) {
@@ -48,6 +52,7 @@ struct RunSection {
     v("tcp_base_port", tcp_base_port);
     v("stop_at_threshold", stop_at_threshold);
     v("log_level", log_level);
+    v("curve_keys", curve_keys);
   }
 };
 
@@ -79,6 +84,11 @@ struct ActorsSection {
   int ack_timeout_ms = 2000;
   // give up when no weights arrive for this long.
   int weights_timeout_ms = 60000;
+  // an actor that dies (non-zero exit, killed) is started again, up to this many times
+  // per actor, after restart_backoff_ms doubled with each restart (at most 30 s); its
+  // unacknowledged chunks are lost, the run goes on. Beyond the budget the run fails.
+  int max_restarts = 3;
+  int restart_backoff_ms = 1000;
 
   template <class V>
   void Visit(V& v) {
@@ -88,6 +98,8 @@ struct ActorsSection {
     v("max_in_flight", max_in_flight);
     v("ack_timeout_ms", ack_timeout_ms);
     v("weights_timeout_ms", weights_timeout_ms);
+    v("max_restarts", max_restarts);
+    v("restart_backoff_ms", restart_backoff_ms);
   }
 };
 

@@ -6,14 +6,21 @@ namespace fleet::learner {
 
 Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
                          const std::string& stats_endpoint)
-    : weights_(ctx, zmq::socket_type::pub),
+    : zap_(StartZapIfSecure(ctx)),
+      weights_(ctx, zmq::socket_type::pub),
       stats_(ctx, zmq::socket_type::pub),
       has_weights_(!weights_endpoint.empty()),
       has_stats_(!stats_endpoint.empty()) {
   zmqu::Configure(weights_, 4);
   zmqu::Configure(stats_, 16);
-  if (has_weights_) weights_.bind(weights_endpoint);
-  if (has_stats_) stats_.bind(stats_endpoint);
+  if (has_weights_) {
+    SecureServer(weights_, weights_endpoint);
+    weights_.bind(weights_endpoint);
+  }
+  if (has_stats_) {
+    SecureServer(stats_, stats_endpoint);
+    stats_.bind(stats_endpoint);
+  }
 }
 
 void Broadcaster::PublishWeights(const proto::PolicyWeights& weights) {

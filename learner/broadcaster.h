@@ -5,10 +5,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <zmq.hpp>
 
+#include "common/curve.h"
 #include "proto/fleet.pb.h"
 
 namespace fleet::learner {
@@ -28,6 +30,7 @@ class Broadcaster {
  private:
   void SendWeights();
 
+  std::unique_ptr<ZapHandler> zap_;  // tcp: admits authorized CURVE clients only
   zmq::socket_t weights_, stats_;
   bool has_weights_, has_stats_;
   std::string weights_bytes_;

@@ -11,6 +11,7 @@
 
 #include "common/logging.h"
 #include "common/signals.h"
+#include "common/curve.h"
 #include "learner/algorithm_registry.h"
 #include "learner/learner.h"
 
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
   auto cfg = fleet::learner::LoadRunConfig(config_path);
   if (!cfg.ok()) {
     std::fprintf(stderr, "fleet-learner: %s\n", cfg.status().ToString().c_str());
+    return 2;
+  }
+  if (fleet::Status st = fleet::InitTransportSecurity(cfg->run); !st.ok()) {
+    std::fprintf(stderr, "fleet-learner: %s\n", st.ToString().c_str());
     return 2;
   }
   o.config = *cfg;

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "common/signals.h"
+#include "common/curve.h"
 #include "common/zmq_util.h"
 
 namespace fleet::learner {
@@ -13,6 +14,7 @@ RolloutSource::RolloutSource(zmq::context_t& ctx, const std::string& endpoint,
                              int chunks_per_batch)
     : socket_(ctx, zmq::socket_type::dealer), chunks_per_batch_(chunks_per_batch) {
   zmqu::Configure(socket_);
+  SecureClient(socket_, endpoint);
   socket_.connect(endpoint);
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "common/signals.h"
+#include "common/curve.h"
 #include "common/zmq_util.h"
 #include "envs/registry.h"
 #include "learner/algorithm_registry.h"
@@ -33,6 +34,7 @@ using std::chrono::milliseconds;
 std::optional<proto::StoreStats> QueryStore(zmq::context_t& ctx, const std::string& endpoint) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   zmqu::Configure(s);
+  SecureClient(s, endpoint);
   s.connect(endpoint);
   proto::RolloutRequest req;
   req.set_stats_only(true);
@@ -65,8 +67,13 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   const auto interval = milliseconds(static_cast<int64_t>(cfg.run.status_interval_s * 1000));
   bool stopping = false;
   auto on_restart = [&](const std::string& name, int code, int n) {
-    std::printf("fleet: the %s exited (code %d); restarting it (%d of %d), it recovers its "
-                "dataset from the log\n", name.c_str(), code, n, cfg.store.max_restarts);
+    if (name == "store") {
+      std::printf("fleet: the store exited (code %d); restarting it (%d of %d), it recovers its "
+                  "dataset from the log\n", code, n, cfg.store.max_restarts);
+    } else {
+      std::printf("fleet: %s exited (code %d); restarting it (%d of %d)\n", name.c_str(), code, n,
+                  cfg.actors.max_restarts);
+    }
     std::fflush(stdout);
   };
   while (!sup.AllExited("actor")) {
@@ -174,6 +181,7 @@ Status RunCollect(const CollectOptions& o) {
   cfg.store.record = true;
   const std::string run_dir =
       o.run_dir.empty() ? DefaultRunDir(cfg.run.name + "-collect") : o.run_dir;
+  FLEET_RETURN_IF_ERROR(PrepareTransportKeys(cfg, run_dir));
   FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, Endpoints::Make(cfg.run));
   FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, BuildCollectPlan(cfg, run_dir, ep));

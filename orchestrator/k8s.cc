@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "common/curve.h"
 #include "orchestrator/endpoints.h"
 #include "orchestrator/launch_plan.h"
 
@@ -12,6 +13,7 @@ namespace {
 
 constexpr const char* kRunDir = "/fleet/run";
 constexpr const char* kConfigDir = "/fleet/config";
+constexpr const char* kKeysDir = "/fleet/keys";
 constexpr int kDefaultBasePort = 5555;
 
 YAML::Node Labels(const std::string& name, const std::string& role) {
@@ -70,6 +72,14 @@ YAML::Node Mount(const std::string& volume, const std::string& path, const std::
   return m;
 }
 
+YAML::Node KeysVolume(const std::string& name) {
+  YAML::Node v;
+  v["name"] = "keys";
+  v["secret"]["secretName"] = name + "-keys";
+  v["secret"]["defaultMode"] = 0400;
+  return v;
+}
+
 std::string ShellQuote(const std::string& text) {
   std::string out = "'";
   for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -102,6 +112,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
   cfg.run.transport = "tcp";
   cfg.run.tcp_bind_host = "*";
   cfg.run.tcp_connect_host = head;
+  cfg.run.curve_keys = kKeysDir;
   if (cfg.run.tcp_base_port == 0) cfg.run.tcp_base_port = kDefaultBasePort;
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, Endpoints::Make(cfg.run));
   FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, o.offline ? BuildOfflinePlan(cfg, kRunDir, ep, false, 0)
@@ -115,6 +126,21 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
   cm["metadata"] = Meta(name + "-config", ns, Labels(name, ""));
   cm["data"]["config.yaml"] = ExperimentConfigToYaml(cfg);
   docs.push_back(cm);
+
+  // CURVE keys for the tcp endpoints, made now: every pod mounts them read-only
+  FLEET_ASSIGN_OR_RETURN(CurveKeyPair server, NewCurveKeyPair());
+  FLEET_ASSIGN_OR_RETURN(CurveKeyPair client, NewCurveKeyPair());
+  YAML::Node secret;
+  secret["apiVersion"] = "v1";
+  secret["kind"] = "Secret";
+  secret["metadata"] = Meta(name + "-keys", ns, Labels(name, ""));
+  secret["type"] = "Opaque";
+  secret["stringData"]["server.public"] = server.public_z85;
+  secret["stringData"]["server.secret"] = server.secret_z85;
+  secret["stringData"]["client.public"] = client.public_z85;
+  secret["stringData"]["client.secret"] = client.secret_z85;
+  secret["stringData"]["authorized_clients"] = client.public_z85 + "\n";
+  docs.push_back(secret);
 
   YAML::Node pvc;
   pvc["apiVersion"] = "v1";
@@ -159,6 +185,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
   vol_cfg["configMap"]["name"] = name + "-config";
   pod["spec"]["volumes"].push_back(vol_run);
   pod["spec"]["volumes"].push_back(vol_cfg);
+  pod["spec"]["volumes"].push_back(KeysVolume(name));
   const std::string run_dir = kRunDir;
   YAML::Node prepare = Container(
       "prepare", k.image,
@@ -175,6 +202,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
     c["restartPolicy"] = "Always";  // a native sidecar
     c["resources"] = PodResources("1", k.memory);
     c["volumeMounts"].push_back(Mount("run", run_dir));
+    c["volumeMounts"].push_back(Mount("keys", kKeysDir));
     YAML::Node port;
     port["containerPort"] = cfg.run.tcp_base_port;
     port["name"] = "ingest";
@@ -192,6 +220,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
   lc["resources"] = PodResources(k.learner_cpu, k.memory);
   if (gpu) lc["resources"]["limits"][k.gpu_resource] = 1;
   lc["volumeMounts"].push_back(Mount("run", run_dir));
+  lc["volumeMounts"].push_back(Mount("keys", kKeysDir));
   pod["spec"]["containers"].push_back(lc);
   YAML::Node head_job;
   head_job["apiVersion"] = "batch/v1";
@@ -209,6 +238,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
     acfg["name"] = "config";
     acfg["configMap"]["name"] = name + "-config";
     apod["spec"]["volumes"].push_back(acfg);
+    apod["spec"]["volumes"].push_back(KeysVolume(name));
     std::vector<std::string> cmd{"fleet"};
     for (const auto& a : K8sArgs(*actors)) cmd.push_back(a);
     YAML::Node c = Container("actor", k.image, cmd);
@@ -220,6 +250,7 @@ StatusOr<std::string> RenderK8sManifests(const ExperimentConfig& in, const K8sRe
     c["resources"] = PodResources(k.actor_cpu, k.memory);
     // the config where the plan's arguments look for it, without the run volume
     c["volumeMounts"].push_back(Mount("config", run_dir + "/config.yaml", "config.yaml"));
+    c["volumeMounts"].push_back(Mount("keys", kKeysDir));
     apod["spec"]["containers"].push_back(c);
     YAML::Node job;
     job["apiVersion"] = "batch/v1";

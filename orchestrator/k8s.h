@@ -1,6 +1,8 @@
 // Kubernetes: the launch plan as manifests (`fleet k8s render CONFIG`), for `kubectl apply`.
 //
 //   ConfigMap  NAME-config   the resolved config (tcp endpoints: bind *, connect NAME-head)
+//   Secret     NAME-keys     CURVE keys made at render time, mounted at /fleet/keys
+//                            (run.curve_keys) in every pod
 //   PVC        NAME-run      the run directory (checkpoints, metrics, dataset, summary)
 //   Service    NAME-head     headless, the head pod's four ports
 //   Job        NAME-head     one pod: the store as a native sidecar (an init container with

@@ -93,6 +93,9 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
                  "--ingest", ep.ingest.connect, "--weights", ep.weights.connect};
   actors.log_name = "actor-{index}";
   actors.on_exit = OnExit::kFailsIfNonZero;
+  actors.restart = RestartPolicy::kOnFailure;
+  actors.max_restarts = cfg.actors.max_restarts;
+  actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   plan.roles.push_back(actors);
 
   plan.stop_order = {"learner", "actor", "store"};
@@ -141,6 +144,9 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
                  run_dir + "/logs/actor-{index}.stats.json"};
   actors.log_name = "actor-{index}";
   actors.on_exit = OnExit::kFailsIfNonZero;
+  actors.restart = RestartPolicy::kOnFailure;
+  actors.max_restarts = cfg.actors.max_restarts;
+  actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   plan.roles.push_back(actors);
 
   plan.stop_order = {"actor", "store"};

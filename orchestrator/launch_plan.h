@@ -19,7 +19,8 @@ namespace fleet::orchestrator {
 
 enum class RestartPolicy {
   kNever,
-  kAlways,  // restart after any exit, up to max_restarts (the recording store of a collect)
+  kAlways,     // restart after any exit, up to max_restarts (the recording store of a collect)
+  kOnFailure,  // restart after a non-zero exit or a kill, up to max_restarts (actors)
 };
 
 // What an instance's exit means for the run when it is not restarted.
@@ -42,6 +43,8 @@ struct RoleSpec {
   std::string log_name;           // logs/<log_name>.log; may contain "{index}"
   RestartPolicy restart = RestartPolicy::kNever;
   int max_restarts = 0;
+  // wait before restart n (1, 2, ...): restart_backoff_ms * 2^(n-1), at most 30 s
+  int restart_backoff_ms = 0;
   OnExit on_exit = OnExit::kFailsIfNonZero;
   Resources resources;
 

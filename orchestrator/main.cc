@@ -15,6 +15,7 @@
 #include "actor/evaluator.h"
 #include "orchestrator/collect.h"
 #include "orchestrator/dataset_commands.h"
+#include "common/curve.h"
 #include "common/experiment_config.h"
 #include "common/json.h"
 #include "common/logging.h"
@@ -50,7 +51,9 @@ int Fail(const char* what, const fleet::Status& st) {
 fleet::StatusOr<fleet::ExperimentConfig> LoadRoleConfig(const std::string& path) {
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   auto cfg = fleet::LoadExperimentConfig(path);
-  if (cfg.ok()) fleet::SetLogLevel(cfg->run.log_level);
+  if (!cfg.ok()) return cfg;
+  fleet::SetLogLevel(cfg->run.log_level);
+  FLEET_RETURN_IF_ERROR(fleet::InitTransportSecurity(cfg->run));
   return cfg;
 }
 
@@ -116,6 +119,12 @@ int main(int argc, char** argv) {
   k8s_render_cmd->add_option("--set", k8s_overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);
+  std::string keygen_dir, keygen_client;
+  auto* keygen_cmd = app.add_subcommand(
+      "keygen", "make a CURVE key directory for tcp runs (run.curve_keys), or add a client to one");
+  keygen_cmd->add_option("dir", keygen_dir, "key directory")->required();
+  keygen_cmd->add_option("--client", keygen_client,
+                         "add the client pair NAME.public/NAME.secret and authorize it");
   bool slurm_no_follow = false;
   slurm_submit_cmd->add_flag("--no-follow", slurm_no_follow, "print the job id and return");
 
@@ -223,6 +232,19 @@ int main(int argc, char** argv) {
     fleet::Status st = *slurm_script_cmd ? fleet::orchestrator::PrintSlurmScript(slurm)
                                          : fleet::orchestrator::SubmitSlurmJob(slurm);
     return st.ok() ? 0 : Fail("slurm", st);
+  }
+  if (*keygen_cmd) {
+    if (keygen_client.empty()) {
+      if (fleet::Status st = fleet::GenerateCurveKeys(keygen_dir); !st.ok()) return Fail("keygen", st);
+      std::printf("fleet keygen: server and client keys in %s (authorized_clients lists the client)\n",
+                  keygen_dir.c_str());
+    } else {
+      auto pair = fleet::AddCurveClient(keygen_dir, keygen_client);
+      if (!pair.ok()) return Fail("keygen", pair.status());
+      std::printf("fleet keygen: client %s added to %s: public key %s\n", keygen_client.c_str(),
+                  keygen_dir.c_str(), pair->public_z85.c_str());
+    }
+    return 0;
   }
   if (*k8s_cmd) {
     auto cfg = fleet::learner::LoadRunConfig(k8s_config, k8s_overrides);

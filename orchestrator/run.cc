@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "common/signals.h"
+#include "common/curve.h"
 #include "common/zmq_util.h"
 #include "learner/algorithm_registry.h"
 #include "learner/checkpoint.h"
@@ -59,6 +60,7 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   zmq::socket_t stats(ctx, zmq::socket_type::sub);
   stats.set(zmq::sockopt::linger, 0);
   stats.set(zmq::sockopt::subscribe, "");
+  SecureClient(stats, ep.stats.connect);
   stats.connect(ep.stats.connect);
   const auto start = Clock::now();
   FLEET_RETURN_IF_ERROR(sup.StartAll());
@@ -88,7 +90,12 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
         if (zmqu::ParseProto(frames.back(), latest).ok()) have_stats = true;
       }
     }
-    switch (sup.Poll()) {
+    auto on_restart = [&](const std::string& name, int code, int n) {
+      std::printf("%sfleet: %s exited (code %d); restarting it (%d of %d)\n", tty ? "\n" : "",
+                  name.c_str(), code, n, cfg.actors.max_restarts);
+      std::fflush(stdout);
+    };
+    switch (sup.Poll(on_restart)) {
       case Supervisor::State::kFailed:
         (void)sup.StopAll();  // the first failure is the one to report
         return sup.failure();
@@ -129,6 +136,7 @@ Status Launch(const RunOptions& o, bool offline) {
   }
   const std::string run_dir =
       resume ? o.resume_dir : (o.run_dir.empty() ? DefaultRunDir(cfg.run.name) : o.run_dir);
+  FLEET_RETURN_IF_ERROR(PrepareTransportKeys(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, Endpoints::Make(cfg.run));
   const int64_t t0 = std::chrono::duration_cast<milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())

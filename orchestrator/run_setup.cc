@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "common/curve.h"
 #include "envs/registry.h"
 
 namespace fleet::orchestrator {
@@ -30,6 +31,16 @@ Status CheckEnv(const ExperimentConfig& cfg) {
     return Status(spec.status().code(), "config key 'env': " + spec.status().message());
   }
   return OkStatus();
+}
+
+Status PrepareTransportKeys(ExperimentConfig& cfg, const std::string& run_dir) {
+  if (cfg.run.transport != "tcp") return OkStatus();
+  if (cfg.run.curve_keys.empty()) {
+    const std::string dir = std::filesystem::absolute(run_dir + "/keys").lexically_normal().string();
+    if (!std::filesystem::exists(dir + "/server.secret")) FLEET_RETURN_IF_ERROR(GenerateCurveKeys(dir));
+    cfg.run.curve_keys = dir;
+  }
+  return InitTransportSecurity(cfg.run);
 }
 
 Status PrepareRunDir(const ExperimentConfig& cfg, const std::string& run_dir) {

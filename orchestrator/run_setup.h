@@ -16,6 +16,9 @@ std::string DefaultRunDir(const std::string& name);
 std::string FormatCount(double v);
 // An unknown env id or env option, named as a config error before any process starts.
 Status CheckEnv(const ExperimentConfig& cfg);
+// tcp transport: the CURVE keys every role uses, RUN_DIR/keys (made here, absolute path
+// into run.curve_keys) unless run.curve_keys names a directory; loaded for this process.
+Status PrepareTransportKeys(ExperimentConfig& cfg, const std::string& run_dir);
 // Creates RUN_DIR/logs and writes the resolved RUN_DIR/config.yaml every role reads.
 Status PrepareRunDir(const ExperimentConfig& cfg, const std::string& run_dir);
 // Prints "fleet: VERB; summary in RUN_DIR/summary.json" and the summary itself.

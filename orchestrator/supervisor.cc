@@ -31,21 +31,36 @@ Status Supervisor::Failed(const Instance& i, int code) const {
                        ":\n" + i.handle->LogTail(15));
 }
 
+bool Supervisor::WillRestart(const Instance& i, int code) {
+  const bool restartable = i.role->restart == RestartPolicy::kAlways ||
+                           (i.role->restart == RestartPolicy::kOnFailure && code != 0);
+  return restartable && i.restarts < i.role->max_restarts;
+}
+
 Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, int, int)>& on_restart) {
   for (const bool ending_roles : {true, false}) {
     for (auto& i : instances_) {
       if (i.done || (i.role->on_exit == OnExit::kEndsRun) != ending_roles) continue;
-      const std::optional<int> code = i.handle->Poll();
-      if (!code) continue;
-      if (i.role->restart == RestartPolicy::kAlways && i.restarts < i.role->max_restarts) {
-        ++i.restarts;
-        if (on_restart) on_restart(i.role->InstanceName(i.index), *code, i.restarts);
+      if (i.restart_at) {
+        if (std::chrono::steady_clock::now() < *i.restart_at) continue;
+        i.restart_at.reset();
         auto handle = launcher_.Start(*i.role, i.index);
         if (!handle.ok()) {
           failure_ = handle.status();
           return State::kFailed;
         }
         i.handle = std::move(*handle);
+        continue;
+      }
+      const std::optional<int> code = i.handle->Poll();
+      if (!code) continue;
+      if (WillRestart(i, *code)) {
+        const int64_t backoff =
+            std::min<int64_t>(30000, static_cast<int64_t>(i.role->restart_backoff_ms)
+                                         << std::min(i.restarts, 20));
+        ++i.restarts;
+        if (on_restart) on_restart(i.role->InstanceName(i.index), *code, i.restarts);
+        i.restart_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
         continue;
       }
       i.done = true;
@@ -78,7 +93,11 @@ void Supervisor::Signal(const std::string& role, int sig) {
 
 bool Supervisor::AllExited(const std::string& role) {
   for (auto& i : instances_) {
-    if (i.role->role == role && !i.handle->Poll()) return false;
+    if (i.role->role != role || i.done) continue;
+    if (i.restart_at) return false;
+    // an exit Poll has not seen yet still counts as running when it will be restarted
+    const std::optional<int> code = i.handle->Poll();
+    if (!code || WillRestart(i, *code)) return false;
   }
   return true;
 }
@@ -110,6 +129,10 @@ Status Supervisor::StopAll(std::chrono::milliseconds grace) {
     for (auto& i : instances_) {
       if (i.role->role != role || i.done) continue;
       i.done = true;
+      if (i.restart_at) {  // died and was waiting for its restart: not started again
+        i.restart_at.reset();
+        continue;
+      }
       i.code = i.handle->Poll();
       if (!first.ok()) continue;
       if (!stopped && i.code == 128 + SIGKILL) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,9 @@ class Supervisor {
 
   Status StartAll();
   // Looks at every instance once (those of kEndsRun roles first, so that a clean finish
-  // is seen before the exits it causes): restarts those whose role says so (calling
-  // `on_restart(name, exit code, restart number)`), and returns kFinished when an
+  // is seen before the exits it causes): restarts those whose role says so, after the
+  // role's backoff (calling `on_restart(name, exit code, restart number)` when the exit is
+  // seen; an instance waiting for its restart counts as running), and returns kFinished when an
   // instance of a kEndsRun role ended cleanly, kFailed (failure() says which and why)
   // when an exit fails the run.
   State Poll(const std::function<void(const std::string&, int, int)>& on_restart = nullptr);
@@ -55,9 +57,12 @@ class Supervisor {
     std::unique_ptr<RoleHandle> handle;
     int restarts = 0;
     bool done = false;  // ended and not to be restarted
+    // ended, to be started again at this time (the role's backoff)
+    std::optional<std::chrono::steady_clock::time_point> restart_at;
     std::optional<int> code;
   };
   Status Failed(const Instance& i, int code) const;
+  static bool WillRestart(const Instance& i, int code);
 
   LaunchPlan plan_;
   Launcher& launcher_;

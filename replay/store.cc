@@ -1,5 +1,7 @@
 #include "replay/store.h"
 
+#include "common/curve.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -53,10 +55,13 @@ class Store {
         log_(GetLogger("store")),
         expect_(std::move(expect)),
         queue_(o.config.store.queue_chunks, o.config.store.max_policy_lag),
+        zap_(StartZapIfSecure(ctx_)),
         ingest_(ctx_, zmq::socket_type::router),
         rollout_(ctx_, zmq::socket_type::router) {
     zmqu::Configure(ingest_);
     zmqu::Configure(rollout_);
+    SecureServer(ingest_, o.ingest_endpoint);
+    SecureServer(rollout_, o.rollout_endpoint);
     ingest_.bind(o.ingest_endpoint);
     rollout_.bind(o.rollout_endpoint);
   }
@@ -77,6 +82,7 @@ class Store {
   DedupIndex dedup_;                    // without recording
   std::unique_ptr<Recorder> recorder_;  // with recording: dedup, log and shards
   zmq::context_t ctx_{1};
+  std::unique_ptr<ZapHandler> zap_;  // tcp: admits authorized CURVE clients only
   zmq::socket_t ingest_, rollout_;
   std::optional<PendingRequest> pending_;
   DroppedStats dropped_;

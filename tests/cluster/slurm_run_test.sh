@@ -65,9 +65,15 @@ for ((i = 0; i < 600; i++)); do
 done
 [[ -d "$run/checkpoints/latest" ]] || fail "run 2 wrote no checkpoint"
 scancel --batch --signal=USR1 "$job" || fail "scancel --signal"
+nudged=0
 for ((i = 0; i < 1200; i++)); do
-  state=$(scontrol show job -o "$job" | head -n1 | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  line=$(scontrol show job -o "$job" | head -n1)
+  state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<< "$line")
   [[ "$state" == COMPLETED || "$state" == FAILED || "$state" == CANCELLED ]] && break
+  # Slurm holds a requeued job for two minutes (its begin time); the test moves that to now
+  if [[ $nudged == 0 && "$state" == PENDING && "$line" == *Restarts=1* ]]; then
+    scontrol update JobId="$job" StartTime=now && nudged=1
+  fi
   sleep 0.25
 done
 out="$run/logs/slurm-$job.out"

@@ -235,6 +235,41 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
   EXPECT_NE(no_checkpoint.output.find("no checkpoint"), std::string::npos) << no_checkpoint.output;
 }
 
+// An actor killed in the middle of a run is started again (actors.max_restarts) and the
+// run finishes: the learner keeps getting its chunks from the new process.
+TEST(EndToEndTest, KilledActorIsRestartedAndTheRunFinishes) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                            " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
+                            " > " + out + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  for (int i = 0; i < 1200 && CsvRows(run + "/metrics.csv") < 20; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(run + "/metrics.csv"), 20) << testing::ReadFile(out);
+  const pid_t actor = std::stoi(testing::ReadFile(run + "/logs/actor-0.pid"));
+  ASSERT_EQ(::kill(actor, SIGKILL), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string output = testing::ReadFile(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("actor 0 exited (code 137); restarting it (1 of 3)"), std::string::npos)
+      << output;
+  EXPECT_GE(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 150000);
+  // the log holds both processes: the killed one and its replacement
+  const std::string log = testing::ReadFile(run + "/logs/actor-0.log");
+  size_t starts = 0;
+  for (auto at = log.find("actor 0 on "); at != std::string::npos; at = log.find("actor 0 on ", at + 1)) {
+    ++starts;
+  }
+  EXPECT_EQ(starts, 2u) << log;
+}
+
 TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
   testing::TempDir dir;
   auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +

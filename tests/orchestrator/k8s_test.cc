@@ -53,7 +53,9 @@ TEST(K8sTest, RendersTheRunsObjects) {
     ASSERT_TRUE(m.count(key)) << key;
     EXPECT_EQ(m[key]["metadata"]["namespace"].as<std::string>(), "rl") << key;
   }
-  EXPECT_EQ(m.size(), 5u);
+  EXPECT_EQ(m.size(), 6u);
+  ASSERT_TRUE(m.count("Secret/cartpole-ppo-keys"));
+  EXPECT_EQ(m["Secret/cartpole-ppo-keys"]["stringData"]["server.public"].as<std::string>().size(), 40u);
   const YAML::Node svc = m["Service/cartpole-ppo-head"]["spec"];
   EXPECT_EQ(svc["clusterIP"].as<std::string>(), "None");
   EXPECT_EQ(svc["ports"].size(), 4u);

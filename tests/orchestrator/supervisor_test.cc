@@ -109,6 +109,83 @@ TEST(SupervisorTest, RestartsUpToTheLimitThenFails) {
   EXPECT_EQ(testing::ReadFile(dir.path() + "/starts"), "started\nstarted\nstarted\n");
 }
 
+// Actors: a crash (non-zero exit, kill) is restarted after a doubling backoff, a clean
+// exit is not; while it waits for its restart the instance counts as running.
+TEST(SupervisorTest, RestartsOnFailureAfterABackoffButNotAfterACleanExit) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  // instance 0: killed on its first two starts, then exits cleanly; instance 1: exits cleanly
+  const std::string starts = dir.path() + "/starts-$1";
+  RoleSpec actor = Shell("actor",
+                         "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
+                         "if [ $1 = 0 ] && [ $n -le 2 ]; then kill -9 $$; fi; exit 0",
+                         OnExit::kFailsIfNonZero, 2);
+  actor.restart = RestartPolicy::kOnFailure;
+  actor.max_restarts = 3;
+  actor.restart_backoff_ms = 150;
+  plan.roles = {actor};
+  plan.stop_order = {"actor"};
+  Supervisor sup(plan, launcher);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sup.StartAll().ok());
+  std::vector<std::pair<int, int>> seen;  // (exit code, restart number)
+  bool waiting_counted_as_running = false;
+  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    ASSERT_EQ(sup.Poll([&](const std::string& name, int code, int n) {
+      EXPECT_EQ(name, "actor 0");
+      seen.push_back({code, n});
+    }), Supervisor::State::kRunning);
+    if (!seen.empty() && !sup.AllExited("actor")) waiting_counted_as_running = true;
+    ::usleep(5000);
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{{128 + 9, 1}, {128 + 9, 2}}));
+  EXPECT_TRUE(waiting_counted_as_running);
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-0"), "x\nx\nx\n");
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-1"), "x\n");  // clean: not restarted
+  // the backoffs, 150 ms then 300 ms, were waited
+  EXPECT_GE(elapsed, 0.45);
+  EXPECT_EQ(sup.restarts("actor"), 2);
+  EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
+}
+
+// Beyond the budget the crash fails the run; a restart still pending when the run stops
+// is dropped, not reported as a failure.
+TEST(SupervisorTest, CrashesBeyondTheBudgetFailAndPendingRestartsAreDroppedAtStop) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  {
+    LaunchPlan plan;
+    RoleSpec actor = Shell("actor", "exit 3", OnExit::kFailsIfNonZero);
+    actor.restart = RestartPolicy::kOnFailure;
+    actor.max_restarts = 1;
+    plan.roles = {actor};
+    plan.stop_order = {"actor"};
+    Supervisor sup(plan, launcher);
+    ASSERT_TRUE(sup.StartAll().ok());
+    EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFailed);
+    EXPECT_NE(sup.failure().message().find("actor 0 failed (exit code 3)"), std::string::npos)
+        << sup.failure().message();
+    EXPECT_EQ(sup.restarts("actor"), 1);
+  }
+  LaunchPlan plan;
+  RoleSpec actor = Shell("actor", "exit 3", OnExit::kFailsIfNonZero);
+  actor.restart = RestartPolicy::kOnFailure;
+  actor.max_restarts = 5;
+  actor.restart_backoff_ms = 60000;
+  plan.roles = {actor};
+  plan.stop_order = {"actor"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  for (int t = 0; t < 200 && sup.restarts("actor") == 0; ++t) {
+    ASSERT_EQ(sup.Poll(), Supervisor::State::kRunning);
+    ::usleep(10000);
+  }
+  ASSERT_EQ(sup.restarts("actor"), 1);
+  EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
+}
+
 TEST(SupervisorTest, AFinishSeenTogetherWithTheExitsItCausesIsAFinish) {
   testing::TempDir dir;
   LocalLauncher launcher("/unused", dir.path());

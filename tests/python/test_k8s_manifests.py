@@ -33,14 +33,14 @@ class K8sManifestsTest(unittest.TestCase):
 
     def test_cpu_run(self):
         docs = self.check(render("cartpole_ppo.yaml", "--set", "actors.count=3"),
-                          ["ConfigMap", "PersistentVolumeClaim", "Service", "Job", "Job"])
+                          ["ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "Job", "Job"])
         actors = next(d for d in docs if d["metadata"]["name"].endswith("-actors"))
         self.assertEqual(actors["spec"]["completions"], 3)
 
     def test_gpu_run(self):
         docs = self.check(render("halfcheetah_ppo_gpu.yaml", "--set", "k8s.image=registry.example/fleet:1",
                                  "--set", "learner.device=cuda"),
-                          ["ConfigMap", "PersistentVolumeClaim", "Service", "Job", "Job"])
+                          ["ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "Job", "Job"])
         head = next(d for d in docs if d["metadata"]["name"].endswith("-head") and d["kind"] == "Job")
         learner = head["spec"]["template"]["spec"]["containers"][0]
         self.assertEqual(learner["resources"]["limits"]["nvidia.com/gpu"], 1)
@@ -48,7 +48,7 @@ class K8sManifestsTest(unittest.TestCase):
     def test_train_offline(self):
         self.check(render("hopper_dt.yaml", "--command", "train-offline",
                           "--set", "learner.dataset=/fleet/run/dataset"),
-                   ["ConfigMap", "PersistentVolumeClaim", "Job"])
+                   ["ConfigMap", "Secret", "PersistentVolumeClaim", "Job"])
 
     def test_validator_rejects_a_broken_manifest(self):
         # the check can fail: a misspelt field in an otherwise rendered Job
@@ -65,7 +65,7 @@ class K8sManifestsTest(unittest.TestCase):
                             os.path.join(ROOT, "configs", "cartpole_ppo.yaml"), "--out", out],
                            check=True, stdout=subprocess.PIPE)
             with open(out) as f:
-                self.assertEqual(len([d for d in yaml.safe_load_all(f) if d]), 5)
+                self.assertEqual(len([d for d in yaml.safe_load_all(f) if d]), 6)
 
 
 if __name__ == "__main__":
