@@ -1,5 +1,7 @@
 #include "actor/actor.h"
 
+#include "common/heartbeat.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -114,6 +116,7 @@ Status Actor::WaitForWeightsAbove(std::optional<uint64_t> version) {
   const auto deadline = Clock::now() + milliseconds(cfg_.actors.weights_timeout_ms);
   auto have = [&] { return policy_ && (!version || policy_->version() > *version); };
   while (!have() && !stop_ && !StopRequested()) {
+    Beat();
     FLEET_RETURN_IF_ERROR(PollWeights(milliseconds(20)));
     FLEET_RETURN_IF_ERROR(sender_.Pump(milliseconds(0)));
     if (Clock::now() > deadline) {
@@ -146,6 +149,7 @@ Status Actor::Run() {
   proto::TrajectoryChunk chunk;
   int64_t chunks_sent = 0;
   while (!stop_ && !StopRequested()) {
+    Beat();
     builder_.Build(*policy_, rng_, next_sequence_, chunk);
     const uint64_t made_with = chunk.policy_version();
     const Status sent = sender_.Send(next_sequence_, uint64_t{chunk.num_steps()} * chunk.num_envs(),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/heartbeat.h"
 #include "common/status.h"
 
 namespace fleet::actor {
@@ -53,6 +54,7 @@ void ChunkBuilder::Build(Policy& policy, std::mt19937_64& rng, uint64_t sequence
     c.mutable_continuous_actions()->Resize(T * N * W, 0.0f);
   }
   for (int t = 0; t < T; ++t) {
+    Beat();  // slow envs or policies: a chunk may take seconds
     std::copy(obs_.begin(), obs_.end(), c.mutable_observations()->mutable_data() + t * N * D);
     std::span<float> logp_t = outputs.logprob
                                   ? std::span<float>(c.mutable_logprobs()->mutable_data() + t * N, N)

@@ -1,5 +1,7 @@
 #include "actor/chunk_sender.h"
 
+#include "common/heartbeat.h"
+
 #include <algorithm>
 
 #include "common/logging.h"
@@ -23,6 +25,7 @@ ChunkSender::ChunkSender(zmq::context_t& ctx, SenderOptions options)
 
 Status ChunkSender::Send(uint64_t sequence, uint64_t steps, std::string bytes) {
   while (!has_credit()) {
+    Beat();
     if (StopRequested()) return CancelledError("stopped while waiting for the store's credit");
     FLEET_RETURN_IF_ERROR(Pump(milliseconds(50)));
   }
@@ -80,6 +83,7 @@ Status ChunkSender::Pump(milliseconds timeout) {
 Status ChunkSender::Drain(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!in_flight_.empty() && Clock::now() < deadline) {
+    Beat();
     FLEET_RETURN_IF_ERROR(Pump(milliseconds(50)));
   }
   if (!in_flight_.empty()) {

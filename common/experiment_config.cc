@@ -40,6 +40,9 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(actors.max_restarts >= 0, "actors.max_restarts", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(actors.restart_backoff_ms >= 0, "actors.restart_backoff_ms",
                                 "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(std::isfinite(actors.heartbeat_timeout_s) &&
+                                    actors.heartbeat_timeout_s >= 0,
+                                "actors.heartbeat_timeout_s", "must be >= 0 (0: not watched)"));
   FLEET_RETURN_IF_ERROR(Require(store.queue_chunks >= 1, "store.queue_chunks", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(store.max_policy_lag >= 0, "store.max_policy_lag", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024, "store.max_chunk_bytes",

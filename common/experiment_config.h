@@ -89,6 +89,9 @@ struct ActorsSection {
   // unacknowledged chunks are lost, the run goes on. Beyond the budget the run fails.
   int max_restarts = 3;
   int restart_backoff_ms = 1000;
+  // an actor that gives no sign of life (common/heartbeat.h) for this long is taken as
+  // hung (or stopped) and killed, then restarted as above; 0: not watched.
+  double heartbeat_timeout_s = 60.0;
 
   template <class V>
   void Visit(V& v) {
@@ -100,6 +103,7 @@ struct ActorsSection {
     v("weights_timeout_ms", weights_timeout_ms);
     v("max_restarts", max_restarts);
     v("restart_backoff_ms", restart_backoff_ms);
+    v("heartbeat_timeout_s", heartbeat_timeout_s);
   }
 };
 

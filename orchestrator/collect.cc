@@ -57,6 +57,10 @@ bool Reached(const CollectSection& c, const proto::StoreStats& s) {
 Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const Endpoints& ep,
                  Supervisor& sup, std::ofstream& csv) {
   const auto start = Clock::now();
+  sup.set_notice_handler([](const std::string& line) {
+    std::printf("fleet: %s\n", line.c_str());
+    std::fflush(stdout);
+  });
   FLEET_RETURN_IF_ERROR(sup.StartAll());
   std::printf("fleet: collect %s: store and %d actor(s) with policy '%s'; logs in %s/logs\n",
               run_dir.c_str(), cfg.actors.count, cfg.collect.policy.c_str(), run_dir.c_str());

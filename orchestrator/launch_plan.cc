@@ -45,6 +45,21 @@ std::vector<std::string> RoleSpec::ArgsFor(int index) const {
 
 std::string RoleSpec::LogNameFor(int index) const { return Substitute(log_name, index); }
 
+std::string RoleSpec::HeartbeatFileFor(int index) const { return Substitute(heartbeat_file, index); }
+
+namespace {
+
+// actors touch RUN_DIR/logs/actor-K.alive; the supervisor kills one that stops
+void WatchHeartbeat(const ExperimentConfig& cfg, const std::string& run_dir, RoleSpec& actors) {
+  if (cfg.actors.heartbeat_timeout_s <= 0) return;
+  actors.heartbeat_file = run_dir + "/logs/actor-{index}.alive";
+  actors.heartbeat_timeout_ms = static_cast<int64_t>(cfg.actors.heartbeat_timeout_s * 1000);
+  actors.args.push_back("--heartbeat");
+  actors.args.push_back(actors.heartbeat_file);
+}
+
+}  // namespace
+
 std::string RoleSpec::InstanceName(int index) const {
   return count == 1 && role != "actor" ? role : role + " " + std::to_string(index);
 }
@@ -96,6 +111,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   actors.restart = RestartPolicy::kOnFailure;
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
+  WatchHeartbeat(cfg, run_dir, actors);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"learner", "actor", "store"};
@@ -147,6 +163,7 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
   actors.restart = RestartPolicy::kOnFailure;
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
+  WatchHeartbeat(cfg, run_dir, actors);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"actor", "store"};

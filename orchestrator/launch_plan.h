@@ -45,6 +45,11 @@ struct RoleSpec {
   int max_restarts = 0;
   // wait before restart n (1, 2, ...): restart_backoff_ms * 2^(n-1), at most 30 s
   int restart_backoff_ms = 0;
+  // a file the instance touches while alive (may contain "{index}"; common/heartbeat.h);
+  // untouched for heartbeat_timeout_ms, the instance is killed. Empty: not watched.
+  std::string heartbeat_file;
+  int64_t heartbeat_timeout_ms = 0;
+  std::string HeartbeatFileFor(int index) const;
   OnExit on_exit = OnExit::kFailsIfNonZero;
   Resources resources;
 

@@ -16,6 +16,7 @@
 #include "orchestrator/collect.h"
 #include "orchestrator/dataset_commands.h"
 #include "common/curve.h"
+#include "common/heartbeat.h"
 #include "common/experiment_config.h"
 #include "common/json.h"
 #include "common/logging.h"
@@ -159,6 +160,9 @@ int main(int argc, char** argv) {
   actor_cmd->add_option("--weights", actor.weights_endpoint);
   actor_cmd->add_flag("--collect", actor.collect, "act with the local collect.policy");
   actor_cmd->add_option("--stats", actor.stats_path, "write acknowledgement counts here at exit");
+  std::string heartbeat_file;
+  actor_cmd->add_option("--heartbeat", heartbeat_file,
+                        "touch this file while alive (the supervisor kills an actor that stops)");
   fleet::actor::EvalRequest eval_request;
   std::vector<std::string> eval_env_options;
   bool eval_deterministic = false;
@@ -307,6 +311,7 @@ int main(int argc, char** argv) {
     return st.ok() ? 0 : Fail("actor", st);
   }
   if (*actor_cmd) {
+    fleet::SetHeartbeatFile(heartbeat_file);
     auto cfg = LoadRoleConfig(config_path);
     if (!cfg.ok()) return Fail("actor", cfg.status());
     actor.config = *cfg;

@@ -63,6 +63,11 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
   SecureClient(stats, ep.stats.connect);
   stats.connect(ep.stats.connect);
   const auto start = Clock::now();
+  const bool tty0 = ::isatty(STDOUT_FILENO);
+  sup.set_notice_handler([tty0](const std::string& line) {
+    std::printf("%sfleet: %s\n", tty0 ? "\n" : "", line.c_str());
+    std::fflush(stdout);
+  });
   FLEET_RETURN_IF_ERROR(sup.StartAll());
   if (offline) {
     std::printf("fleet: train-offline %s: learner started on %s; logs in %s/logs\n",

@@ -1,6 +1,7 @@
 #include "orchestrator/supervisor.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -31,6 +32,30 @@ Status Supervisor::Failed(const Instance& i, int code) const {
                        ":\n" + i.handle->LogTail(15));
 }
 
+void Supervisor::CheckHeartbeat(Instance& i) {
+  if (i.role->heartbeat_file.empty() || i.role->heartbeat_timeout_ms <= 0) return;
+  const auto now = std::chrono::system_clock::now();
+  const auto timeout = std::chrono::milliseconds(i.role->heartbeat_timeout_ms);
+  if (now - i.started_at < timeout) return;  // starting up
+  struct stat st {};
+  const std::string path = i.role->HeartbeatFileFor(i.index);
+  auto last = i.started_at;
+  if (::stat(path.c_str(), &st) == 0) {
+    const auto mtime = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+    last = std::max(last, mtime);
+  }
+  if (now - last < timeout) return;
+  if (notice_) {
+    notice_(i.role->InstanceName(i.index) + " gave no sign of life for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - last).count()) +
+            " s (hung or stopped); killing it");
+  }
+  i.handle->Signal(SIGKILL);
+  i.started_at = now;  // one kill per timeout; the exit is seen by the next Poll
+}
+
 bool Supervisor::WillRestart(const Instance& i, int code) {
   const bool restartable = i.role->restart == RestartPolicy::kAlways ||
                            (i.role->restart == RestartPolicy::kOnFailure && code != 0);
@@ -50,10 +75,14 @@ Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, 
           return State::kFailed;
         }
         i.handle = std::move(*handle);
+        i.started_at = std::chrono::system_clock::now();
         continue;
       }
       const std::optional<int> code = i.handle->Poll();
-      if (!code) continue;
+      if (!code) {
+        CheckHeartbeat(i);
+        continue;
+      }
       if (WillRestart(i, *code)) {
         const int64_t backoff =
             std::min<int64_t>(30000, static_cast<int64_t>(i.role->restart_backoff_ms)

@@ -44,6 +44,9 @@ class Supervisor {
   void Signal(const std::string& role, int sig);
   // Whether every instance of `role` has exited.
   bool AllExited(const std::string& role);
+  // Called with a line for the user when the supervisor acts on its own (an instance
+  // killed for a missing heartbeat).
+  void set_notice_handler(std::function<void(const std::string&)> f) { notice_ = std::move(f); }
   // The failure Poll found: the instance, its exit code and the tail of its log.
   const Status& failure() const { return failure_; }
   int restarts(const std::string& role) const;
@@ -59,13 +62,18 @@ class Supervisor {
     bool done = false;  // ended and not to be restarted
     // ended, to be started again at this time (the role's backoff)
     std::optional<std::chrono::steady_clock::time_point> restart_at;
+    std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
     std::optional<int> code;
   };
   Status Failed(const Instance& i, int code) const;
   static bool WillRestart(const Instance& i, int code);
 
+  // kills a running instance whose heartbeat file is older than its role's timeout
+  void CheckHeartbeat(Instance& i);
+
   LaunchPlan plan_;
   Launcher& launcher_;
+  std::function<void(const std::string&)> notice_;
   std::vector<Instance> instances_;  // in plan order
   Status failure_;
 };

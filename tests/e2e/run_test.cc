@@ -270,6 +270,35 @@ TEST(EndToEndTest, KilledActorIsRestartedAndTheRunFinishes) {
   EXPECT_EQ(starts, 2u) << log;
 }
 
+// A stopped (SIGSTOP) actor gives no sign of life: the orchestrator kills it after
+// actors.heartbeat_timeout_s, starts a new one, and the run finishes.
+TEST(EndToEndTest, StoppedActorIsNoticedAndReplaced) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                            " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
+                            " --set actors.heartbeat_timeout_s=2 > " + out + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  for (int i = 0; i < 1200 && CsvRows(run + "/metrics.csv") < 20; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(run + "/metrics.csv"), 20) << testing::ReadFile(out);
+  const pid_t actor = std::stoi(testing::ReadFile(run + "/logs/actor-1.pid"));
+  ASSERT_EQ(::kill(actor, SIGSTOP), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string output = testing::ReadFile(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("actor 1 gave no sign of life"), std::string::npos) << output;
+  EXPECT_NE(output.find("actor 1 exited (code 137); restarting it (1 of 3)"), std::string::npos)
+      << output;
+  EXPECT_GE(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 150000);
+}
+
 TEST(EndToEndTest, UnknownConfigKeyFailsBeforeAnyProcessStarts) {
   testing::TempDir dir;
   auto r = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() +

@@ -186,6 +186,45 @@ TEST(SupervisorTest, CrashesBeyondTheBudgetFailAndPendingRestartsAreDroppedAtSto
   EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
 }
 
+// An instance that stops touching its heartbeat file is killed after the role's timeout
+// and restarted; one that keeps beating is left alone.
+TEST(SupervisorTest, AnInstanceWithoutHeartbeatIsKilledAndRestarted) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  const std::string hb = dir.path() + "/hb-$1", starts = dir.path() + "/starts-$1";
+  // instance 0 hangs on its first start (no beats), instance 1 beats for 1.2 s; both then exit
+  RoleSpec actor = Shell("actor",
+                         "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
+                         "if [ $1 = 0 ] && [ $n = 1 ]; then sleep 30; fi; "
+                         "if [ $1 = 1 ]; then for i in 1 2 3 4 5 6; do touch " + hb +
+                             "; sleep 0.2; done; fi; exit 0",
+                         OnExit::kFailsIfNonZero, 2);
+  actor.restart = RestartPolicy::kOnFailure;
+  actor.max_restarts = 1;
+  actor.heartbeat_file = dir.path() + "/hb-{index}";
+  actor.heartbeat_timeout_ms = 400;
+  plan.roles = {actor};
+  plan.stop_order = {"actor"};
+  Supervisor sup(plan, launcher);
+  std::vector<std::string> notices;
+  sup.set_notice_handler([&](const std::string& line) { notices.push_back(line); });
+  ASSERT_TRUE(sup.StartAll().ok());
+  std::vector<std::pair<std::string, int>> restarts;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    ASSERT_EQ(sup.Poll([&](const std::string& name, int code, int) { restarts.push_back({name, code}); }),
+              Supervisor::State::kRunning);
+    ::usleep(10000);
+  }
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("actor 0 gave no sign of life"), std::string::npos) << notices[0];
+  EXPECT_EQ(restarts, (std::vector<std::pair<std::string, int>>{{"actor 0", 128 + 9}}));
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-0"), "x\nx\n");
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-1"), "x\n");
+  EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
+}
+
 TEST(SupervisorTest, AFinishSeenTogetherWithTheExitsItCausesIsAFinish) {
   testing::TempDir dir;
   LocalLauncher launcher("/unused", dir.path());
