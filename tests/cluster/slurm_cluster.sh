@@ -64,6 +64,11 @@ up() {
     [[ -x "$b" ]] || { echo "slurm_cluster: $b missing (apt-get install slurmctld slurmd slurm-client munge)" >&2; exit 77; }
   done
   [[ $(id -u) == 0 ]] || { echo "slurm_cluster: needs root (network namespaces)" >&2; exit 77; }
+  # a sandbox without CAP_NET_ADMIN or namespaces: skipped, not failed
+  if ! { ip netns add "fleet-$tag-probe" && ip netns del "fleet-$tag-probe"; } 2>/dev/null; then
+    echo "slurm_cluster: cannot create network namespaces here" >&2
+    exit 77
+  fi
   down
   mkdir -p "$dir"/{run,log,state,spool} && chmod 755 "$dir"
   # munge: a private key and daemon
