@@ -7,6 +7,7 @@
 #include "common/curve.h"
 #include "orchestrator/endpoints.h"
 #include "orchestrator/launch_plan.h"
+#include "orchestrator/run_setup.h"
 
 namespace fleet::orchestrator {
 namespace {
@@ -78,12 +79,6 @@ YAML::Node KeysVolume(const std::string& name) {
   v["secret"]["secretName"] = name + "-keys";
   v["secret"]["defaultMode"] = 0400;
   return v;
-}
-
-std::string ShellQuote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 }  // namespace

@@ -33,6 +33,12 @@ Status CheckEnv(const ExperimentConfig& cfg) {
   return OkStatus();
 }
 
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 Status PrepareTransportKeys(ExperimentConfig& cfg, const std::string& run_dir) {
   if (cfg.run.transport != "tcp") return OkStatus();
   if (cfg.run.curve_keys.empty()) {

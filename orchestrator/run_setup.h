@@ -10,6 +10,8 @@
 
 namespace fleet::orchestrator {
 
+// 'text' quoted for a POSIX shell (the Slurm script, the Kubernetes learner command).
+std::string ShellQuote(const std::string& text);
 // runs/NAME-YYYYmmdd-HHMMSS
 std::string DefaultRunDir(const std::string& name);
 // 1.2k, 3.40M

@@ -24,19 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// 'text' for a POSIX shell.
-std::string ShellQuote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 const char* CommandName(SlurmCommand c) { return c == SlurmCommand::kRun ? "run" : "train-offline"; }
 
 bool WantsGpu(const ExperimentConfig& cfg) { return cfg.learner.device == "cuda"; }
