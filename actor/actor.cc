@@ -50,7 +50,7 @@ class WeightsSubscriber {
   StatusOr<std::optional<proto::PolicyWeights>> Poll(milliseconds timeout) {
     if (!zmqu::WaitReadable(socket_, timeout)) return std::optional<proto::PolicyWeights>();
     zmq::message_t frame;
-    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return std::optional<proto::PolicyWeights>();
+    if (!zmqu::RetryOnInterrupt([&] { return socket_.recv(frame, zmq::recv_flags::dontwait); })) return std::optional<proto::PolicyWeights>();
     proto::PolicyWeights w;
     FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frame, w));
     return std::optional<proto::PolicyWeights>(std::move(w));

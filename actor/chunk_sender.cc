@@ -31,7 +31,7 @@ Status ChunkSender::Send(uint64_t sequence, uint64_t steps, std::string bytes) {
   }
   InFlight f{sequence, steps, std::move(bytes), Clock::now()};
   zmq::message_t msg(f.bytes.data(), f.bytes.size());
-  (void)socket_.send(msg, zmq::send_flags::none);
+  (void)zmqu::RetryOnInterrupt([&] { return socket_.send(msg, zmq::send_flags::none); });
   in_flight_.push_back(std::move(f));
   ++counters_.sent;
   return Pump(milliseconds(0));
@@ -61,7 +61,7 @@ void ChunkSender::ResendOverdue() {
     GetLogger("actor")->warn("{}: no ack for chunk {} after {} ms, resending", o_.routing_id,
                              f.sequence, o_.ack_timeout.count());
     zmq::message_t msg(f.bytes.data(), f.bytes.size());
-    (void)socket_.send(msg, zmq::send_flags::dontwait);
+    (void)zmqu::RetryOnInterrupt([&] { return socket_.send(msg, zmq::send_flags::dontwait); });
     f.sent_at = now;
     ++counters_.resends;
   }

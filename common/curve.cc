@@ -1,5 +1,7 @@
 #include "common/curve.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -172,6 +174,13 @@ ZapHandler::~ZapHandler() {
 }
 
 void ZapHandler::Loop(zmq::socket_t socket) {
+  // stop signals are the main thread's: blocked here, they never interrupt this loop
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   auto log = GetLogger("zap");
   while (!stop_) {
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};

@@ -17,7 +17,9 @@ Status SendProto(zmq::socket_t& socket, const google::protobuf::MessageLite& msg
     return InternalError("failed to serialize " + msg.GetTypeName());
   }
   try {
-    auto sent = socket.send(frame, more ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    auto sent = RetryOnInterrupt([&] {
+      return socket.send(frame, more ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    });
     if (!sent) return UnavailableError("send of " + msg.GetTypeName() + " would block");
   } catch (const zmq::error_t& e) {
     return UnavailableError(std::string("zmq send failed: ") + e.what());
@@ -48,7 +50,7 @@ bool RecvMultipart(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
   frames.clear();
   while (true) {
     zmq::message_t frame;
-    auto got = socket.recv(frame, zmq::recv_flags::dontwait);
+    auto got = RetryOnInterrupt([&] { return socket.recv(frame, zmq::recv_flags::dontwait); });
     if (!got) return !frames.empty();
     const bool more = frame.more();
     frames.push_back(std::move(frame));

@@ -13,6 +13,21 @@
 
 namespace fleet::zmqu {
 
+// Calls `f` (a send or receive) again while it fails with EINTR: a signal landed inside
+// the ZeroMQ call (SIGTERM, a stop request: its handler has set the stop flag, which the
+// caller's loop looks at). Without this, a drain request at the wrong moment surfaced as
+// "Interrupted system call" and failed the role. A failed send leaves the message intact.
+template <typename F>
+decltype(auto) RetryOnInterrupt(F&& f) {
+  while (true) {
+    try {
+      return f();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
+
 // Sets linger 0, the send/receive high-water marks and a 10 ms reconnect interval.
 void Configure(zmq::socket_t& socket, int hwm = 1000);
 

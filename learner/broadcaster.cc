@@ -37,7 +37,7 @@ void Broadcaster::RepublishIfDue(std::chrono::milliseconds every) {
 void Broadcaster::SendWeights() {
   if (!has_weights_) return;
   zmq::message_t msg(weights_bytes_.data(), weights_bytes_.size());
-  (void)weights_.send(msg, zmq::send_flags::dontwait);
+  (void)zmqu::RetryOnInterrupt([&] { return weights_.send(msg, zmq::send_flags::dontwait); });
   last_publish_ = std::chrono::steady_clock::now();
 }
 

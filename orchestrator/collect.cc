@@ -124,10 +124,14 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
 
 // summary.json: the stored totals next to the actors' acknowledged ones.
 Status WriteSummary(const ExperimentConfig& cfg, const std::string& run_dir, double wall,
-                    int store_restarts, std::ofstream& csv) {
+                    const Supervisor& sup, std::ofstream& csv) {
+  const int store_restarts = sup.restarts("store");
   int64_t acked_steps = 0, acked_chunks = 0, resends = 0;
   for (int i = 0; i < cfg.actors.count; ++i) {
     const std::string path = ActorStatsPath(run_dir, i);
+    // an actor told to stop before it installed its handlers (the target was reached while
+    // it started) sent nothing and writes no stats
+    if (!std::filesystem::exists(path) && sup.StoppedBeforeHandling("actor", i)) continue;
     FLEET_ASSIGN_OR_RETURN(Json stats, ReadJsonFile(path));
     FLEET_ASSIGN_OR_RETURN(int64_t steps, JsonMember<int64_t>(stats, "steps_acked", path));
     FLEET_ASSIGN_OR_RETURN(int64_t chunks, JsonMember<int64_t>(stats, "chunks_acked", path));
@@ -196,7 +200,7 @@ Status RunCollect(const CollectOptions& o) {
   const auto start = Clock::now();
   FLEET_RETURN_IF_ERROR(Supervise(cfg, run_dir, ep, sup, csv));
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  FLEET_RETURN_IF_ERROR(WriteSummary(cfg, run_dir, wall, sup.restarts("store"), csv));
+  FLEET_RETURN_IF_ERROR(WriteSummary(cfg, run_dir, wall, sup, csv));
   PrintSummary("collected", run_dir);
   return OkStatus();
 }

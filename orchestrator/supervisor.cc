@@ -57,9 +57,18 @@ void Supervisor::CheckHeartbeat(Instance& i) {
 }
 
 bool Supervisor::WillRestart(const Instance& i, int code) {
+  if (i.stop_signal != 0) return false;  // being stopped: whatever the exit, it stays stopped
   const bool restartable = i.role->restart == RestartPolicy::kAlways ||
                            (i.role->restart == RestartPolicy::kOnFailure && code != 0);
   return restartable && i.restarts < i.role->max_restarts;
+}
+
+int Supervisor::Judged(Instance& i, int code) {
+  if (i.stop_signal != 0 && i.stop_signal != SIGKILL && code == 128 + i.stop_signal) {
+    i.stopped_unhandled = true;
+    return 0;
+  }
+  return code;
 }
 
 Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, int, int)>& on_restart) {
@@ -93,18 +102,18 @@ Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, 
         continue;
       }
       i.done = true;
-      i.code = code;
+      i.code = Judged(i, *code);
       switch (i.role->on_exit) {
         case OnExit::kEndsRun:
-          if (*code == 0) return State::kFinished;
-          failure_ = Failed(i, *code);
+          if (*i.code == 0) return State::kFinished;
+          failure_ = Failed(i, *i.code);
           return State::kFailed;
         case OnExit::kFailsRun:
-          failure_ = Failed(i, *code);
+          failure_ = Failed(i, *i.code);
           return State::kFailed;
         case OnExit::kFailsIfNonZero:
-          if (*code != 0) {
-            failure_ = Failed(i, *code);
+          if (*i.code != 0) {
+            failure_ = Failed(i, *i.code);
             return State::kFailed;
           }
           break;
@@ -116,8 +125,23 @@ Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, 
 
 void Supervisor::Signal(const std::string& role, int sig) {
   for (auto& i : instances_) {
-    if (i.role->role == role && !i.done) i.handle->Signal(sig);
+    if (i.role->role != role || i.done) continue;
+    if (i.restart_at) {  // died and waiting for its restart: asked to stop, it stays stopped
+      i.restart_at.reset();
+      i.done = true;
+      i.stopped_unhandled = true;
+      continue;
+    }
+    if (i.stop_signal == 0 || sig == SIGKILL) i.stop_signal = sig;
+    i.handle->Signal(sig);
   }
+}
+
+bool Supervisor::StoppedBeforeHandling(const std::string& role, int index) const {
+  for (const auto& i : instances_) {
+    if (i.role->role == role && i.index == index) return i.stopped_unhandled;
+  }
+  return false;
 }
 
 bool Supervisor::AllExited(const std::string& role) {
@@ -163,6 +187,7 @@ Status Supervisor::StopAll(std::chrono::milliseconds grace) {
         continue;
       }
       i.code = i.handle->Poll();
+      if (i.code) i.code = Judged(i, *i.code);
       if (!first.ok()) continue;
       if (!stopped && i.code == 128 + SIGKILL) {
         first = DeadlineExceededError(i.role->InstanceName(i.index) + " did not stop within " +

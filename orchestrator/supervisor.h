@@ -40,8 +40,15 @@ class Supervisor {
   // that could not seal its dataset, say); instances that ended before are not judged
   // again.
   Status StopAll(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
-  // SIGTERM to every instance of `role` (e.g. actors told to drain), no waiting.
+  // `sig` to every instance of `role` (e.g. SIGTERM: actors told to drain), no waiting.
+  // A signalled instance is being stopped: it is not restarted, whatever its exit, and a
+  // restart still pending for the role is dropped. An exit by the signal itself (128 + sig:
+  // an instance signalled before it installed its handlers, early in its start) is a clean
+  // stop, not a failure.
   void Signal(const std::string& role, int sig);
+  // Whether instance `index` of `role` ended by a stop signal before it could handle it
+  // (so wrote nothing at exit, e.g. its stats file) or was never restarted after a stop.
+  bool StoppedBeforeHandling(const std::string& role, int index) const;
   // Whether every instance of `role` has exited.
   bool AllExited(const std::string& role);
   // Called with a line for the user when the supervisor acts on its own (an instance
@@ -64,7 +71,11 @@ class Supervisor {
     std::optional<std::chrono::steady_clock::time_point> restart_at;
     std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
     std::optional<int> code;
+    int stop_signal = 0;  // the signal Signal() sent it; 0 while not being stopped
+    bool stopped_unhandled = false;  // ended by stop_signal's default action, or never restarted
   };
+  // The exit code as judged: 0 for an exit by the stop signal this supervisor sent.
+  static int Judged(Instance& i, int code);
   Status Failed(const Instance& i, int code) const;
   static bool WillRestart(const Instance& i, int code);
 

@@ -91,7 +91,7 @@ class Store {
 
 void Store::Reply(const std::string& identity, const proto::ChunkAck& ack) {
   zmq::message_t id(identity.data(), identity.size());
-  (void)ingest_.send(id, zmq::send_flags::sndmore);
+  (void)zmqu::RetryOnInterrupt([&] { return ingest_.send(id, zmq::send_flags::sndmore); });
   (void)zmqu::SendProto(ingest_, ack);
 }
 
@@ -178,12 +178,12 @@ void Store::ServeRollout() {
   dropped_ = DroppedStats();
   dropped_.chunks = total_dropped;
   zmq::message_t id(pending_->identity.data(), pending_->identity.size());
-  (void)rollout_.send(id, zmq::send_flags::sndmore);
+  (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(id, zmq::send_flags::sndmore); });
   (void)zmqu::SendProto(rollout_, header, /*more=*/true);
   for (size_t i = 0; i < batch.size(); ++i) {
     zmq::message_t frame(batch[i].bytes.data(), batch[i].bytes.size());
-    (void)rollout_.send(frame, i + 1 < batch.size() ? zmq::send_flags::sndmore
-                                                    : zmq::send_flags::none);
+    const auto flags = i + 1 < batch.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(frame, flags); });
   }
   pending_.reset();
 }
@@ -236,7 +236,7 @@ Status Store::Run() {
         if (req.stats_only()) {
           proto::RolloutHeader header;
           *header.mutable_stats() = stats_;
-          (void)rollout_.send(frames[0], zmq::send_flags::sndmore);
+          (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(frames[0], zmq::send_flags::sndmore); });
           (void)zmqu::SendProto(rollout_, header);
           continue;
         }
