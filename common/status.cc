@@ -13,8 +13,20 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
     case StatusCode::kInternal: return "INTERNAL";
     case StatusCode::kCancelled: return "CANCELLED";
+    case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
   }
   return "UNKNOWN";
+}
+
+int ExitCodeFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound: return kExitUsage;
+    case StatusCode::kDataLoss: return kExitDataLoss;
+    case StatusCode::kResourceExhausted: return kExitNoSpace;
+    default: return kExitFailure;
+  }
 }
 
 std::string Status::ToString() const {

@@ -21,6 +21,7 @@ enum class StatusCode {
   kFailedPrecondition,
   kInternal,
   kCancelled,
+  kResourceExhausted,  // e.g. the disk is full
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -57,6 +58,9 @@ inline Status FailedPreconditionError(std::string m) {
   return Status(StatusCode::kFailedPrecondition, std::move(m));
 }
 inline Status InternalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
+inline Status ResourceExhaustedError(std::string m) {
+  return Status(StatusCode::kResourceExhausted, std::move(m));
+}
 inline Status CancelledError(std::string m) {
   return Status(StatusCode::kCancelled, std::move(m));
 }
@@ -86,6 +90,19 @@ class [[nodiscard]] StatusOr {
 };
 
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expr, const std::string& msg);
+
+// Exit codes of Fleet's processes, so that a supervisor tells a crash (restart it) from
+// a condition that a restart would only meet again (after sysexits.h).
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;      // bad arguments or config, unknown ids, missing files
+inline constexpr int kExitDataLoss = 65;  // EX_DATAERR: damaged data found, the rest kept
+inline constexpr int kExitNoSpace = 74;   // EX_IOERR: the disk is full
+// The exit code for a failure with this status.
+int ExitCodeFor(const Status& st);
+// Whether an exit with `code` is one a restart would meet again.
+inline bool IsPersistentExit(int code) {
+  return code == kExitUsage || code == kExitDataLoss || code == kExitNoSpace;
+}
 
 }  // namespace fleet
 

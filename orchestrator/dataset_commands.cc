@@ -7,6 +7,7 @@
 #include "replay/dataset_copy.h"
 #include "replay/dataset_reader.h"
 #include "replay/minari_export.h"
+#include "replay/recorder.h"
 
 namespace fleet::orchestrator {
 namespace {
@@ -49,6 +50,10 @@ DatasetCommands::DatasetCommands(CLI::App& app) {
   info_->add_option("path", path_, "dataset directory or shard .h5")->required();
   verify_ = dataset_->add_subcommand("verify", "check every shard; exit 1 on any inconsistency");
   verify_->add_option("path", path_, "dataset directory or shard .h5")->required();
+  recover_ = dataset_->add_subcommand(
+      "recover", "seal what a crashed recording left in its write-ahead log into shards "
+                 "(on a disk with room); exit 65 when the log was damaged inside");
+  recover_->add_option("path", path_, "dataset directory")->required();
   export_ = dataset_->add_subcommand("export", "convert a dataset to Minari's layout");
   export_->add_option("--format", export_format_, "output format (minari)")
       ->check(CLI::IsMember({"minari"}));
@@ -66,6 +71,28 @@ DatasetCommands::DatasetCommands(CLI::App& app) {
 }
 
 int DatasetCommands::Run() const {
+  if (*recover_) {
+    auto writer = replay::RecordingOptions(path_);
+    if (!writer.ok()) return Fail("recover", writer.status());
+    replay::RecorderOptions ro;
+    ro.writer = *writer;
+    auto rec = replay::Recorder::Open(ro);
+    if (!rec.ok()) return Fail("recover", rec.status());
+    const replay::RecoveryReport report = (*rec)->recovery();
+    if (Status st = (*rec)->Close(); !st.ok()) return Fail("recover", st);
+    std::printf("fleet dataset recover: %s: %llu chunk(s) replayed from the log%s into %d "
+                "shard(s) after the %d sealed before; %llu steps, %llu episodes in all\n",
+                path_.c_str(), static_cast<unsigned long long>(report.replayed_chunks),
+                report.torn_tail ? " (a torn last record, never acknowledged, cut off)" : "",
+                (*rec)->shards(), report.sealed_shards,
+                static_cast<unsigned long long>((*rec)->steps_written()),
+                static_cast<unsigned long long>((*rec)->episodes_written()));
+    if (report.damaged()) {
+      std::fprintf(stderr, "fleet dataset recover: %s\n", report.DescribeDamage().c_str());
+      return kExitDataLoss;
+    }
+    return 0;
+  }
   if (*export_) {
     replay::MinariExportOptions o;
     o.dataset_id = dataset_id_;
@@ -96,7 +123,17 @@ int DatasetCommands::Run() const {
   std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n", path_.c_str(),
               report->env_id.c_str(), static_cast<long long>(report->steps),
               static_cast<long long>(report->episodes), report->shards.size());
-  if (*info_ && report->ok()) {
+  for (const auto& l : report->logs) {
+    std::printf("  %s: log with %lld readable chunk(s)%s%s\n", l.path.c_str(),
+                static_cast<long long>(l.chunks),
+                l.torn_tail ? ", torn last record (never acknowledged)" : "",
+                l.problems.empty() && l.chunks > 0
+                    ? "; not in a sealed shard yet (a recording running, or crashed: "
+                      "`fleet dataset recover` seals it)"
+                    : "");
+    for (const auto& p : l.problems) std::printf("    problem: %s\n", p.c_str());
+  }
+  if (*info_ && report->ok() && !report->shards.empty()) {
     const double mean = report->MeanCompleteReturn();
     std::printf("  behaviour: %s\n", DescribeBehaviour(report->shards.front().behaviour).c_str());
     std::printf("  mean return of the %lld complete episodes: %.2f", 

@@ -1,4 +1,4 @@
-// `fleet dataset info|verify|export|copy`: the dataset tools on the command line.
+// `fleet dataset info|verify|recover|export|copy`: the dataset tools on the command line.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@ class DatasetCommands {
 
  private:
   CLI::App* dataset_;
-  CLI::App *info_, *verify_, *export_, *copy_;
+  CLI::App *info_, *verify_, *recover_, *export_, *copy_;
   std::string path_, export_format_ = "minari", export_out_, dataset_id_;
   std::vector<std::string> sources_;
   std::string copy_out_, label_;

@@ -4,6 +4,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -43,10 +45,7 @@ std::string BinDir() {
 
 int Fail(const char* what, const fleet::Status& st) {
   std::fprintf(stderr, "fleet %s: %s\n", what, st.ToString().c_str());
-  return st.code() == fleet::StatusCode::kInvalidArgument ||
-                 st.code() == fleet::StatusCode::kNotFound
-             ? 2
-             : 1;
+  return fleet::ExitCodeFor(st);
 }
 
 fleet::StatusOr<fleet::ExperimentConfig> LoadRoleConfig(const std::string& path) {
@@ -295,6 +294,14 @@ int main(int argc, char** argv) {
     store.config = *cfg;
     store.serve_rollouts = !store_collect;
     fleet::Status st = fleet::replay::RunStore(store);
+    if (st.code() == fleet::StatusCode::kResourceExhausted) {
+      // a full disk: HDF5's exit handlers would try to flush the abandoned shard again
+      // (and crash in H5F__close_cb); the log holds everything, so leave at once.
+      const int code = Fail("store", st);
+      spdlog::shutdown();
+      std::fflush(nullptr);
+      ::_exit(code);
+    }
     return st.ok() ? 0 : Fail("store", st);
   }
   if (*actor_cmd && !eval_request.policy_file.empty()) {

@@ -58,6 +58,7 @@ void Supervisor::CheckHeartbeat(Instance& i) {
 
 bool Supervisor::WillRestart(const Instance& i, int code) {
   if (i.stop_signal != 0) return false;  // being stopped: whatever the exit, it stays stopped
+  if (IsPersistentExit(code)) return false;  // a full disk, damaged data: it would recur
   const bool restartable = i.role->restart == RestartPolicy::kAlways ||
                            (i.role->restart == RestartPolicy::kOnFailure && code != 0);
   return restartable && i.restarts < i.role->max_restarts;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <type_traits>
 
 #include "replay/shard_reader.h"
+#include "replay/wal.h"
 
 namespace fleet::replay {
 namespace {
@@ -98,6 +100,9 @@ bool DatasetReport::ok() const {
   for (const auto& s : shards) {
     if (!s.problems.empty()) return false;
   }
+  for (const auto& l : logs) {
+    if (!l.problems.empty()) return false;
+  }
   return true;
 }
 
@@ -127,9 +132,57 @@ double DatasetReport::MeanCompleteReturn() const {
   return n > 0 ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+
+std::vector<LogReport> InspectLogs(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<LogReport> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("wal-") && name.find(".log") != std::string::npos &&
+        !name.ends_with(".tmp")) {
+      names.push_back(entry.path().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& p : names) {
+    LogReport r;
+    r.path = p;
+    if (!p.ends_with(".log")) {
+      r.problems.push_back("a damaged log that recovery kept aside: acknowledged data was lost "
+                           "there (the readable chunks are in the dataset); remove it once "
+                           "dealt with");
+      out.push_back(std::move(r));
+      continue;
+    }
+    auto wal = ReadWal(p);
+    if (!wal.ok()) {
+      r.problems.push_back(wal.status().message());
+    } else {
+      r.chunks = static_cast<int64_t>(wal->chunks.size());
+      r.torn_tail = wal->torn_tail;
+      if (wal->damaged()) {
+        r.problems.push_back("damaged inside, " + wal->DescribeDamage() +
+                             ": acknowledged chunks there are lost; `fleet dataset recover` "
+                             "keeps the rest");
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
 StatusOr<DatasetReport> InspectDataset(const std::string& path) {
-  FLEET_ASSIGN_OR_RETURN(std::vector<std::string> files, ListShards(path));
   DatasetReport report;
+  report.logs = InspectLogs(path);
+  auto listed = ListShards(path);
+  if (!listed.ok() && report.logs.empty()) return listed.status();
+  const std::vector<std::string> files = listed.ok() ? *listed : std::vector<std::string>{};
   for (const auto& f : files) {
     ShardReport r;
     r.path = f;

@@ -30,9 +30,20 @@ struct ShardReport {
   std::vector<std::string> problems;  // empty: the shard is consistent
 };
 
+// A write-ahead log in the dataset folder (replay/wal.h): the open shard of a recording
+// still running, or of one that crashed (its chunks are not in a sealed shard yet:
+// `fleet dataset recover` seals them); or a damaged log that recovery kept aside.
+struct LogReport {
+  std::string path;
+  int64_t chunks = 0;                 // readable chunk records
+  bool torn_tail = false;             // a crash cut its last record (never acknowledged)
+  std::vector<std::string> problems;  // damage (acknowledged data lost), unreadable
+};
+
 struct DatasetReport {
   std::string env_id;
   std::vector<ShardReport> shards;
+  std::vector<LogReport> logs;
   int64_t steps = 0, episodes = 0;
   bool ok() const;
   // mean return of the dataset's last `n` episodes (NaN without episodes).
@@ -42,8 +53,8 @@ struct DatasetReport {
   int64_t CompleteEpisodes() const;
 };
 
-// `path` is a dataset directory (every shard-*.h5 in it) or one .h5 file. NotFound when
-// there is no shard at all.
+// `path` is a dataset directory (every shard-*.h5 and log in it) or one .h5 file.
+// NotFound when there is neither a shard nor a log.
 StatusOr<DatasetReport> InspectDataset(const std::string& path);
 
 }  // namespace fleet::replay

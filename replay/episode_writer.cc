@@ -329,6 +329,11 @@ void EpisodeWriter::RestoreOpen(const proto::WalCheckpoint& cp) {
   }
 }
 
+void EpisodeWriter::Abandon() {
+  closed_ = true;
+  impl_.reset();
+}
+
 Status EpisodeWriter::Close(CloseMode mode) {
   if (closed_) return OkStatus();
   Status st = OkStatus();

@@ -81,6 +81,9 @@ class EpisodeWriter {
   // Seals the open shard if it holds anything; called by the destructor (kDropOpen) if
   // not called before.
   Status Close(CloseMode mode = CloseMode::kDropOpen);
+  // Closes without writing anything more (after a write failed: a full disk): the open
+  // shard's .tmp file stays as it is, for recovery from the log to remove.
+  void Abandon();
 
   // the open episodes, for the write-ahead log, and their restoration from it.
   void SnapshotOpen(proto::WalCheckpoint& out) const;

@@ -1,9 +1,15 @@
 #include "replay/recorder.h"
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <regex>
+
+#include "replay/manifest.h"
+#include "replay/shard_reader.h"
 
 namespace fleet::replay {
 namespace fs = std::filesystem;
@@ -19,7 +25,47 @@ StatusOr<std::unique_ptr<Recorder>> Recorder::Open(RecorderOptions options) {
   std::error_code ec;
   fs::create_directories(r->o_.writer.dir, ec);
   FLEET_RETURN_IF_ERROR(r->Recover());
+  Manifest m;
+  const EpisodeWriterOptions& w = r->o_.writer;
+  m.env_id = w.env_id;
+  m.obs_dim = w.obs_dim;
+  m.action_dim = w.action_dim;
+  m.observation_space = w.observation_space;
+  m.action_space = w.action_space;
+  m.shard_index = r->writer_->shard_index();
+  m.optional_columns = w.optional_columns;
+  m.behaviour = w.behaviour;
+  m.config_yaml = w.config_yaml;
+  const std::string rec = w.dir + "/" + kRecordingFile;
+  FLEET_RETURN_IF_ERROR(r->Written(m.WriteFor(rec.substr(0, rec.size() - 5))));
   return r;
+}
+
+StatusOr<EpisodeWriterOptions> RecordingOptions(const std::string& dir) {
+  const std::string rec = dir + "/" + kRecordingFile;
+  auto m = Manifest::ReadFor(rec.substr(0, rec.size() - 5));
+  if (!m.ok()) {
+    if (m.status().code() != StatusCode::kNotFound) return m.status();
+    // a recording from before recording.json: its last sealed shard says the same
+    auto shards = ListShards(dir);
+    if (!shards.ok()) {
+      return NotFoundError("no " + std::string(kRecordingFile) + " and no sealed shard in '" +
+                           dir + "': nothing says what the log records");
+    }
+    m = Manifest::ReadFor(shards->back());
+    if (!m.ok()) return m.status();
+  }
+  EpisodeWriterOptions w;
+  w.dir = dir;
+  w.env_id = m->env_id;
+  w.obs_dim = m->obs_dim;
+  w.action_dim = m->action_dim;
+  w.observation_space = m->observation_space;
+  w.action_space = m->action_space;
+  w.optional_columns = m->optional_columns;
+  w.behaviour = m->behaviour;
+  w.config_yaml = m->config_yaml;
+  return w;
 }
 
 Recorder::~Recorder() { (void)Close(); }
@@ -91,16 +137,37 @@ Status Recorder::Recover() {
   writer_->RestoreOpen(wal.checkpoint);
   dedup_.Restore(wal.checkpoint.dedup());
   // the segment stays the log of the open shard; replayed records are not written again
-  // unless a seal during the replay moved the log to a new segment.
-  FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Reopen(it->second.string(), wal.valid_bytes, o_.wal_fsync));
+  // unless a seal during the replay moved the log to a new segment. A damaged segment is
+  // kept aside and its readable records are written to a fresh one.
+  const std::string wal_path = it->second.string();
+  const bool rewrite = wal.damaged();
+  if (rewrite) {
+    recovery_.damage = wal.damage;
+    recovery_.damaged_bytes = wal.damaged_bytes();
+    recovery_.kept_log = wal_path + ".damaged";
+    for (int k = 1; fs::exists(recovery_.kept_log); ++k) {
+      recovery_.kept_log = wal_path + ".damaged." + std::to_string(k);
+    }
+    fs::rename(wal_path, recovery_.kept_log, ec);
+    if (ec) {
+      return DataLossError("the log '" + wal_path + "' is damaged (" + wal.DescribeDamage() +
+                           ") and cannot be kept aside: " + ec.message());
+    }
+    FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_path, wal.checkpoint, o_.wal_fsync));
+  } else {
+    FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Reopen(wal_path, wal.valid_bytes, o_.wal_fsync));
+  }
   const int start_shard = writer_->shard_index();
   for (const std::string& bytes : wal.chunks) {
     proto::TrajectoryChunk chunk;
     if (!chunk.ParseFromString(bytes)) {
-      return DataLossError("unparseable chunk record in " + it->second.string());
+      return DataLossError("unparseable chunk record in " + wal_path);
     }
-    if (writer_->shard_index() != start_shard) FLEET_RETURN_IF_ERROR(wal_->AppendChunk(bytes));
-    FLEET_RETURN_IF_ERROR(Apply(chunk));
+    if (rewrite || writer_->shard_index() != start_shard) {
+      FLEET_RETURN_IF_ERROR(wal_->AppendChunk(bytes));
+    }
+    errno = 0;
+    FLEET_RETURN_IF_ERROR(Written(Apply(chunk)));
     if (!retired_wal_.empty()) {
       fs::remove(retired_wal_, ec);
       retired_wal_.clear();
@@ -108,11 +175,24 @@ Status Recorder::Recover() {
     ++recovery_.replayed_chunks;
   }
   recovery_.torn_tail = wal.torn_tail;
+  if (recovery_.damaged()) {
+    log_->error("{}", recovery_.DescribeDamage());
+    return OkStatus();
+  }
   log_->info("recovered dataset {}: {} complete shards, {} chunks replayed from the log{}, "
              "{} leftover files removed",
              dir, recovery_.sealed_shards, recovery_.replayed_chunks,
              wal.torn_tail ? " (a torn last record cut off)" : "", recovery_.removed_files);
   return OkStatus();
+}
+
+std::string RecoveryReport::DescribeDamage() const {
+  WalContents c;
+  c.damage = damage;
+  return "DATA LOSS: the write-ahead log was damaged inside (" + c.DescribeDamage() +
+         "); acknowledged chunks in those bytes are lost. " + std::to_string(replayed_chunks) +
+         " readable chunks were recovered into the dataset; the damaged log is kept as '" +
+         kept_log + "'";
 }
 
 Status Recorder::OnSeal(int next_shard) {
@@ -138,17 +218,48 @@ Status Recorder::Apply(const proto::TrajectoryChunk& chunk) {
   return writer_->Add(chunk);
 }
 
+namespace {
+
+// Whether a failed write was the disk running full: the write's errno (no space, quota,
+// the process's file size limit), or, as HDF5 may not leave errno set, less than 1 MiB
+// left on the dataset's file system.
+bool DiskFull(const std::string& dir, int saved_errno) {
+  if (saved_errno == ENOSPC || saved_errno == EDQUOT || saved_errno == EFBIG) return true;
+  struct statvfs v;
+  if (::statvfs(dir.c_str(), &v) != 0) return false;
+  return uint64_t{v.f_bavail} * v.f_frsize < (uint64_t{1} << 20);
+}
+
+}  // namespace
+
+Status Recorder::Written(Status st) const {
+  if (st.ok()) return st;
+  const int saved_errno = errno;
+  if (!DiskFull(o_.writer.dir, saved_errno)) return st;
+  return ResourceExhaustedError("disk full: cannot write to the dataset folder '" + o_.writer.dir +
+                                "' (" + st.message() + "); every acknowledged chunk is in its "
+                                "log: on a disk with room, `fleet dataset recover` rebuilds the "
+                                "shards");
+}
+
 StatusOr<bool> Recorder::Add(std::string_view payload, const proto::TrajectoryChunk& chunk) {
   if (closed_) return FailedPreconditionError("recorder is closed");
   if (dedup_.Contains(chunk.actor_id(), chunk.actor_epoch(), chunk.sequence())) return false;
-  FLEET_RETURN_IF_ERROR(wal_->AppendChunk(payload));
-  FLEET_RETURN_IF_ERROR(Apply(chunk));
+  errno = 0;
+  FLEET_RETURN_IF_ERROR(Written(wal_->AppendChunk(payload)));
+  FLEET_RETURN_IF_ERROR(Written(Apply(chunk)));
   if (!retired_wal_.empty()) {
     std::error_code ec;
     fs::remove(retired_wal_, ec);
     retired_wal_.clear();
   }
   return true;
+}
+
+void Recorder::Abandon() {
+  closed_ = true;
+  if (writer_) writer_->Abandon();
+  wal_.reset();
 }
 
 Status Recorder::Close() {

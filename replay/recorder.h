@@ -11,6 +11,9 @@
 // rebuilt from its log segment wal-(S+1).log, S the last complete shard: the .tmp files
 // and other segments are removed, the checkpoint restores dedup state and open episodes,
 // and the chunk records are replayed through the same path (a torn last record is cut).
+// A log damaged inside (replay/wal.h) is renamed to wal-N.log.damaged and kept, never
+// deleted; the readable chunks are replayed into a fresh segment, and recovery() says
+// what was lost: the caller must fail loudly (the store exits with DATA_LOSS).
 // Not thread-safe.
 #pragma once
 
@@ -18,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/logging.h"
 #include "common/status.h"
@@ -37,7 +41,20 @@ struct RecoveryReport {
   uint64_t replayed_chunks = 0;  // chunk records replayed from the log
   bool torn_tail = false;        // the log ended in a partial record (cut off)
   int removed_files = 0;         // leftovers of the interrupted shard (.tmp, stale logs)
+  std::vector<WalDamage> damage; // byte ranges of the log that could not be read
+  uint64_t damaged_bytes = 0;
+  std::string kept_log;          // where the damaged log was kept
+  bool damaged() const { return !damage.empty(); }
+  // one line: what was recovered, what was lost, where the damaged log is
+  std::string DescribeDamage() const;
 };
+
+// DIR/recording.json: what the recorder records with (a manifest without totals: env,
+// dims, spaces, optional columns, behaviour, config), written at every Open, so that
+// `fleet dataset recover` rebuilds shards from a log without the run's config.
+inline constexpr const char* kRecordingFile = "recording.json";
+// The writer options of the recording in `dir` (its recording.json), for recovery.
+StatusOr<EpisodeWriterOptions> RecordingOptions(const std::string& dir);
 
 class Recorder {
  public:
@@ -47,9 +64,13 @@ class Recorder {
   // `payload` is the chunk as received, `chunk` the same parsed and validated. Returns
   // true if stored, false if it was a duplicate (stored before). An error means nothing
   // was acknowledged-safe: do not acknowledge.
+  // A full disk is ResourceExhausted ("disk full: ..."), naming the dataset folder.
   StatusOr<bool> Add(std::string_view payload, const proto::TrajectoryChunk& chunk);
   // Cuts open episodes, seals the last shard, leaves the log for the next one.
   Status Close();
+  // Stops without writing anything more (after Add failed on a full disk): the log holds
+  // every acknowledged chunk, and recovery on a disk with room rebuilds the open shard.
+  void Abandon();
 
   const RecoveryReport& recovery() const { return recovery_; }
   uint64_t steps_written() const { return writer_->steps_written(); }
@@ -61,6 +82,8 @@ class Recorder {
  private:
   explicit Recorder(RecorderOptions o) : o_(std::move(o)), log_(GetLogger("store")) {}
   Status Recover();
+  // `st`, or ResourceExhausted naming the folder when it failed on a full disk
+  Status Written(Status st) const;
   Status OnSeal(int next_shard);
   // the steps of a chunk already in the log (accepted) into dedup and the writer.
   Status Apply(const proto::TrajectoryChunk& chunk);

@@ -127,7 +127,11 @@ Status Store::HandleChunk(const std::string& identity, const zmq::message_t& pay
     // durable before the ack: an error here leaves the chunk unacknowledged (the actor
     // keeps it) and stops the store.
     auto stored = recorder_->Add({static_cast<const char*>(payload.data()), payload.size()}, chunk);
-    if (!stored.ok()) return stored.status();
+    if (!stored.ok()) {
+      // a full disk: write nothing more (no half-written seal); the log has it all
+      if (stored.status().code() == StatusCode::kResourceExhausted) recorder_->Abandon();
+      return stored.status();
+    }
     fresh = *stored;
     stats_.set_recorded_steps(recorder_->steps_written());
     stats_.set_recorded_episodes(recorder_->episodes_written());
@@ -205,6 +209,12 @@ Status Store::Run() {
     wo.behaviour = Behaviour(o_.config, o_.serve_rollouts);
     ro.wal_fsync = o_.config.store.wal_fsync;
     FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
+    if (recorder_->recovery().damaged()) {
+      // what was readable is in the dataset (sealed below); the loss is the run's failure
+      const std::string what = recorder_->recovery().DescribeDamage();
+      FLEET_RETURN_IF_ERROR(recorder_->Close());
+      return DataLossError(what);
+    }
     stats_.set_recovered_chunks(recorder_->recovery().replayed_chunks);
     stats_.set_recorded_steps(recorder_->steps_written());
     stats_.set_recorded_episodes(recorder_->episodes_written());

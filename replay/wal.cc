@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -43,6 +44,7 @@ std::string RecordHeader(uint8_t type, std::string_view payload) {
   uint32_t crc = Crc32c({&t, 1});
   crc = Crc32cExtend(crc, {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
   std::string head;
+  PutU32(head, kWalSync);
   PutU32(head, static_cast<uint32_t>(payload.size() + 1));
   PutU32(head, crc);
   head.push_back(static_cast<char>(type));
@@ -82,7 +84,7 @@ StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(const std::string& path,
     ::close(fd);
     return st;
   }
-  return std::unique_ptr<WalWriter>(new WalWriter(path, fd, payload.size() + 9, fsync));
+  return std::unique_ptr<WalWriter>(new WalWriter(path, fd, payload.size() + kWalRecordHeader, fsync));
 }
 
 StatusOr<std::unique_ptr<WalWriter>> WalWriter::Reopen(const std::string& path,
@@ -103,41 +105,102 @@ WalWriter::~WalWriter() {
 
 Status WalWriter::AppendChunk(std::string_view chunk_bytes) {
   FLEET_RETURN_IF_ERROR(WriteRecord(fd_, kWalChunk, chunk_bytes, path_));
-  bytes_ += chunk_bytes.size() + 9;
+  bytes_ += chunk_bytes.size() + kWalRecordHeader;
   if (fsync_ && ::fdatasync(fd_) != 0) return UnavailableError("cannot sync the log '" + path_ + "'");
   return OkStatus();
 }
+
+uint64_t WalContents::damaged_bytes() const {
+  uint64_t n = 0;
+  for (const auto& d : damage) n += d.end - d.begin;
+  return n;
+}
+
+std::string WalContents::DescribeDamage() const {
+  std::string out = std::to_string(damage.size()) + " damaged byte range(s), " +
+                    std::to_string(damaged_bytes()) + " bytes:";
+  for (size_t i = 0; i < damage.size() && i < 8; ++i) {
+    out += " [" + std::to_string(damage[i].begin) + ", " + std::to_string(damage[i].end) + ")";
+  }
+  if (damage.size() > 8) out += " ...";
+  return out;
+}
+
+namespace {
+
+enum class RecordAt { kGood, kIncomplete, kBad };
+
+// What starts at `pos`: a whole record with a good CRC, one that runs past the end of
+// the data (or a header cut short), or bad bytes.
+RecordAt Probe(const std::string& data, size_t pos, uint32_t* len) {
+  if (pos + kWalRecordHeader > data.size()) {
+    // a header cut short: torn only if what is there is the start of a sync marker
+    std::string sync;
+    PutU32(sync, kWalSync);
+    const size_t n = std::min<size_t>(4, data.size() - pos);
+    return data.compare(pos, n, sync, 0, n) == 0 ? RecordAt::kIncomplete : RecordAt::kBad;
+  }
+  if (GetU32(data.data() + pos) != kWalSync) return RecordAt::kBad;
+  *len = GetU32(data.data() + pos + 4);
+  if (*len == 0) return RecordAt::kBad;
+  if (pos + 12 + uint64_t{*len} > data.size()) return RecordAt::kIncomplete;
+  const auto* body = reinterpret_cast<const uint8_t*>(data.data() + pos + 12);
+  return Crc32c({body, *len}) == GetU32(data.data() + pos + 8) ? RecordAt::kGood : RecordAt::kBad;
+}
+
+// The next position after `from` where a good record starts, or npos.
+size_t Resync(const std::string& data, size_t from) {
+  std::string sync;
+  PutU32(sync, kWalSync);
+  for (size_t q = data.find(sync, from); q != std::string::npos; q = data.find(sync, q + 1)) {
+    uint32_t len = 0;
+    if (Probe(data, q, &len) == RecordAt::kGood) return q;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
 
 StatusOr<WalContents> ReadWal(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot open the log '" + path + "'");
   const std::string data((std::istreambuf_iterator<char>(in)), {});
   WalContents out;
-  size_t pos = 0;
-  bool first = true;
-  while (pos + 9 <= data.size()) {
-    const uint32_t len = GetU32(data.data() + pos);
-    const uint32_t crc = GetU32(data.data() + pos + 4);
-    if (len == 0 || pos + 8 + len > data.size()) break;
-    const auto* body = reinterpret_cast<const uint8_t*>(data.data() + pos + 8);
-    if (Crc32c({body, len}) != crc) break;
-    const uint8_t type = body[0];
-    std::string_view payload(data.data() + pos + 9, len - 1);
-    if (first) {
-      if (type != kWalCheckpoint || !out.checkpoint.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-        return DataLossError("the log '" + path + "' does not start with a checkpoint record");
-      }
-      first = false;
-    } else if (type == kWalChunk) {
-      out.chunks.emplace_back(payload);
-    } else {
-      break;  // unknown record type: treat as the end
-    }
-    pos += 8 + len;
+  out.file_bytes = data.size();
+  uint32_t len = 0;
+  if (Probe(data, 0, &len) != RecordAt::kGood ||
+      static_cast<uint8_t>(data[12]) != kWalCheckpoint ||
+      !out.checkpoint.ParseFromArray(data.data() + kWalRecordHeader, static_cast<int>(len - 1))) {
+    return DataLossError("the log '" + path + "' does not start with a whole checkpoint record "
+                         "(damaged, or not a Fleet log of this format)");
   }
-  if (first) return DataLossError("the log '" + path + "' does not start with a checkpoint record");
-  out.valid_bytes = pos;
-  out.torn_tail = pos < data.size();
+  size_t pos = 12 + len;
+  out.valid_bytes = pos;  // the end of the last good record: appending resumes there
+  while (pos < data.size()) {
+    const RecordAt at = Probe(data, pos, &len);
+    if (at == RecordAt::kGood) {
+      const uint8_t type = static_cast<uint8_t>(data[pos + 12]);
+      if (type == kWalChunk) {
+        out.chunks.emplace_back(data.data() + pos + kWalRecordHeader, len - 1);
+      } else {  // a record type this reader does not know: damage, not data to skip silently
+        out.damage.push_back({pos, pos + 12 + len});
+      }
+      pos += 12 + len;
+      out.valid_bytes = pos;
+      continue;
+    }
+    const size_t next = Resync(data, pos + 1);
+    if (next == std::string::npos) {
+      if (at == RecordAt::kIncomplete) {
+        out.torn_tail = true;  // a crash mid-write: never acknowledged
+      } else {
+        out.damage.push_back({pos, data.size()});
+      }
+      break;
+    }
+    out.damage.push_back({pos, next});
+    pos = next;
+  }
   return out;
 }
 

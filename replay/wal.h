@@ -2,11 +2,18 @@
 // starts with a checkpoint record (proto::WalCheckpoint: dedup state and open episodes at
 // the moment the shard opened) followed by one record per accepted chunk, holding the
 // bytes the actor sent. A record is
-//   u32 length of (type + payload) | u32 CRC-32C of (type + payload) | u8 type | payload
+//   u32 sync marker | u32 length of (type + payload) | u32 CRC-32C of (type + payload) |
+//   u8 type | payload
 // little-endian. A chunk is acknowledged only after its record is written (write(2):
 // survives a kill of the process; with fsync also a power loss), so after a crash the
-// segment replays into exactly the acknowledged state. A torn record at the end (the
-// crash hit mid-write, so the chunk was never acknowledged) is cut off on recovery.
+// segment replays into exactly the acknowledged state.
+// Reading tells two kinds of bad bytes apart:
+// - a torn tail: the last record runs past the end of the file and nothing readable
+//   follows it (the crash hit mid-write, so that chunk was never acknowledged); cut off.
+// - damage: a record that is whole but fails its CRC, or bad bytes with readable records
+//   after them. Acknowledged chunks are lost there. The reader resynchronises on the
+//   next sync marker that starts a record with a good CRC, so the chunks after the
+//   damage are kept, and it reports every damaged byte range.
 #pragma once
 
 #include <cstdint>
@@ -46,19 +53,34 @@ class WalWriter {
   bool fsync_ = false;
 };
 
+struct WalDamage {
+  uint64_t begin = 0, end = 0;  // byte range [begin, end) skipped
+};
+
 struct WalContents {
   proto::WalCheckpoint checkpoint;
   std::vector<std::string> chunks;  // in the order they were accepted
   uint64_t valid_bytes = 0;         // up to the end of the last whole record
   bool torn_tail = false;           // bytes after valid_bytes that are not a whole record
+  std::vector<WalDamage> damage;    // bad records inside the log (acknowledged data lost)
+  uint64_t file_bytes = 0;
+  bool damaged() const { return !damage.empty(); }
+  uint64_t damaged_bytes() const;
+  // "N damaged byte range(s), B bytes: [a, b), ..." for messages
+  std::string DescribeDamage() const;
 };
 
-// Reads a segment. DataLoss if it does not start with a whole checkpoint record.
+// Reads a segment. DataLoss if it does not start with a whole checkpoint record (also a
+// log of an older format, without sync markers); damage inside is reported in the
+// contents, not as an error: the caller decides (the store keeps what is readable and
+// fails loudly).
 StatusOr<WalContents> ReadWal(const std::string& path);
 
 // Encodes one record (exposed for tests).
 std::string EncodeWalRecord(uint8_t type, std::string_view payload);
 inline constexpr uint8_t kWalCheckpoint = 1;
 inline constexpr uint8_t kWalChunk = 2;
+inline constexpr uint32_t kWalSync = 0x7A11F1EE;
+inline constexpr size_t kWalRecordHeader = 13;  // sync, length, CRC, type
 
 }  // namespace fleet::replay

@@ -4,6 +4,7 @@
 #include "replay/shard_reader.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,7 +217,170 @@ TEST(RecorderTest, CorruptLogIsReportedNotReplayed) {
   std::ofstream(dir.path() + "/wal-00000.log", std::ios::trunc) << "not a log at all";
   auto r = Recorder::Open(Options(dir.path(), 0));
   ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(r.status().message().find("wal-00000.log"), std::string::npos) << r.status().ToString();
+  // the log is not deleted, and verify fails on it (a dataset of nothing but a bad log)
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/wal-00000.log"));
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok());
+  ASSERT_EQ(report->logs.size(), 1u);
+  EXPECT_NE(report->logs[0].problems.at(0).find("checkpoint"), std::string::npos);
+}
+
+// Byte offsets of the records of a log: the checkpoint first, then one per chunk.
+std::vector<size_t> RecordOffsets(const std::string& data) {
+  std::vector<size_t> out;
+  size_t pos = 0;
+  while (pos + kWalRecordHeader <= data.size()) {
+    out.push_back(pos);
+    uint32_t len = 0;
+    for (int i = 0; i < 4; ++i) len |= uint32_t{static_cast<uint8_t>(data[pos + 4 + i])} << (8 * i);
+    pos += 12 + len;
+  }
+  return out;
+}
+
+// 16 bytes overwritten in the middle of the open shard's log (the case: before,
+// recovery stopped at the damage, called it a torn tail at info level, and the chunks
+// after it were dropped without a word). Now: the chunks after the damage are kept, the
+// damage is reported as data loss, and the damaged log is kept aside.
+TEST(RecorderTest, DamageInsideTheLogLosesOnlyTheDamagedRecords) {
+  testing::TempDir dir;
+  InKilledChild([&] {
+    auto r = Recorder::Open(Options(dir.path(), 0));
+    for (uint64_t s = 0; s < 10; ++s) (void)Add(**r, Chunk(0, s));
+    (void)r->release();
+  });
+  const std::string wal = dir.path() + "/wal-00000.log";
+  std::string data = testing::ReadFile(wal);
+  const std::vector<size_t> at = RecordOffsets(data);
+  ASSERT_EQ(at.size(), 11u);  // checkpoint + 10 chunks
+  // inside chunk 4's record (its payload): that record fails its CRC
+  data.replace(at[5] + 40, 16, std::string(16, '\x5a'));
+  std::ofstream(wal, std::ios::trunc | std::ios::binary) << data;
+
+  auto contents = ReadWal(wal);
+  ASSERT_TRUE(contents.ok());
+  EXPECT_EQ(contents->chunks.size(), 9u);
+  EXPECT_FALSE(contents->torn_tail);
+  ASSERT_EQ(contents->damage.size(), 1u);
+  EXPECT_EQ(contents->damage[0].begin, at[5]);
+  EXPECT_EQ(contents->damage[0].end, at[6]);
+  auto before = InspectDataset(dir.path());
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(before->ok());  // verify fails on the damaged log
+
+  auto r = Recorder::Open(Options(dir.path(), 0));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RecoveryReport& rep = (*r)->recovery();
+  EXPECT_TRUE(rep.damaged());
+  EXPECT_EQ(rep.replayed_chunks, 9u);
+  EXPECT_EQ(rep.kept_log, wal + ".damaged");
+  EXPECT_NE(rep.DescribeDamage().find("DATA LOSS"), std::string::npos);
+  EXPECT_EQ(testing::ReadFile(wal + ".damaged"), data);  // kept byte for byte
+  // the fresh log holds the 9 readable chunks: a second crash now loses none of them
+  auto fresh = ReadWal(wal);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->chunks.size(), 9u);
+  EXPECT_FALSE(fresh->damaged());
+  ASSERT_TRUE((*r)->Close().ok());
+  auto per_chunk = StepsPerChunk(dir.path());
+  EXPECT_EQ(per_chunk.size(), 9u);
+  EXPECT_EQ(per_chunk.count({0, 4}), 0u);
+  EXPECT_EQ(per_chunk.count({0, 9}), 1u);
+  // verify still fails while the damaged log is there: the loss is not forgotten
+  auto after = InspectDataset(dir.path());
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->ok());
+  std::filesystem::remove(wal + ".damaged");
+  EXPECT_TRUE(InspectDataset(dir.path())->ok());
+}
+
+// A damaged length field (the record's extent is unknown) and garbage between records:
+// the reader finds the next record by its sync marker.
+TEST(RecorderTest, TheReaderResynchronisesAfterABadLengthAndGarbage) {
+  testing::TempDir dir;
+  InKilledChild([&] {
+    auto r = Recorder::Open(Options(dir.path(), 0));
+    for (uint64_t s = 0; s < 6; ++s) (void)Add(**r, Chunk(0, s));
+    (void)r->release();
+  });
+  const std::string wal = dir.path() + "/wal-00000.log";
+  std::string data = testing::ReadFile(wal);
+  const std::vector<size_t> at = RecordOffsets(data);
+  data[at[2] + 7] = '\x7f';                           // chunk 1: length now ~2 GB
+  data.insert(at[5], std::string(4096, '\x00'));      // 4 KB of zeros before chunk 4
+  std::ofstream(wal, std::ios::trunc | std::ios::binary) << data;
+  auto c = ReadWal(wal);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->chunks.size(), 5u);  // all but chunk 1
+  EXPECT_EQ(c->damage.size(), 2u);
+  EXPECT_FALSE(c->torn_tail);
+  // a torn tail is still just a torn tail: not damage
+  std::string torn = testing::ReadFile(wal);
+  const std::string rec = EncodeWalRecord(kWalChunk, Chunk(0, 6).SerializeAsString());
+  torn += rec.substr(0, rec.size() - 10);
+  std::ofstream(wal, std::ios::trunc | std::ios::binary) << torn;
+  c = ReadWal(wal);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->chunks.size(), 5u);
+  EXPECT_TRUE(c->torn_tail);
+  EXPECT_EQ(c->damage.size(), 2u);
+}
+
+// A full disk (here the file size limit: write(2) fails with EFBIG, as it fails with
+// ENOSPC on a full file system): Add reports "disk full", nothing more is written, and
+// recovery where there is room finds every chunk that was acknowledged, once.
+TEST(RecorderTest, AFullDiskStopsAcknowledgingAndLosesNothingAcknowledged) {
+  testing::TempDir dir;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim{64 * 1024, 64 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    auto r = Recorder::Open(Options(dir.path(), 0));
+    if (!r.ok()) ::_exit(2);
+    uint32_t acked = 0;
+    StatusOr<bool> added = true;
+    for (uint64_t s = 0; s < 5000 && added.ok(); ++s) {
+      added = Add(**r, Chunk(0, s));
+      if (added.ok()) ++acked;
+    }
+    const bool disk_full = !added.ok() &&
+                           added.status().code() == StatusCode::kResourceExhausted &&
+                           added.status().message().find("disk full") != std::string::npos;
+    (*r)->Abandon();
+    (void)r->release();
+    const uint32_t msg[2] = {acked, disk_full ? 1u : 0u};
+    (void)!::write(fds[1], msg, sizeof(msg));
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  uint32_t msg[2] = {0, 0};
+  ASSERT_EQ(::read(fds[0], msg, sizeof(msg)), static_cast<ssize_t>(sizeof(msg)));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(msg[1], 1u) << "the failing Add should say disk full";
+  ASSERT_GT(msg[0], 20u);
+  auto r = Recorder::Open(Options(dir.path(), 0));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE((*r)->Close().ok());
+  auto per_chunk = StepsPerChunk(dir.path());
+  // every acknowledged chunk, once; the one that failed was never acknowledged, and is
+  // in the dataset only if its log record was whole (then its resend is a duplicate)
+  EXPECT_GE(per_chunk.size(), msg[0]);
+  EXPECT_LE(per_chunk.size(), msg[0] + 1);
+  for (uint32_t s = 0; s < msg[0]; ++s) {
+    EXPECT_EQ(per_chunk[std::make_pair(uint32_t{0}, uint64_t{s})], 20) << s;
+  }
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
 }
 
 }  // namespace
