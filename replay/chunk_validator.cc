@@ -1,6 +1,8 @@
 #include "replay/chunk_validator.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace fleet::replay {
 namespace {
@@ -100,6 +102,45 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
   }
   if (c.episode_returns_size() != c.episode_lengths_size()) {
     return InvalidArgumentError("chunk episode_returns and episode_lengths differ in length");
+  }
+  if (c.episode_returns_size() != finals) {
+    return InvalidArgumentError("chunk has " + std::to_string(finals) + " episode ends but " +
+                                std::to_string(c.episode_returns_size()) +
+                                " episode returns and lengths (one per ended episode)");
+  }
+  FLEET_RETURN_IF_ERROR(CheckFinite("episode_returns", c.episode_returns()));
+  FLEET_RETURN_IF_ERROR(CheckFinite("rewards", c.rewards()));
+  {
+    // per env: where its current episode began in the chunk (-1: before the chunk)
+    const int64_t n = c.num_envs();
+    std::vector<int64_t> begin(n, -1);
+    for (int k = 0; k < c.final_indices_size(); ++k) {
+      const int64_t idx = c.final_indices(k), env = idx % n, t = idx / n;
+      const int64_t in_chunk = t - std::max<int64_t>(begin[env], 0) + 1;
+      const int64_t len = c.episode_lengths(k);
+      const std::string which = "chunk episode " + std::to_string(k) + " (env " +
+                                std::to_string(env) + ", step " + std::to_string(t) + ")";
+      if (len < in_chunk || (begin[env] >= 0 && len != in_chunk)) {
+        return InvalidArgumentError(which + " has length " + std::to_string(len) + ", but " +
+                                    std::to_string(in_chunk) + " of its steps are in the chunk" +
+                                    (begin[env] >= 0 ? " and it began there" : ""));
+      }
+      if (e.max_episode_steps > 0 && len > e.max_episode_steps) {
+        return InvalidArgumentError(which + " has length " + std::to_string(len) +
+                                    ", beyond the env's limit of " +
+                                    std::to_string(e.max_episode_steps) + " steps");
+      }
+      if (begin[env] >= 0) {
+        double sum = 0;
+        for (int64_t s = begin[env]; s <= t; ++s) sum += c.rewards(static_cast<int>(s * n + env));
+        const double ret = c.episode_returns(k);
+        if (std::abs(ret - sum) > 1e-3 * std::max(1.0, std::abs(sum))) {
+          return InvalidArgumentError(which + " has return " + std::to_string(ret) +
+                                      ", but its rewards sum to " + std::to_string(sum));
+        }
+      }
+      begin[env] = t + 1;
+    }
   }
   FLEET_RETURN_IF_ERROR(CheckFinite("observations", c.observations()));
   FLEET_RETURN_IF_ERROR(CheckFinite("next_observations", c.next_observations()));

@@ -1,5 +1,9 @@
 // Checks a received TrajectoryChunk before the store accepts it: array sizes agree with
-// the declared shape, the shape matches the run's env, flags are 0/1, values finite.
+// the declared shape, the shape matches the run's env, flags are 0/1, values finite, and
+// the episode statistics fit the steps: one return and one length per ended episode,
+// lengths at least the episode's steps in the chunk and within the env's limit, finite
+// returns; for an episode that began inside the chunk, length and return exactly those
+// of its steps.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +25,8 @@ struct ChunkExpectations {
   // store that records them, a PPO learner).
   bool require_logprobs = false;
   bool require_values = false;
+  // the env's time limit (0: none): no episode is longer
+  int max_episode_steps = 0;
 };
 
 // InvalidArgument naming the first problem found.

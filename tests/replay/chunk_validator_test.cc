@@ -10,7 +10,12 @@
 namespace fleet::replay {
 namespace {
 
-const ChunkExpectations kCartPole{"CartPole-v1", 4, 0, 2};
+ChunkExpectations CartPole() {
+  ChunkExpectations e{"CartPole-v1", 4, 0, 2};
+  e.max_episode_steps = 500;
+  return e;
+}
+const ChunkExpectations kCartPole = CartPole();
 
 TEST(ChunkValidatorTest, AcceptsAWellFormedChunk) {
   EXPECT_TRUE(ValidateChunk(testing::CartPoleChunk(0, 0), kCartPole).ok());
@@ -54,12 +59,37 @@ INSTANTIATE_TEST_SUITE_P(
                 "final observations"},
         BadCase{"zero steps", [](auto& c) { c.set_num_steps(0); }, "no steps"},
         BadCase{"continuous actions for discrete env", [](auto& c) { c.set_action_dim(2); },
-                "action_dim"}),
+                "action_dim"},
+        // the chunk: a return and a length with no episode end to go with them
+        BadCase{"statistics without an episode end",
+                [](auto& c) { c.add_episode_returns(1e30f); c.add_episode_lengths(4000000000u); },
+                "one per ended episode"},
+        BadCase{"length beyond the time limit", [](auto& c) { c.set_episode_lengths(0, 600); },
+                "beyond the env's limit of 500"},
+        BadCase{"length shorter than its steps in the chunk",
+                [](auto& c) { c.set_episode_lengths(1, 2); }, "5 of its steps are in the chunk"},
+        BadCase{"NaN return", [](auto& c) { c.set_episode_returns(0, std::nanf("")); },
+                "episode_returns"}),
     [](const auto& info) {
       std::string n = info.param.name;
       for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return n;
     });
+
+// An episode that began inside the chunk: its length and return are exactly its steps'.
+TEST(ChunkValidatorTest, AnEpisodeThatBeganInTheChunkMustMatchItsSteps) {
+  // env 1 ends at steps 3, 8, 13; env 0 at 4, 9, 14: episode 2 is env 1's steps 4..8
+  proto::TrajectoryChunk c = testing::CartPoleChunk(0, 7, 16, 2);
+  ASSERT_TRUE(ValidateChunk(c, kCartPole).ok());
+  c.set_episode_returns(2, 7.0f);
+  Status st = ValidateChunk(c, kCartPole);
+  EXPECT_NE(st.message().find("has return 7.000000, but its rewards sum to 5.000000"),
+            std::string::npos) << st.message();
+  c = testing::CartPoleChunk(0, 7, 16, 2);
+  c.set_episode_lengths(2, 9);  // longer than the 5 steps it had since env 1's last end
+  st = ValidateChunk(c, kCartPole);
+  EXPECT_NE(st.message().find("and it began there"), std::string::npos) << st.message();
+}
 
 }  // namespace
 }  // namespace fleet::replay
