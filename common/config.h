@@ -55,8 +55,21 @@ class YamlReader {
     seen_.insert(key);
     if (!status_.ok() || !node_.IsMap()) return;
     YAML::Node child = node_[key];
-    if (!child.IsDefined() || child.IsNull()) return;
+    if (!child.IsDefined()) return;
     const std::string full = Join(key);
+    if (child.IsNull()) {
+      // `key:` or `--set key=` with nothing after it: an empty string, which validation
+      // judges (an id must not be empty); never silently the old value
+      if constexpr (std::is_same_v<T, std::string>) {
+        field.clear();
+        return;
+      } else if constexpr (Visitable<T, YamlReader> ||
+                           std::is_same_v<T, std::map<std::string, std::string>>) {
+        return;  // an empty section: its defaults
+      } else {
+        return Fail(full, TypeName<T>() + std::string(", not empty"));
+      }
+    }
     if constexpr (Visitable<T, YamlReader>) {
       if (!child.IsMap()) return Fail(full, "a mapping");
       status_ = Read(child, full, field);
@@ -76,6 +89,9 @@ class YamlReader {
           return Fail(full, TypeName<T>());
         }
         field = child.as<T>();
+        if constexpr (std::is_floating_point_v<T>) {
+          if (!std::isfinite(field)) return Fail(full, "a finite number");
+        }
       } catch (const YAML::Exception&) {
         Fail(full, TypeName<T>());
       }
@@ -105,7 +121,7 @@ class YamlReader {
 
  private:
   std::string Join(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-  void Fail(const std::string& key, const char* expected) {
+  void Fail(const std::string& key, const std::string& expected) {
     status_ = InvalidArgumentError("config key '" + key + "' must be " + expected);
   }
   Status CheckUnknown() const;

@@ -29,11 +29,16 @@ Status ExperimentConfig::Validate() const {
                                 "must name the address to connect to when run.tcp_bind_host is '*'"));
   FLEET_RETURN_IF_ERROR(Require(run.status_interval_s > 0, "run.status_interval_s", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Require(!env.id.empty(), "env.id", "must not be empty"));
-  FLEET_RETURN_IF_ERROR(Require(env.num_envs >= 1, "env.num_envs", "must be >= 1"));
-  FLEET_RETURN_IF_ERROR(Require(actors.count >= 1, "actors.count", "must be >= 1"));
-  FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1, "actors.steps_per_chunk",
-                                "must be >= 1"));
-  FLEET_RETURN_IF_ERROR(Require(actors.max_in_flight >= 1, "actors.max_in_flight", "must be >= 1"));
+  // sizes: bounded here by what any machine holds; against this machine's memory and the
+  // env's shapes in the orchestrator (orchestrator/run_setup.h CheckSizes)
+  FLEET_RETURN_IF_ERROR(Require(env.num_envs >= 1 && env.num_envs <= 65536, "env.num_envs",
+                                "must be 1 to 65536 (envs per actor)"));
+  FLEET_RETURN_IF_ERROR(Require(actors.count >= 1 && actors.count <= 4096, "actors.count",
+                                "must be 1 to 4096"));
+  FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1 && actors.steps_per_chunk <= 1000000,
+                                "actors.steps_per_chunk", "must be 1 to 1000000"));
+  FLEET_RETURN_IF_ERROR(Require(actors.max_in_flight >= 1 && actors.max_in_flight <= 1024,
+                                "actors.max_in_flight", "must be 1 to 1024"));
   FLEET_RETURN_IF_ERROR(Require(actors.ack_timeout_ms >= 1, "actors.ack_timeout_ms", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(actors.weights_timeout_ms >= 1, "actors.weights_timeout_ms",
                                 "must be >= 1"));
@@ -43,7 +48,8 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(std::isfinite(actors.heartbeat_timeout_s) &&
                                     actors.heartbeat_timeout_s >= 0,
                                 "actors.heartbeat_timeout_s", "must be >= 0 (0: not watched)"));
-  FLEET_RETURN_IF_ERROR(Require(store.queue_chunks >= 1, "store.queue_chunks", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(store.queue_chunks >= 1 && store.queue_chunks <= 1000000,
+                                "store.queue_chunks", "must be 1 to 1000000"));
   FLEET_RETURN_IF_ERROR(Require(store.max_policy_lag >= 0, "store.max_policy_lag", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024, "store.max_chunk_bytes",
                                 "must be >= 1024"));
@@ -84,6 +90,13 @@ Status ExperimentConfig::Validate() const {
                                 "learner.policy_snapshot_every", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.checkpoint_every >= 0, "learner.checkpoint_every",
                                 "must be >= 0"));
+  if (learner.chunks_per_update == 0) {  // one chunk per actor per update
+    FLEET_RETURN_IF_ERROR(Require(
+        actors.count <= store.queue_chunks, "actors.count",
+        "(" + std::to_string(actors.count) + ") must not exceed store.queue_chunks (" +
+            std::to_string(store.queue_chunks) + "): an update takes one chunk per actor "
+            "(raise store.queue_chunks, or set learner.chunks_per_update)"));
+  }
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
                                 "learner.chunks_per_update",
                                 "must not exceed store.queue_chunks"));

@@ -1,5 +1,7 @@
 #include "envs/registry.h"
 
+#include <cmath>
+
 #include <cstdlib>
 #include <mutex>
 
@@ -43,6 +45,7 @@ StatusOr<double> EnvOptions::GetDouble(const std::string& key, double default_va
   char* end = nullptr;
   const double v = std::strtod(it->second.c_str(), &end);
   if (end == it->second.c_str() || *end != '\0') return BadOption(env_id_, key, it->second, "a number");
+  if (!std::isfinite(v)) return BadOption(env_id_, key, it->second, "a finite number");
   return v;
 }
 

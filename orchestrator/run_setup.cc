@@ -1,5 +1,7 @@
 #include "orchestrator/run_setup.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -27,8 +29,50 @@ std::string FormatCount(double v) {
 }
 
 Status CheckEnv(const ExperimentConfig& cfg) {
-  if (auto spec = envs::GetSpec(cfg.env.id, cfg.env.options); !spec.ok()) {
+  auto spec = envs::GetSpec(cfg.env.id, cfg.env.options);
+  if (!spec.ok()) {
     return Status(spec.status().code(), "config key 'env': " + spec.status().message());
+  }
+  return CheckSizes(cfg, *spec, static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                                    ::sysconf(_SC_PAGE_SIZE));
+}
+
+int64_t EstimateChunkBytes(const ExperimentConfig& cfg, const envs::EnvSpec& spec) {
+  const int64_t obs = spec.observation_space.FlatDim();
+  const int64_t act = spec.action_space.is_discrete() ? 1 : spec.action_space.FlatDim();
+  // per step: observation, action, reward, log-prob, value (4 bytes each), two flags;
+  // per env: the next observation
+  const int64_t steps = int64_t{cfg.env.num_envs} * cfg.actors.steps_per_chunk;
+  return steps * ((obs + act + 3) * 4 + 2) + int64_t{cfg.env.num_envs} * obs * 4;
+}
+
+Status CheckSizes(const ExperimentConfig& cfg, const envs::EnvSpec& spec, int64_t memory_bytes) {
+  const int64_t chunk = EstimateChunkBytes(cfg, spec);
+  const auto mib = [](int64_t b) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.*f MiB", b < (int64_t{10} << 20) ? 2 : 0, b / 1048576.0);
+    return std::string(buf);
+  };
+  if (chunk > cfg.store.max_chunk_bytes) {
+    return InvalidArgumentError(
+        "config keys 'env.num_envs' x 'actors.steps_per_chunk' (" +
+        std::to_string(cfg.env.num_envs) + " x " + std::to_string(cfg.actors.steps_per_chunk) +
+        "): a chunk of " + spec.id + " would be about " + mib(chunk) +
+        ", over store.max_chunk_bytes (" + mib(cfg.store.max_chunk_bytes) +
+        "), and the store would reject every one");
+  }
+  // the store's queue, and each actor's chunks in flight, must fit in half the memory
+  if (memory_bytes > 0 && cfg.store.queue_chunks * chunk > memory_bytes / 2) {
+    return InvalidArgumentError("config key 'store.queue_chunks' (" +
+                                std::to_string(cfg.store.queue_chunks) + " chunks of about " +
+                                mib(chunk) + ") would hold more than half of this machine's " +
+                                mib(memory_bytes) + " of memory");
+  }
+  if (memory_bytes > 0 && int64_t{cfg.actors.max_in_flight + 1} * chunk > memory_bytes / 2) {
+    return InvalidArgumentError("config key 'actors.max_in_flight' (" +
+                                std::to_string(cfg.actors.max_in_flight) + " chunks of about " +
+                                mib(chunk) + " per actor) would hold more than half of this "
+                                "machine's " + mib(memory_bytes) + " of memory");
   }
   return OkStatus();
 }

@@ -3,10 +3,12 @@
 // env registry, the status line's number format, the closing summary.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/experiment_config.h"
 #include "common/status.h"
+#include "envs/env.h"
 
 namespace fleet::orchestrator {
 
@@ -16,8 +18,15 @@ std::string ShellQuote(const std::string& text);
 std::string DefaultRunDir(const std::string& name);
 // 1.2k, 3.40M
 std::string FormatCount(double v);
-// An unknown env id or env option, named as a config error before any process starts.
+// An unknown env id or env option, or sizes this machine cannot hold (CheckSizes), named
+// as a config error before any process starts.
 Status CheckEnv(const ExperimentConfig& cfg);
+// About how many bytes a chunk of this config's actors serializes to.
+int64_t EstimateChunkBytes(const ExperimentConfig& cfg, const envs::EnvSpec& spec);
+// Sizes against the env's shapes and `memory_bytes` of memory: a chunk within
+// store.max_chunk_bytes, the store's queue and an actor's chunks in flight within half
+// the memory. InvalidArgument naming the key.
+Status CheckSizes(const ExperimentConfig& cfg, const envs::EnvSpec& spec, int64_t memory_bytes);
 // tcp transport: the CURVE keys every role uses, RUN_DIR/keys (made here, absolute path
 // into run.curve_keys) unless run.curve_keys names a directory; loaded for this process.
 Status PrepareTransportKeys(ExperimentConfig& cfg, const std::string& run_dir);

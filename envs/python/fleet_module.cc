@@ -2,12 +2,18 @@
 //   env = fleet.make("CartPole-v1", **options)
 //   obs, info = env.reset(seed=0); obs, r, terminated, truncated, info = env.step(a)
 //   vec = fleet.make_vec("CartPole-v1", 8)   # same-step auto-reset, see VectorEnv
-// Bad input raises ValueError with Fleet's message; the env is left unchanged.
+// Bad input raises ValueError with Fleet's message (also a non-finite option: g=nan); the
+// env is left unchanged. As Gymnasium's OrderEnforcing and its documented contract
+// require, step() before the first reset() and after an episode ended (terminated or
+// truncated) raises fleet.ResetNeeded (a RuntimeError), unless a state was set by hand
+// since (unwrapped.state, set_state); the vector env resets its envs itself, so only its
+// first reset() is required.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <random>
+#include <stdexcept>
 
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
@@ -31,6 +37,12 @@ std::map<std::string, std::string> OptionsFromKwargs(const py::kwargs& kwargs) {
   }
   return out;
 }
+
+// fleet.ResetNeeded, registered in the module
+class ResetNeeded : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 template <class T>
 T ValueOrThrow(StatusOr<T> s) {
@@ -119,12 +131,20 @@ class PyEnv {
 
   py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
     env_->Reset(seed, obs_);
+    needs_reset_ = false;
     return py::make_tuple(Obs(), py::dict());
   }
 
   py::tuple Step(py::object action) {
+    if (needs_reset_) {
+      throw ResetNeeded(env_->spec().id + ": " +
+                        (ended_ ? "the episode ended (terminated or truncated); call reset() "
+                                  "before step()"
+                                : "call reset() before the first step()"));
+    }
     std::vector<float> a = ToAction(action);
     auto r = ValueOrThrow(env_->Step(a, obs_));
+    if (r.terminated || r.truncated) needs_reset_ = ended_ = true;
     return py::make_tuple(Obs(), r.reward, r.terminated, r.truncated, py::dict());
   }
 
@@ -138,6 +158,12 @@ class PyEnv {
     auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
     if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
     ThrowIfError(s->SetState({state.data(), static_cast<size_t>(state.size())}));
+    StateWasSet();
+  }
+  // a state set by hand after an ended episode is one to step from (as on Gymnasium's
+  // unwrapped env); before the first reset(), reset() is still needed
+  void StateWasSet() {
+    if (ended_) needs_reset_ = false;
   }
 
   // MuJoCo envs: Gymnasium's set_state(qpos, qvel) and state_vector().
@@ -145,6 +171,7 @@ class PyEnv {
                       py::array_t<double, py::array::c_style | py::array::forcecast> qvel) {
     ThrowIfError(Mujoco()->SetState({qpos.data(), static_cast<size_t>(qpos.size())},
                                     {qvel.data(), static_cast<size_t>(qvel.size())}));
+    StateWasSet();
   }
   py::array_t<double> StateVector() {
     auto v = Mujoco()->StateVector();
@@ -154,6 +181,7 @@ class PyEnv {
   const Env& env() const { return *env_; }
 
  private:
+  bool needs_reset_ = true, ended_ = false;
   MujocoEnv* Mujoco() {
     auto* m = dynamic_cast<MujocoEnv*>(env_.get());
     if (!m) throw py::attribute_error(env_->spec().id + " is not a MuJoCo env");
@@ -202,10 +230,12 @@ class PyVectorEnv {
   py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
     if (!seed) seed = std::random_device()();
     vec_->Reset(*seed, obs_);
+    was_reset_ = true;
     return py::make_tuple(Obs(), py::dict());
   }
 
   py::tuple Step(py::array actions) {
+    if (!was_reset_) throw ResetNeeded(vec_->spec().id + ": call reset() before the first step()");
     const int n = num_envs(), w = vec_->action_width();
     auto a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(actions);
     if (!a || a.size() != n * w) {
@@ -253,6 +283,7 @@ class PyVectorEnv {
   }
 
  private:
+  bool was_reset_ = false;
   py::array_t<float> Obs() const {
     const int n = num_envs(), d = vec_->obs_dim();
     py::array_t<float> o = NewArray<float>({n, d});
@@ -282,6 +313,8 @@ py::object SpecOf(const EnvSpec& s) {
 PYBIND11_MODULE(fleet, m) {
   using namespace fleet::envs;
   m.doc() = "Fleet's environments with Gymnasium 1.x's API";
+
+  py::register_exception<ResetNeeded>(m, "ResetNeeded", PyExc_RuntimeError);
 
   py::class_<PySpace>(m, "Space")
       .def_property_readonly("shape", &PySpace::shape)

@@ -108,4 +108,33 @@ TEST(ExperimentConfigTest, MissingFileIsNotFound) {
 }
 
 }  // namespace
+// The cases: NaN/inf in a numeric key, an empty id that silently kept the file's,
+// sizes no machine holds, and actors.count refused naming an unrelated key.
+TEST(ExperimentConfigTest, NonFiniteNumbersEmptyValuesAndSizesAreNamed) {
+  for (const char* v : {".nan", ".inf", "-.inf"}) {
+    auto cfg = ParseExperimentConfig("", {std::string("run.status_interval_s=") + v});
+    ASSERT_FALSE(cfg.ok()) << v;
+    EXPECT_NE(cfg.status().message().find("'run.status_interval_s' must be a finite number"),
+              std::string::npos) << cfg.status().message();
+  }
+  auto empty = ParseExperimentConfig("env:\n  id: Pendulum-v1\n", {"env.id="});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("'env.id' must not be empty"), std::string::npos)
+      << empty.status().message();
+  auto empty_number = ParseExperimentConfig("env:\n  num_envs:\n");
+  ASSERT_FALSE(empty_number.ok());
+  EXPECT_NE(empty_number.status().message().find("'env.num_envs' must be"), std::string::npos)
+      << empty_number.status().message();
+  auto huge = ParseExperimentConfig("", {"env.num_envs=1000000000"});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("'env.num_envs' must be 1 to 65536"), std::string::npos);
+  auto many = ParseExperimentConfig("", {"actors.count=100000"});
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.status().message().find("'actors.count' must be 1 to 4096"), std::string::npos);
+  auto queue = ParseExperimentConfig("", {"actors.count=40", "store.queue_chunks=16"});
+  ASSERT_FALSE(queue.ok());
+  EXPECT_NE(queue.status().message().find("'actors.count' (40) must not exceed store.queue_chunks (16)"),
+            std::string::npos) << queue.status().message();
+}
+
 }  // namespace fleet

@@ -45,11 +45,13 @@ class EveryEnvTest(unittest.TestCase):
                 ob, _ = b.reset(seed=5)
                 np.testing.assert_array_equal(oa, ob)
                 a.action_space.seed(3)
-                for _ in range(50):
+                for t in range(50):
                     act = a.action_space.sample()
                     ra, rb = a.step(act), b.step(act)
                     np.testing.assert_array_equal(ra[0], rb[0])
                     self.assertEqual(ra[1:4], rb[1:4])
+                    if ra[2] or ra[3]:
+                        np.testing.assert_array_equal(a.reset(seed=t)[0], b.reset(seed=t)[0])
 
     def test_spaces(self):
         env = fleet.make("CartPole-v1")
@@ -94,6 +96,32 @@ class EveryEnvTest(unittest.TestCase):
         with self.assertRaises(ValueError) as ctx:
             fleet.make("Pendulum-v1", gravity=3.0)
         self.assertIn("gravity", str(ctx.exception))
+
+    def test_step_order_is_enforced(self):
+        # Gymnasium's OrderEnforcing: no step before reset; and none after the episode ended
+        env = fleet.make("CartPole-v1")
+        with self.assertRaises(fleet.ResetNeeded) as ctx:
+            env.step(0)
+        self.assertIn("reset() before the first step()", str(ctx.exception))
+        self.assertTrue(issubclass(fleet.ResetNeeded, RuntimeError))
+        env.reset(seed=0)
+        terminated = truncated = False
+        while not (terminated or truncated):
+            _, _, terminated, truncated, _ = env.step(1)
+        with self.assertRaises(fleet.ResetNeeded) as ctx:
+            env.step(1)
+        self.assertIn("the episode ended", str(ctx.exception))
+        env.reset(seed=1)
+        env.step(0)  # fine again
+        vec = fleet.make_vec("CartPole-v1", 2)
+        with self.assertRaises(fleet.ResetNeeded):
+            vec.step(np.zeros(2, dtype=np.int64))
+
+    def test_non_finite_options_raise_value_error(self):
+        for bad in (float("nan"), float("inf")):
+            with self.subTest(g=bad), self.assertRaises(ValueError) as ctx:
+                fleet.make("Pendulum-v1", g=bad)
+            self.assertIn("not a finite number", str(ctx.exception))
 
     def test_options_are_keyword_arguments(self):
         env = fleet.make("CartPole-v1", sutton_barto_reward=True)
