@@ -177,10 +177,21 @@ Status Actor::Run() {
 Status Actor::WriteStats() const {
   if (o_.stats_path.empty()) return OkStatus();
   const SenderCounters& n = sender_.counters();
-  const Json stats{{"actor_id", o_.actor_id},       {"chunks_sent", n.sent},
-                   {"chunks_acked", n.acked},       {"steps_acked", n.steps_acked},
-                   {"duplicate_acks", n.duplicate_acks}, {"resends", n.resends},
-                   {"unacked", sender_.in_flight()}};
+  Json stats{{"actor_id", o_.actor_id},       {"chunks_sent", n.sent},
+             {"chunks_acked", n.acked},       {"steps_acked", n.steps_acked},
+             {"duplicate_acks", n.duplicate_acks}, {"resends", n.resends},
+             {"unacked", sender_.in_flight()}, {"processes", 1}};
+  // an earlier process of this actor in the same sitting (restarted after a crash) wrote
+  // its counts here: the file holds the sum (the orchestrator removes it when a sitting
+  // starts)
+  if (auto before = ReadJsonFile(o_.stats_path); before.ok() && before->is_object()) {
+    for (const char* k : {"chunks_sent", "chunks_acked", "steps_acked", "duplicate_acks",
+                          "resends", "processes"}) {
+      if (before->contains(k) && (*before)[k].is_number_integer()) {
+        stats[k] = stats[k].get<int64_t>() + (*before)[k].get<int64_t>();
+      }
+    }
+  }
   // fleet collect sums these into its summary: failing to write them is the actor's failure.
   return WriteJsonFileAtomically(o_.stats_path, stats);
 }

@@ -123,8 +123,13 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
 }
 
 // summary.json: the stored totals next to the actors' acknowledged ones.
+// The dataset's totals before this sitting (a collect resumed into the same folder).
+struct Before {
+  int64_t steps = 0, episodes = 0;
+};
+
 Status WriteSummary(const ExperimentConfig& cfg, const std::string& run_dir, double wall,
-                    const Supervisor& sup, std::ofstream& csv) {
+                    const Supervisor& sup, const Before& before, std::ofstream& csv) {
   const int store_restarts = sup.restarts("store");
   int64_t acked_steps = 0, acked_chunks = 0, resends = 0;
   for (int i = 0; i < cfg.actors.count; ++i) {
@@ -156,6 +161,10 @@ Status WriteSummary(const ExperimentConfig& cfg, const std::string& run_dir, dou
   summary["threshold_step"] = nullptr;
   summary["threshold_seconds"] = nullptr;
   summary["env_steps"] = report.steps;
+  // this sitting's share (the totals above are the whole dataset's)
+  summary["sitting_env_steps"] = report.steps - before.steps;
+  summary["sitting_episodes"] = report.episodes - before.episodes;
+  summary["actor_restarts"] = sup.restarts("actor");
   summary["acked_steps"] = acked_steps;
   summary["acked_chunks"] = acked_chunks;
   summary["resends"] = resends;
@@ -193,6 +202,19 @@ Status RunCollect(const CollectOptions& o) {
   FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
   FLEET_ASSIGN_OR_RETURN(Endpoints ep, Endpoints::Make(cfg.run));
   FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, BuildCollectPlan(cfg, run_dir, ep));
+  // a collect resumed into the same folder continues its dataset: what was there before
+  Before before;
+  if (std::filesystem::exists(run_dir + "/dataset")) {
+    if (auto r = replay::InspectDataset(run_dir + "/dataset"); r.ok()) {
+      before.steps = r->steps;
+      before.episodes = r->episodes;
+    }
+  }
+  // the actors' counts are this sitting's: an earlier sitting's files go
+  for (int i = 0; i < cfg.actors.count; ++i) {
+    std::error_code ec;
+    std::filesystem::remove(ActorStatsPath(run_dir, i), ec);
+  }
   LocalLauncher launcher(o.bin_dir, run_dir + "/logs");
   Supervisor sup(std::move(plan), launcher);
   std::ofstream csv(run_dir + "/metrics.csv", std::ios::trunc);
@@ -200,7 +222,7 @@ Status RunCollect(const CollectOptions& o) {
   const auto start = Clock::now();
   FLEET_RETURN_IF_ERROR(Supervise(cfg, run_dir, ep, sup, csv));
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  FLEET_RETURN_IF_ERROR(WriteSummary(cfg, run_dir, wall, sup, csv));
+  FLEET_RETURN_IF_ERROR(WriteSummary(cfg, run_dir, wall, sup, before, csv));
   PrintSummary("collected", run_dir);
   return OkStatus();
 }

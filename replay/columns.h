@@ -6,6 +6,9 @@
 //   observations (n x obs_dim) f32        actions (n) i64 | (n x action_dim) f32
 //   rewards (n) f32   terminals (n) u8   timeouts (n) u8
 //   infos/policy_version (n) u64   infos/actor_id (n) u32   infos/chunk_sequence (n) u64
+//   infos/actor_epoch (n) u64: which process of the actor made the step (a restarted actor,
+//     or a collect resumed into the same folder, starts its sequences again at 0);
+//     (actor_id, actor_epoch, chunk_sequence) names a chunk
 //   infos/logprob (n) f32, infos/value (n) f32: optional, recorded only where the behaviour
 //     policy produces them (a PPO learner's actors: both; a random policy: logprob;
 //     scripted: neither); the manifest lists those a shard has ("optional_columns").
@@ -36,7 +39,8 @@ struct ColumnInfo {
   bool optional;
   // the first dataset format that always has the column (older shards may lack it):
   // format 1 had no infos/chunk_sequence, episodes/cut or episodes/final_observation;
-  // format 2 shards recorded before episode seeds have no episodes/seed.
+  // format 2 shards recorded before episode seeds have no episodes/seed; format 3 had no
+  // infos/actor_epoch.
   int since_format;
 };
 
@@ -49,6 +53,7 @@ inline constexpr ColumnInfo kTimeouts{"timeouts", ColumnWidth::kScalar, false, 1
 inline constexpr ColumnInfo kPolicyVersion{"infos/policy_version", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kActorId{"infos/actor_id", ColumnWidth::kScalar, false, 1};
 inline constexpr ColumnInfo kChunkSequence{"infos/chunk_sequence", ColumnWidth::kScalar, false, 2};
+inline constexpr ColumnInfo kActorEpoch{"infos/actor_epoch", ColumnWidth::kScalar, false, 4};
 inline constexpr ColumnInfo kLogprob{"infos/logprob", ColumnWidth::kScalar, true, 1};
 inline constexpr ColumnInfo kValue{"infos/value", ColumnWidth::kScalar, true, 1};
 
@@ -93,6 +98,7 @@ struct StepColumns {
   std::vector<uint64_t> policy_version;
   std::vector<uint32_t> actor_id;
   std::vector<uint64_t> chunk_sequence;
+  std::vector<uint64_t> actor_epoch;
   std::vector<float> logprob, value;
 
   template <class F>
@@ -106,6 +112,7 @@ struct StepColumns {
     f(kPolicyVersion, &StepColumns::policy_version);
     f(kActorId, &StepColumns::actor_id);
     f(kChunkSequence, &StepColumns::chunk_sequence);
+    f(kActorEpoch, &StepColumns::actor_epoch);
     f(kLogprob, &StepColumns::logprob);
     f(kValue, &StepColumns::value);
   }

@@ -73,6 +73,8 @@ StatusOr<CopyReport> CopyEpisodes(const std::vector<std::string>& sources, const
       }
       for (int64_t e = 0; e < ep.size(); ++e) {
         StepColumns steps = shard.steps.Slice(ep.start[e], ep.length[e], in);
+        // format 3 and older: the actor epoch was not recorded (0: unknown)
+        if (steps.actor_epoch.empty()) steps.actor_epoch.assign(steps.rewards.size(), 0);
         if (o.max_policy_version &&
             *std::max_element(steps.policy_version.begin(), steps.policy_version.end()) >
                 *o.max_policy_version) {

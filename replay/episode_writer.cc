@@ -160,6 +160,7 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
       s.policy_version.push_back(c.policy_version());
       s.actor_id.push_back(c.actor_id());
       s.chunk_sequence.push_back(c.sequence());
+      s.actor_epoch.push_back(c.actor_epoch());
       if (record_logprob_) s.logprob.push_back(c.logprobs(i));
       if (record_value_) s.value.push_back(c.values(i));
       if (c.terminated()[i] || c.truncated()[i]) {
@@ -305,6 +306,7 @@ void EpisodeWriter::SnapshotOpen(proto::WalCheckpoint& out) const {
     o->mutable_chunk_sequences()->Add(s.chunk_sequence.begin(), s.chunk_sequence.end());
     o->mutable_last_next_observation()->Add(ep.last_next_obs.begin(), ep.last_next_obs.end());
     o->set_env_seed(ep.seed);
+    if (!s.actor_epoch.empty()) o->set_actor_epoch(s.actor_epoch.front());
   }
 }
 
@@ -324,6 +326,7 @@ void EpisodeWriter::RestoreOpen(const proto::WalCheckpoint& cp) {
     s.terminals.assign(s.rewards.size(), 0);
     s.timeouts.assign(s.rewards.size(), 0);
     s.actor_id.assign(s.rewards.size(), o.actor_id());
+    s.actor_epoch.assign(s.rewards.size(), o.actor_epoch());
     ep.last_next_obs.assign(o.last_next_observation().begin(), o.last_next_observation().end());
     ep.seed = o.env_seed();
   }

@@ -2,7 +2,7 @@
 // and how it was made. Written with Python's non-finite tokens (the spaces are Minari's
 // serialization, whose unbounded boxes have Infinity bounds); readable with Python's json.
 //
-//   format: "fleet-d4rl", format_version: 3
+//   format: "fleet-d4rl", format_version: 4 (4 added infos/actor_epoch)
 //   env_id, obs_dim, action_dim (0: discrete), discrete_actions, observation_space,
 //   action_space, shard_index, total_steps, total_episodes,
 //   optional_columns: the optional columns the shard has (replay/columns.h),
@@ -24,7 +24,7 @@
 
 namespace fleet::replay {
 
-inline constexpr int kDatasetFormat = 3;
+inline constexpr int kDatasetFormat = 4;
 
 struct Manifest {
   int format_version = kDatasetFormat;

@@ -102,6 +102,66 @@ TEST(CollectTest, KilledStoreLosesNoAcknowledgedStepAndStoresNoneTwice) {
   EXPECT_EQ(code, 0) << verify;
 }
 
+// An actor killed with SIGKILL mid-collection is restarted as a new stream (new epoch),
+// the collection finishes with its summary; a second sitting into the same folder
+// continues the dataset, and (actor, epoch, sequence) keeps every chunk apart (the issue:
+// resuming stored 434 (actor, sequence) pairs twice with nothing to tell them apart).
+TEST(CollectTest, KilledActorIsRestartedAndASecondSittingContinuesTheDataset) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  const std::string flags =
+      " --set collect.episodes=0 --set store.shard_max_steps=100000 --set actors.ack_timeout_ms=300"
+      " --set actors.restart_backoff_ms=100";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                            " --run-dir " + run + flags + " --set collect.steps=1000000 > " +
+                            dir.path() + "/out.txt 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(run + "/dataset/shard-00000.h5"); ++i) {
+    ::usleep(20000);
+  }
+  const pid_t actor = ReadPid(run + "/logs/actor-1.pid");
+  ASSERT_GT(actor, 0);
+  ASSERT_EQ(::kill(actor, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string out = testing::ReadFile(dir.path() + "/out.txt");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_NE(out.find("actor 1 exited (code 137); restarting it"), std::string::npos) << out;
+  const Json first = testing::ReadJson(run + "/summary.json");
+  EXPECT_EQ(first.value("actor_restarts", -1), 1) << first.dump(2);
+  const int64_t first_steps = first.value("env_steps", int64_t{-1});
+  EXPECT_GE(first_steps, 1000000);
+  EXPECT_EQ(first.value("sitting_env_steps", int64_t{-1}), first_steps);
+  int code = 0;
+  std::string check = Shell("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") +
+                                " " + run + "/dataset 4096", &code);
+  EXPECT_EQ(code, 0) << check;
+
+  // the second sitting: the target counts the whole dataset
+  check = Shell(Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                    " --run-dir " + run + flags + " --set collect.steps=1500000", &code);
+  ASSERT_EQ(code, 0) << check;
+  const Json second = testing::ReadJson(run + "/summary.json");
+  const int64_t total = second.value("env_steps", int64_t{-1});
+  EXPECT_GE(total, 1500000);
+  EXPECT_EQ(second.value("sitting_env_steps", int64_t{-1}), total - first_steps) << second.dump(2);
+  EXPECT_EQ(second.value("acked_steps", int64_t{-1}), total - first_steps) << second.dump(2);
+  EXPECT_EQ(second.value("actor_restarts", -1), 0);
+  check = Shell("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") + " " + run +
+                    "/dataset 4096", &code);
+  EXPECT_EQ(code, 0) << check;
+  EXPECT_NE(check.find("total_steps " + std::to_string(total)), std::string::npos) << check;
+  // five actor processes wrote: 2 + the restart, then 2 more
+  check = Shell("/usr/bin/python3 -c \"import h5py, glob, numpy as np; print('epochs', len(set("
+                "np.concatenate([h5py.File(p)['infos/actor_epoch'][:] for p in glob.glob('" +
+                run + "/dataset/shard-*.h5')]).tolist())))\"", &code);
+  EXPECT_NE(check.find("epochs 5"), std::string::npos) << check;
+}
+
 TEST(CollectTest, ScriptedAndCheckpointPoliciesAndBadInput) {  // NOLINT
   testing::TempDir dir;
   int code = 0;

@@ -1,6 +1,8 @@
 """Checks a collected dataset with h5py (Debian's python3-h5py): every shard opens, no
 half-written shard is left under a final name, and every (actor, chunk sequence) pair
-holds exactly STEPS_PER_CHUNK steps (each acknowledged chunk stored once). Prints the total
+holds exactly STEPS_PER_CHUNK steps (each acknowledged chunk stored once); with
+infos/actor_epoch (dataset format 4) the key is (actor, epoch, sequence), so that a
+restarted actor's new stream is not taken for duplicates. Prints the total
 number of steps.
 
 Also checks episodes/seed: the RNG stream of env e of actor a is seeded with
@@ -28,6 +30,8 @@ def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
             with h5py.File(path, "r") as f:
                 actors = f["infos/actor_id"][:].astype(np.uint64)
                 seqs = f["infos/chunk_sequence"][:]
+                epochs = (f["infos/actor_epoch"][:] if "infos/actor_epoch" in f
+                          else np.zeros_like(seqs))
                 n = f["rewards"].shape[0]
                 lengths = f["episodes/length"][:]
                 if lengths.sum() != n:
@@ -41,14 +45,16 @@ def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
             problems.append(f"{path}: cannot be read: {e}")
             continue
         total += n
-        keys, counts = np.unique(np.stack([actors, seqs]), axis=1, return_counts=True)
-        for (a, s), c in zip(keys.T, counts):
-            pairs[(int(a), int(s))] = pairs.get((int(a), int(s)), 0) + int(c)
+        keys, counts = np.unique(np.stack([actors, epochs.astype(np.uint64), seqs]), axis=1,
+                                 return_counts=True)
+        for (a, ep, s), c in zip(keys.T, counts):
+            k = (int(a), int(ep), int(s))
+            pairs[k] = pairs.get(k, 0) + int(c)
     wrong = {k: v for k, v in pairs.items() if v != steps_per_chunk}
     if wrong:
         k, v = next(iter(wrong.items()))
         problems.append(f"{len(wrong)} chunks not stored exactly once, e.g. actor {k[0]} "
-                        f"sequence {k[1]} has {v} steps, expected {steps_per_chunk}")
+                        f"epoch {k[1]} sequence {k[2]} has {v} steps, expected {steps_per_chunk}")
     for p in problems:
         print("check_exactly_once:", p)
     print(f"check_exactly_once: {len(shards)} shards, {len(pairs)} chunks, total_steps {total}")
