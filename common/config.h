@@ -112,11 +112,18 @@ class YamlReader {
 
   // Fills `out` from `node`; `path` is the dotted prefix used in error messages.
   template <class T>
+  // A key that is not a plain name (`? [a]: b`, a mapping as key: found by fuzzing,
+  // benchmarks/fuzz) is an error naming the section, not an exception.
   static Status Read(const YAML::Node& node, const std::string& path, T& out) {
-    YamlReader reader(node, path);
-    out.Visit(reader);
-    if (!reader.status_.ok()) return reader.status_;
-    return reader.CheckUnknown();
+    try {
+      YamlReader reader(node, path);
+      out.Visit(reader);
+      if (!reader.status_.ok()) return reader.status_;
+      return reader.CheckUnknown();
+    } catch (const YAML::Exception& e) {
+      return InvalidArgumentError("config" + (path.empty() ? std::string() : " section '" + path + "'") +
+                                  ": keys must be plain names (" + e.what() + ")");
+    }
   }
 
  private:

@@ -132,7 +132,7 @@ enum class RecordAt { kGood, kIncomplete, kBad };
 
 // What starts at `pos`: a whole record with a good CRC, one that runs past the end of
 // the data (or a header cut short), or bad bytes.
-RecordAt Probe(const std::string& data, size_t pos, uint32_t* len) {
+RecordAt Probe(std::string_view data, size_t pos, uint32_t* len) {
   if (pos + kWalRecordHeader > data.size()) {
     // a header cut short: torn only if what is there is the start of a sync marker
     std::string sync;
@@ -149,7 +149,7 @@ RecordAt Probe(const std::string& data, size_t pos, uint32_t* len) {
 }
 
 // The next position after `from` where a good record starts, or npos.
-size_t Resync(const std::string& data, size_t from) {
+size_t Resync(std::string_view data, size_t from) {
   std::string sync;
   PutU32(sync, kWalSync);
   for (size_t q = data.find(sync, from); q != std::string::npos; q = data.find(sync, q + 1)) {
@@ -165,6 +165,10 @@ StatusOr<WalContents> ReadWal(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot open the log '" + path + "'");
   const std::string data((std::istreambuf_iterator<char>(in)), {});
+  return ParseWal(data, path);
+}
+
+StatusOr<WalContents> ParseWal(std::string_view data, const std::string& path) {
   WalContents out;
   out.file_bytes = data.size();
   uint32_t len = 0;

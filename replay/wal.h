@@ -75,6 +75,8 @@ struct WalContents {
 // contents, not as an error: the caller decides (the store keeps what is readable and
 // fails loudly).
 StatusOr<WalContents> ReadWal(const std::string& path);
+// The same from the bytes of a log (`name` for messages); the fuzz target's entry.
+StatusOr<WalContents> ParseWal(std::string_view data, const std::string& name);
 
 // Encodes one record (exposed for tests).
 std::string EncodeWalRecord(uint8_t type, std::string_view payload);

@@ -137,4 +137,17 @@ TEST(ExperimentConfigTest, NonFiniteNumbersEmptyValuesAndSizesAreNamed) {
             std::string::npos) << queue.status().message();
 }
 
+// Found by benchmarks/fuzz/config_fuzz: a key that is not a plain name threw out of the
+// loader (std::terminate in fleet run).
+TEST(ExperimentConfigTest, KeysThatAreNotPlainNamesAreAnError) {
+  for (const char* text : {"? seed: 2\nenv:\n  id: CartPole-v1\n", "? [a, b]\n: 1\n",
+                           "env:\n  ? {x: 1}\n  : 2\n"}) {
+    auto cfg = ParseExperimentConfig(text);
+    ASSERT_FALSE(cfg.ok()) << text;
+    EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(cfg.status().message().find("keys must be plain names"), std::string::npos)
+        << cfg.status().message();
+  }
+}
+
 }  // namespace fleet
