@@ -121,7 +121,7 @@ int DatasetCommands::Run() const {
   auto report = replay::InspectDataset(path_);
   if (!report.ok()) return Fail(*verify_ ? "verify" : "info", report.status());
   std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n", path_.c_str(),
-              report->env_id.c_str(), static_cast<long long>(report->steps),
+              report->env_id.empty() ? "unknown" : report->env_id.c_str(), static_cast<long long>(report->steps),
               static_cast<long long>(report->episodes), report->shards.size());
   for (const auto& l : report->logs) {
     std::printf("  %s: log with %lld readable chunk(s)%s%s\n", l.path.c_str(),

@@ -61,11 +61,22 @@ StatusOr<MinariExportReport> ExportMinari(const std::string& dataset, const std:
   if (!report.ok()) {
     return DataLossError("dataset '" + dataset + "' does not verify; run `fleet dataset verify`");
   }
+  if (report.shards.empty()) {
+    return FailedPreconditionError("dataset '" + dataset + "' has no sealed shard, only a "
+                                   "write-ahead log: `fleet dataset recover` seals it");
+  }
   FLEET_ASSIGN_OR_RETURN(auto spec, envs::GetSpec(report.env_id));
   const ShardReadOptions columns{{kObservations.name, kDiscreteActions.name, kRewards.name,
                                   kTerminals.name, kTimeouts.name, kEpisodeStart.name,
                                   kEpisodeLength.name, kEpisodeFinalObservation.name}};
   MinariExportReport r;
+  for (const auto& l : report.logs) {
+    if (l.chunks > 0) {
+      r.warnings.push_back(std::to_string(l.chunks) + " chunk(s) in " + l.path +
+                           " are not in a sealed shard and not exported (a recording still "
+                           "running, or crashed: `fleet dataset recover` seals them)");
+    }
+  }
   // The env options the data was collected with, from the first shard's manifest (the
   // run's config), for the Gymnasium env_spec; a manifest without a readable config
   // leaves the spec without them and says so.
