@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include <limits>
+
 #include "envs/space.h"
 
 namespace fleet::envs {
@@ -22,6 +24,10 @@ struct EnvSpec {
   Space action_space;
   int max_episode_steps = 0;  // 0: no limit
   std::optional<double> reward_threshold;
+  // the range of one step's reward (Gymnasium's Env.reward_range), where the env's reward
+  // is bounded by construction; unbounded otherwise. The store checks chunks against it.
+  double reward_min = -std::numeric_limits<double>::infinity();
+  double reward_max = std::numeric_limits<double>::infinity();
 };
 
 struct StepResult {

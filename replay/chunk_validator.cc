@@ -110,6 +110,17 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
   }
   FLEET_RETURN_IF_ERROR(CheckFinite("episode_returns", c.episode_returns()));
   FLEET_RETURN_IF_ERROR(CheckFinite("rewards", c.rewards()));
+  // float32 rewards of a double-valued bound: a relative slack of 1e-6
+  const auto slack = [](double b) { return 1e-6 * std::max(1.0, std::abs(b)); };
+  for (int i = 0; i < c.rewards_size(); ++i) {
+    const double r = c.rewards(i);
+    if (r < e.reward_min - slack(e.reward_min) || r > e.reward_max + slack(e.reward_max)) {
+      return InvalidArgumentError("chunk reward " + std::to_string(r) + " at index " +
+                                  std::to_string(i) + " is outside the env's range [" +
+                                  std::to_string(e.reward_min) + ", " +
+                                  std::to_string(e.reward_max) + "]");
+    }
+  }
   {
     // per env: where its current episode began in the chunk (-1: before the chunk)
     const int64_t n = c.num_envs();
@@ -125,6 +136,14 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
                                     std::to_string(in_chunk) + " of its steps are in the chunk" +
                                     (begin[env] >= 0 ? " and it began there" : ""));
       }
+      const double ret = c.episode_returns(k);
+      const double lo = len * e.reward_min, hi = len * e.reward_max;
+      if (ret < lo - slack(lo) || ret > hi + slack(hi)) {
+        return InvalidArgumentError(which + " has return " + std::to_string(ret) + ", outside [" +
+                                    std::to_string(lo) + ", " + std::to_string(hi) +
+                                    "], what " + std::to_string(len) +
+                                    " steps of the env's reward range allow");
+      }
       if (e.max_episode_steps > 0 && len > e.max_episode_steps) {
         return InvalidArgumentError(which + " has length " + std::to_string(len) +
                                     ", beyond the env's limit of " +
@@ -133,7 +152,6 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
       if (begin[env] >= 0) {
         double sum = 0;
         for (int64_t s = begin[env]; s <= t; ++s) sum += c.rewards(static_cast<int>(s * n + env));
-        const double ret = c.episode_returns(k);
         if (std::abs(ret - sum) > 1e-3 * std::max(1.0, std::abs(sum))) {
           return InvalidArgumentError(which + " has return " + std::to_string(ret) +
                                       ", but its rewards sum to " + std::to_string(sum));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "common/status.h"
@@ -27,6 +28,9 @@ struct ChunkExpectations {
   bool require_values = false;
   // the env's time limit (0: none): no episode is longer
   int max_episode_steps = 0;
+  // the env's per-step reward range (envs::EnvSpec): rewards and returns must fit it
+  double reward_min = -std::numeric_limits<double>::infinity();
+  double reward_max = std::numeric_limits<double>::infinity();
 };
 
 // InvalidArgument naming the first problem found.

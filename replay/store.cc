@@ -305,6 +305,8 @@ Status RunStore(const StoreOptions& options) {
   expect.action_dim = spec.action_space.is_discrete() ? 0 : spec.action_space.FlatDim();
   expect.num_actions = spec.action_space.is_discrete() ? static_cast<int>(spec.action_space.n) : 0;
   expect.max_episode_steps = spec.max_episode_steps;
+  expect.reward_min = spec.reward_min;
+  expect.reward_max = spec.reward_max;
   if (options.config.store.record) {
     FLEET_RETURN_IF_ERROR(CheckOptionalColumns(options.record_infos));
     for (const std::string& c : options.record_infos) {

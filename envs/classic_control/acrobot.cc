@@ -61,6 +61,8 @@ Acrobot::Acrobot()
         spec.action_space = Space::Discrete(3);
         spec.max_episode_steps = 500;
         spec.reward_threshold = -100.0;
+        spec.reward_min = -1.0;  // -1 a step until the goal, 0 there
+        spec.reward_max = 0.0;
         return spec;
       }()),
       rng_(0) {}

@@ -17,6 +17,9 @@ EnvSpec CartPoleSpec() {
   spec.action_space = Space::Discrete(2);
   spec.max_episode_steps = 500;
   spec.reward_threshold = 475.0;
+  // +1 a step; sutton_barto_reward: -1 on failure, 0 otherwise
+  spec.reward_min = -1.0;
+  spec.reward_max = 1.0;
   return spec;
 }
 

@@ -14,6 +14,10 @@ EnvSpec MountainCarSpec(bool continuous) {
   spec.action_space = continuous ? Space::Box({-1.0}, {1.0}) : Space::Discrete(3);
   spec.max_episode_steps = continuous ? 999 : 200;
   spec.reward_threshold = continuous ? 90.0 : -110.0;
+  if (!continuous) {  // -1 a step (the continuous one's action cost follows the action)
+    spec.reward_min = -1.0;
+    spec.reward_max = 0.0;
+  }
   return spec;
 }
 

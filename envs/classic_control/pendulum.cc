@@ -29,6 +29,10 @@ Pendulum::Pendulum(double g)
         spec.observation_space = Space::Box({-1.0, -1.0, -kMaxSpeed}, {1.0, 1.0, kMaxSpeed});
         spec.action_space = Space::Box({-kMaxTorque}, {kMaxTorque});
         spec.max_episode_steps = 200;
+        // -(theta^2 + 0.1 thetadot^2 + 0.001 u^2), theta in [-pi, pi], |thetadot| <= 8,
+        // |u| <= 2 (Gymnasium's pendulum.py): at least -(pi^2 + 6.4 + 0.004)
+        spec.reward_min = -(std::numbers::pi * std::numbers::pi + 0.1 * kMaxSpeed * kMaxSpeed + 0.001 * kMaxTorque * kMaxTorque);
+        spec.reward_max = 0.0;
         return spec;
       }()),
       g_(g),

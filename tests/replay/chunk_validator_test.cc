@@ -13,6 +13,8 @@ namespace {
 ChunkExpectations CartPole() {
   ChunkExpectations e{"CartPole-v1", 4, 0, 2};
   e.max_episode_steps = 500;
+  e.reward_min = -1.0;  // envs::EnvSpec of CartPole-v1
+  e.reward_max = 1.0;
   return e;
 }
 const ChunkExpectations kCartPole = CartPole();
@@ -69,7 +71,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"length shorter than its steps in the chunk",
                 [](auto& c) { c.set_episode_lengths(1, 2); }, "5 of its steps are in the chunk"},
         BadCase{"NaN return", [](auto& c) { c.set_episode_returns(0, std::nanf("")); },
-                "episode_returns"}),
+                "episode_returns"},
+        BadCase{"reward outside the env's range", [](auto& c) { c.set_rewards(3, 2.0f); },
+                "chunk reward 2.000000 at index 3 is outside the env's range"},
+        // episode 0 began before the chunk: its 5 steps allow a return of at most 5
+        BadCase{"return beyond what its length allows",
+                [](auto& c) { c.set_episode_returns(0, 6.0f); },
+                "outside [-5.000000, 5.000000], what 5 steps of the env's reward range allow"}),
     [](const auto& info) {
       std::string n = info.param.name;
       for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
@@ -81,9 +89,9 @@ TEST(ChunkValidatorTest, AnEpisodeThatBeganInTheChunkMustMatchItsSteps) {
   // env 1 ends at steps 3, 8, 13; env 0 at 4, 9, 14: episode 2 is env 1's steps 4..8
   proto::TrajectoryChunk c = testing::CartPoleChunk(0, 7, 16, 2);
   ASSERT_TRUE(ValidateChunk(c, kCartPole).ok());
-  c.set_episode_returns(2, 7.0f);
+  c.set_episode_returns(2, 4.0f);  // within what 5 steps allow, but not their sum
   Status st = ValidateChunk(c, kCartPole);
-  EXPECT_NE(st.message().find("has return 7.000000, but its rewards sum to 5.000000"),
+  EXPECT_NE(st.message().find("has return 4.000000, but its rewards sum to 5.000000"),
             std::string::npos) << st.message();
   c = testing::CartPoleChunk(0, 7, 16, 2);
   c.set_episode_lengths(2, 9);  // longer than the 5 steps it had since env 1's last end
