@@ -60,8 +60,9 @@ class YamlReader {
     if (child.IsNull()) {
       // `key:` or `--set key=` with nothing after it: an empty string, which validation
       // judges (an id must not be empty); never silently the old value
-      if constexpr (std::is_same_v<T, std::string>) {
-        field.clear();
+      if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::vector<int>> ||
+                    std::is_same_v<T, std::vector<std::string>>) {
+        field.clear();  // an empty string or list
         return;
       } else if constexpr (Visitable<T, YamlReader> ||
                            std::is_same_v<T, std::map<std::string, std::string>>) {

@@ -9,6 +9,22 @@
 namespace fleet {
 namespace {
 
+// The byte offset of the first byte that is not part of valid UTF-8, or npos. YAML is
+// UTF-8; a key of other bytes did not read back the same (found by benchmarks/fuzz).
+size_t FirstInvalidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    }
+    i += n;
+  }
+  return std::string::npos;
+}
+
 Status Require(bool ok, const std::string& key, const std::string& what) {
   if (ok) return OkStatus();
   return InvalidArgumentError("config key '" + key + "' " + what);
@@ -51,13 +67,16 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(store.queue_chunks >= 1 && store.queue_chunks <= 1000000,
                                 "store.queue_chunks", "must be 1 to 1000000"));
   FLEET_RETURN_IF_ERROR(Require(store.max_policy_lag >= 0, "store.max_policy_lag", "must be >= 0"));
-  FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024, "store.max_chunk_bytes",
-                                "must be >= 1024"));
+  FLEET_RETURN_IF_ERROR(Require(store.max_chunk_bytes >= 1024 && store.max_chunk_bytes <= 2147483647,
+                                "store.max_chunk_bytes",
+                                "must be 1024 to 2147483647 (protobuf's message limit)"));
   FLEET_RETURN_IF_ERROR(Require(store.shard_max_steps >= 1, "store.shard_max_steps",
                                 "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(store.compression >= 0 && store.compression <= 9,
                                 "store.compression", "must be 0 (none) to 9"));
   FLEET_RETURN_IF_ERROR(Require(store.max_restarts >= 0, "store.max_restarts", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(store.heartbeat_timeout_s >= 0, "store.heartbeat_timeout_s",
+                                "must be >= 0 (0: not watched)"));
   FLEET_RETURN_IF_ERROR(Require(collect.policy == "random" || collect.policy == "scripted" ||
                                     collect.policy == "checkpoint",
                                 "collect.policy", "must be 'random', 'scripted' or 'checkpoint'"));
@@ -126,6 +145,14 @@ Status ExperimentConfig::Validate() const {
 
 StatusOr<ExperimentConfig> ParseExperimentConfig(const std::string& yaml_text,
                                                  const std::vector<std::string>& overrides) {
+  if (const size_t bad = FirstInvalidUtf8(yaml_text); bad != std::string::npos) {
+    return InvalidArgumentError("config is not UTF-8 text (byte " + std::to_string(bad) + ")");
+  }
+  for (const auto& o : overrides) {
+    if (FirstInvalidUtf8(o) != std::string::npos) {
+      return InvalidArgumentError("--set " + o.substr(0, o.find('=')) + ": not UTF-8 text");
+    }
+  }
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);

@@ -126,6 +126,10 @@ struct StoreSection {
   bool wal_fsync = false;
   // fleet collect: restart a store that died this many times (it recovers its dataset).
   int max_restarts = 3;
+  // kill a store that gives no sign of life (RUN_DIR/logs/store.alive untouched) for this
+  // long: hung or stopped (0: not watched). In fleet collect it is then restarted; in
+  // fleet run the run fails naming it instead of waiting forever.
+  double heartbeat_timeout_s = 60;
 
   template <class V>
   void Visit(V& v) {
@@ -137,6 +141,7 @@ struct StoreSection {
     v("compression", compression);
     v("wal_fsync", wal_fsync);
     v("max_restarts", max_restarts);
+    v("heartbeat_timeout_s", heartbeat_timeout_s);
   }
 };
 

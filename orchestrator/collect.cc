@@ -171,11 +171,20 @@ Status WriteSummary(const ExperimentConfig& cfg, const std::string& run_dir, dou
   summary["store_restarts"] = store_restarts;
   summary["shards"] = report.shards.size();
   summary["dataset_ok"] = report.ok();
+  // chunks still only in the log: the store did not seal them (stopped while restarting)
+  int64_t unsealed = 0;
+  for (const auto& l : report.logs) unsealed += l.chunks;
+  summary["unsealed_chunks"] = unsealed;
   summary["wall_seconds"] = wall;
   summary["steps_per_second"] = report.steps / std::max(wall, 1e-9);
   summary["dataset"] = "dataset";
   FLEET_RETURN_IF_ERROR(WriteJsonFileAtomically(run_dir + "/summary.json", summary));
   if (!report.ok()) return DataLossError("the collected dataset does not verify; see fleet dataset verify");
+  if (unsealed > 0) {
+    return FailedPreconditionError(std::to_string(unsealed) + " chunk(s) are only in the store's "
+                                   "log, not in a sealed shard: `fleet dataset recover " + run_dir +
+                                   "/dataset` seals them");
+  }
   return OkStatus();
 }
 

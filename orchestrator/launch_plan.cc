@@ -32,6 +32,12 @@ RoleSpec Store(const ExperimentConfig& cfg, const std::string& run_dir, const En
     r.args.insert(r.args.end(), {"--record-infos", Join(record_infos)});
   }
   r.log_name = "store";
+  // the store touches RUN_DIR/logs/store.alive from its poll loop (every 100 ms at most)
+  if (cfg.store.heartbeat_timeout_s > 0) {
+    r.heartbeat_file = run_dir + "/logs/store.alive";
+    r.heartbeat_timeout_ms = static_cast<int64_t>(cfg.store.heartbeat_timeout_s * 1000);
+    r.args.insert(r.args.end(), {"--heartbeat", r.heartbeat_file});
+  }
   return r;
 }
 
@@ -109,6 +115,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   actors.log_name = "actor-{index}";
   actors.on_exit = OnExit::kFailsIfNonZero;
   actors.restart = RestartPolicy::kOnFailure;
+  actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   WatchHeartbeat(cfg, run_dir, actors);
@@ -161,6 +168,7 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
   actors.log_name = "actor-{index}";
   actors.on_exit = OnExit::kFailsIfNonZero;
   actors.restart = RestartPolicy::kOnFailure;
+  actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   WatchHeartbeat(cfg, run_dir, actors);

@@ -49,6 +49,10 @@ struct RoleSpec {
   // untouched for heartbeat_timeout_ms, the instance is killed. Empty: not watched.
   std::string heartbeat_file;
   int64_t heartbeat_timeout_ms = 0;
+  // an exit by the stop signal itself (128 + SIGTERM: stopped before it installed its
+  // handlers) is a clean stop: true for roles with nothing to finish at exit (actors);
+  // a store or learner that dies of it did not seal or save, and has failed
+  bool stop_signal_exit_is_clean = false;
   std::string HeartbeatFileFor(int index) const;
   OnExit on_exit = OnExit::kFailsIfNonZero;
   Resources resources;

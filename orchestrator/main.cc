@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
   store_cmd->add_option("--ingest", store.ingest_endpoint)->required();
   store_cmd->add_option("--rollout", store.rollout_endpoint)->required();
   store_cmd->add_flag("--collect", store_collect, "only record (no rollouts for a learner)");
+  std::string store_heartbeat;
+  store_cmd->add_option("--heartbeat", store_heartbeat,
+                        "touch this file while alive (the supervisor watches it)");
   store_cmd->add_option("--record-infos", store.record_infos,
                         "optional columns to record (infos/logprob, infos/value)")
       ->delimiter(',');
@@ -292,6 +295,7 @@ int main(int argc, char** argv) {
     auto cfg = LoadRoleConfig(config_path);
     if (!cfg.ok()) return Fail("store", cfg.status());
     store.config = *cfg;
+    fleet::SetHeartbeatFile(store_heartbeat);
     store.serve_rollouts = !store_collect;
     fleet::Status st = fleet::replay::RunStore(store);
     if (st.code() == fleet::StatusCode::kResourceExhausted) {

@@ -65,7 +65,8 @@ bool Supervisor::WillRestart(const Instance& i, int code) {
 }
 
 int Supervisor::Judged(Instance& i, int code) {
-  if (i.stop_signal != 0 && i.stop_signal != SIGKILL && code == 128 + i.stop_signal) {
+  if (i.role->stop_signal_exit_is_clean && i.stop_signal != 0 && i.stop_signal != SIGKILL &&
+      code == 128 + i.stop_signal) {
     i.stopped_unhandled = true;
     return 0;
   }
@@ -133,7 +134,7 @@ void Supervisor::Signal(const std::string& role, int sig) {
       i.stopped_unhandled = true;
       continue;
     }
-    if (i.stop_signal == 0 || sig == SIGKILL) i.stop_signal = sig;
+    if (i.stop_signal == 0) i.stop_signal = sig;  // the first stop request is the one judged
     i.handle->Signal(sig);
   }
 }

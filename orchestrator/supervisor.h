@@ -44,7 +44,7 @@ class Supervisor {
   // A signalled instance is being stopped: it is not restarted, whatever its exit, and a
   // restart still pending for the role is dropped. An exit by the signal itself (128 + sig:
   // an instance signalled before it installed its handlers, early in its start) is a clean
-  // stop, not a failure.
+  // stop for roles that say so (RoleSpec::stop_signal_exit_is_clean), a failure otherwise.
   void Signal(const std::string& role, int sig);
   // Whether instance `index` of `role` ended by a stop signal before it could handle it
   // (so wrote nothing at exit, e.g. its stats file) or was never restarted after a stop.

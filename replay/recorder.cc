@@ -24,7 +24,10 @@ StatusOr<std::unique_ptr<Recorder>> Recorder::Open(RecorderOptions options) {
   std::unique_ptr<Recorder> r(new Recorder(std::move(options)));
   std::error_code ec;
   fs::create_directories(r->o_.writer.dir, ec);
-  FLEET_RETURN_IF_ERROR(r->Recover());
+  if (Status st = r->Recover(); !st.ok()) {
+    r->Abandon();  // nothing half-replayed is sealed; the log still holds it all
+    return st;
+  }
   Manifest m;
   const EpisodeWriterOptions& w = r->o_.writer;
   m.env_id = w.env_id;
@@ -37,7 +40,10 @@ StatusOr<std::unique_ptr<Recorder>> Recorder::Open(RecorderOptions options) {
   m.behaviour = w.behaviour;
   m.config_yaml = w.config_yaml;
   const std::string rec = w.dir + "/" + kRecordingFile;
-  FLEET_RETURN_IF_ERROR(r->Written(m.WriteFor(rec.substr(0, rec.size() - 5))));
+  if (Status st = r->Written(m.WriteFor(rec.substr(0, rec.size() - 5))); !st.ok()) {
+    r->Abandon();
+    return st;
+  }
   return r;
 }
 
@@ -140,31 +146,40 @@ Status Recorder::Recover() {
   // unless a seal during the replay moved the log to a new segment. A damaged segment is
   // kept aside and its readable records are written to a fresh one.
   const std::string wal_path = it->second.string();
-  const bool rewrite = wal.damaged();
-  if (rewrite) {
-    recovery_.damage = wal.damage;
-    recovery_.damaged_bytes = wal.damaged_bytes();
-    recovery_.kept_log = wal_path + ".damaged";
-    for (int k = 1; fs::exists(recovery_.kept_log); ++k) {
-      recovery_.kept_log = wal_path + ".damaged." + std::to_string(k);
+  uint64_t append_at = wal.valid_bytes;
+  if (wal.damaged() || wal.legacy_format) {
+    // the readable records go to a fresh segment, written whole and synced beside the old
+    // one and renamed over it: a crash in between leaves the old log to read again. A
+    // damaged log is first hard-linked to its kept name, so its bytes are never lost.
+    if (wal.damaged()) {
+      recovery_.damage = wal.damage;
+      recovery_.damaged_bytes = wal.damaged_bytes();
+      recovery_.kept_log = wal_path + ".damaged";
+      for (int k = 1; fs::exists(recovery_.kept_log); ++k) {
+        recovery_.kept_log = wal_path + ".damaged." + std::to_string(k);
+      }
+      fs::create_hard_link(wal_path, recovery_.kept_log, ec);
+      if (ec) fs::copy_file(wal_path, recovery_.kept_log, ec);
+      if (ec) {
+        return DataLossError("the log '" + wal_path + "' is damaged (" + wal.DescribeDamage() +
+                             ") and cannot be kept aside: " + ec.message());
+      }
     }
-    fs::rename(wal_path, recovery_.kept_log, ec);
-    if (ec) {
-      return DataLossError("the log '" + wal_path + "' is damaged (" + wal.DescribeDamage() +
-                           ") and cannot be kept aside: " + ec.message());
-    }
-    FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Create(wal_path, wal.checkpoint, o_.wal_fsync));
-  } else {
-    FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Reopen(wal_path, wal.valid_bytes, o_.wal_fsync));
+    errno = 0;
+    FLEET_RETURN_IF_ERROR(Written(WriteWalFile(wal_path, wal.checkpoint, wal.chunks)));
+    append_at = fs::file_size(wal_path, ec);
+    if (ec) return UnavailableError("cannot read the size of '" + wal_path + "': " + ec.message());
   }
+  FLEET_ASSIGN_OR_RETURN(wal_, WalWriter::Reopen(wal_path, append_at, o_.wal_fsync));
   const int start_shard = writer_->shard_index();
   for (const std::string& bytes : wal.chunks) {
     proto::TrajectoryChunk chunk;
     if (!chunk.ParseFromString(bytes)) {
       return DataLossError("unparseable chunk record in " + wal_path);
     }
-    if (rewrite || writer_->shard_index() != start_shard) {
-      FLEET_RETURN_IF_ERROR(wal_->AppendChunk(bytes));
+    if (writer_->shard_index() != start_shard) {
+      errno = 0;
+      FLEET_RETURN_IF_ERROR(Written(wal_->AppendChunk(bytes)));
     }
     errno = 0;
     FLEET_RETURN_IF_ERROR(Written(Apply(chunk)));

@@ -11,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "common/heartbeat.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/zmq_util.h"
@@ -128,8 +129,9 @@ Status Store::HandleChunk(const std::string& identity, const zmq::message_t& pay
     // keeps it) and stops the store.
     auto stored = recorder_->Add({static_cast<const char*>(payload.data()), payload.size()}, chunk);
     if (!stored.ok()) {
-      // a full disk: write nothing more (no half-written seal); the log has it all
-      if (stored.status().code() == StatusCode::kResourceExhausted) recorder_->Abandon();
+      // a write failed (a full disk, an I/O error): write nothing more, no seal of a
+      // shard whose append may have half-failed; the log has every acknowledged chunk
+      recorder_->Abandon();
       return stored.status();
     }
     fresh = *stored;
@@ -226,6 +228,7 @@ Status Store::Run() {
              o_.rollout_endpoint);
   std::vector<zmq::message_t> frames;
   while (!StopRequested()) {
+    Beat();  // the supervisor's liveness check (common/heartbeat.h)
     zmq::pollitem_t items[] = {{rollout_.handle(), 0, ZMQ_POLLIN, 0},
                                {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
     // backpressure: a full queue is not read from until the learner takes a batch.

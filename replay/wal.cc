@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "common/crc32c.h"
 
@@ -87,6 +88,23 @@ StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(const std::string& path,
   return std::unique_ptr<WalWriter>(new WalWriter(path, fd, payload.size() + kWalRecordHeader, fsync));
 }
 
+Status WriteWalFile(const std::string& path, const proto::WalCheckpoint& checkpoint,
+                    const std::vector<std::string>& chunks) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return UnavailableError("cannot create the log '" + tmp + "': " + std::strerror(errno));
+  Status st = WriteRecord(fd, kWalCheckpoint, checkpoint.SerializeAsString(), tmp);
+  for (size_t i = 0; st.ok() && i < chunks.size(); ++i) st = WriteRecord(fd, kWalChunk, chunks[i], tmp);
+  if (st.ok() && ::fsync(fd) != 0) {
+    st = UnavailableError("cannot sync the log '" + tmp + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    st = UnavailableError("cannot rename the log into '" + path + "': " + std::strerror(errno));
+  }
+  return st;
+}
+
 StatusOr<std::unique_ptr<WalWriter>> WalWriter::Reopen(const std::string& path,
                                                        uint64_t valid_bytes, bool fsync) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -142,7 +160,7 @@ RecordAt Probe(std::string_view data, size_t pos, uint32_t* len) {
   }
   if (GetU32(data.data() + pos) != kWalSync) return RecordAt::kBad;
   *len = GetU32(data.data() + pos + 4);
-  if (*len == 0) return RecordAt::kBad;
+  if (*len == 0 || *len > kWalMaxRecord) return RecordAt::kBad;
   if (pos + 12 + uint64_t{*len} > data.size()) return RecordAt::kIncomplete;
   const auto* body = reinterpret_cast<const uint8_t*>(data.data() + pos + 12);
   return Crc32c({body, *len}) == GetU32(data.data() + pos + 8) ? RecordAt::kGood : RecordAt::kBad;
@@ -168,10 +186,48 @@ StatusOr<WalContents> ReadWal(const std::string& path) {
   return ParseWal(data, path);
 }
 
+// Format 1 (before sync markers): u32 length | u32 CRC | u8 type | payload. Read as it
+// was (no resynchronisation: the first bad record ends it, as a torn tail); every store
+// that finished cleanly before the change left one, holding only its checkpoint.
+std::optional<WalContents> ParseLegacyWal(std::string_view data) {
+  WalContents out;
+  out.file_bytes = data.size();
+  out.legacy_format = true;
+  size_t pos = 0;
+  bool first = true;
+  while (pos + 9 <= data.size()) {
+    const uint32_t len = GetU32(data.data() + pos);
+    const uint32_t crc = GetU32(data.data() + pos + 4);
+    if (len == 0 || pos + 8 + uint64_t{len} > data.size()) break;
+    const auto* body = reinterpret_cast<const uint8_t*>(data.data() + pos + 8);
+    if (Crc32c({body, len}) != crc) break;
+    const uint8_t type = body[0];
+    if (first) {
+      if (type != kWalCheckpoint ||
+          !out.checkpoint.ParseFromArray(data.data() + pos + 9, static_cast<int>(len - 1))) {
+        return std::nullopt;
+      }
+      first = false;
+    } else if (type == kWalChunk) {
+      out.chunks.emplace_back(data.data() + pos + 9, len - 1);
+    } else {
+      break;
+    }
+    pos += 8 + len;
+  }
+  if (first) return std::nullopt;
+  out.valid_bytes = pos;
+  out.torn_tail = pos < data.size();
+  return out;
+}
+
 StatusOr<WalContents> ParseWal(std::string_view data, const std::string& path) {
   WalContents out;
   out.file_bytes = data.size();
   uint32_t len = 0;
+  if (data.size() >= 4 && GetU32(data.data()) != kWalSync) {
+    if (auto legacy = ParseLegacyWal(data)) return *std::move(legacy);
+  }
   if (Probe(data, 0, &len) != RecordAt::kGood ||
       static_cast<uint8_t>(data[12]) != kWalCheckpoint ||
       !out.checkpoint.ParseFromArray(data.data() + kWalRecordHeader, static_cast<int>(len - 1))) {
@@ -195,8 +251,11 @@ StatusOr<WalContents> ParseWal(std::string_view data, const std::string& path) {
     }
     const size_t next = Resync(data, pos + 1);
     if (next == std::string::npos) {
-      if (at == RecordAt::kIncomplete) {
-        out.torn_tail = true;  // a crash mid-write: never acknowledged
+      // a crash mid-write: never acknowledged. Zeros to the end are one too (a power loss
+      // can leave the file longer than what reached the disk, zero-filled).
+      if (at == RecordAt::kIncomplete ||
+          data.find_first_not_of('\0', pos) == std::string_view::npos) {
+        out.torn_tail = true;
       } else {
         out.damage.push_back({pos, data.size()});
       }

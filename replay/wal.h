@@ -64,6 +64,7 @@ struct WalContents {
   bool torn_tail = false;           // bytes after valid_bytes that are not a whole record
   std::vector<WalDamage> damage;    // bad records inside the log (acknowledged data lost)
   uint64_t file_bytes = 0;
+  bool legacy_format = false;       // format 1, before sync markers (recovery rewrites it)
   bool damaged() const { return !damage.empty(); }
   uint64_t damaged_bytes() const;
   // "N damaged byte range(s), B bytes: [a, b), ..." for messages
@@ -78,11 +79,19 @@ StatusOr<WalContents> ReadWal(const std::string& path);
 // The same from the bytes of a log (`name` for messages); the fuzz target's entry.
 StatusOr<WalContents> ParseWal(std::string_view data, const std::string& name);
 
+// Writes a whole segment (the checkpoint, then the chunks) as path.tmp, fsyncs it and
+// renames it over `path`: a log is replaced by one holding the same chunks or not at all.
+Status WriteWalFile(const std::string& path, const proto::WalCheckpoint& checkpoint,
+                    const std::vector<std::string>& chunks);
+
 // Encodes one record (exposed for tests).
 std::string EncodeWalRecord(uint8_t type, std::string_view payload);
 inline constexpr uint8_t kWalCheckpoint = 1;
 inline constexpr uint8_t kWalChunk = 2;
 inline constexpr uint32_t kWalSync = 0x7A11F1EE;
 inline constexpr size_t kWalRecordHeader = 13;  // sync, length, CRC, type
+// no record is longer (chunks are at most 2 GiB - 1, protobuf's limit); a longer length is
+// damage, not a record cut short
+inline constexpr uint32_t kWalMaxRecord = 0x7FFFFFFFu;
 
 }  // namespace fleet::replay

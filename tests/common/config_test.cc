@@ -150,4 +150,14 @@ TEST(ExperimentConfigTest, KeysThatAreNotPlainNamesAreAnError) {
   }
 }
 
+// Found by benchmarks/fuzz/config_fuzz: a key of bytes that are not UTF-8 did not read
+// back the same from the resolved config; such text is refused.
+TEST(ExperimentConfigTest, TextThatIsNotUtf8IsRefused) {
+  auto cfg = ParseExperimentConfig("learner:\n  p\xff\xff: 1\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("not UTF-8 text (byte 12)"), std::string::npos)
+      << cfg.status().message();
+  EXPECT_TRUE(ParseExperimentConfig("run:\n  name: caf\xc3\xa9\n").ok());  // UTF-8 is fine
+}
+
 }  // namespace fleet

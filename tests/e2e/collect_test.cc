@@ -162,6 +162,41 @@ TEST(CollectTest, KilledActorIsRestartedAndASecondSittingContinuesTheDataset) {
   EXPECT_NE(check.find("epochs 5"), std::string::npos) << check;
 }
 
+// A hung store (SIGSTOP: alive, silent) is noticed by its heartbeat, killed and
+// restarted; it recovers from its log and the collection finishes, every chunk once.
+TEST(CollectTest, AHungStoreIsNoticedKilledAndRestarted) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = Fleet() + " collect " + Source("configs/cartpole_random_collect.yaml") +
+                            " --run-dir " + run + kFlags +
+                            " --set store.heartbeat_timeout_s=2 > " + dir.path() + "/out.txt 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(run + "/dataset/shard-00000.h5"); ++i) {
+    ::usleep(20000);
+  }
+  const pid_t store = ReadPid(run + "/logs/store.pid");
+  ASSERT_GT(store, 0);
+  ASSERT_EQ(::kill(store, SIGSTOP), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const std::string out = testing::ReadFile(dir.path() + "/out.txt");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  EXPECT_NE(out.find("store gave no sign of life for"), std::string::npos) << out;
+  EXPECT_NE(out.find("the store exited (code 137); restarting it (1 of 3)"), std::string::npos) << out;
+  const Json summary = testing::ReadJson(run + "/summary.json");
+  EXPECT_EQ(summary.value("store_restarts", -1), 1) << summary.dump(2);
+  EXPECT_EQ(summary.value("env_steps", int64_t{-1}), summary.value("acked_steps", int64_t{-2}))
+      << summary.dump(2);
+  int code = 0;
+  const std::string check = Shell("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") +
+                                      " " + run + "/dataset 4096", &code);
+  EXPECT_EQ(code, 0) << check;
+}
+
 TEST(CollectTest, ScriptedAndCheckpointPoliciesAndBadInput) {  // NOLINT
   testing::TempDir dir;
   int code = 0;

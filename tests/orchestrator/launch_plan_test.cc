@@ -89,6 +89,10 @@ TEST(LaunchPlanTest, CollectRecordsWhatItsPolicyReportsAndRestartsTheStore) {
   EXPECT_NE(std::find(store->args.begin(), store->args.end(), "--collect"), store->args.end());
   EXPECT_EQ(store->restart, RestartPolicy::kAlways);
   EXPECT_EQ(store->max_restarts, 5);
+  // watched by its heartbeat (store.heartbeat_timeout_s, 60 s by default)
+  EXPECT_TRUE(Has(store->args, "--heartbeat", "/runs/c/logs/store.alive"));
+  EXPECT_EQ(store->heartbeat_file, "/runs/c/logs/store.alive");
+  EXPECT_EQ(store->heartbeat_timeout_ms, 60000);
   EXPECT_TRUE(Has(plan->Find("actor")->ArgsFor(1), "--stats", ActorStatsPath("/runs/c", 1)));
   EXPECT_EQ(plan->stop_order, (std::vector<std::string>{"actor", "store"}));
   // a scripted policy reports nothing besides its actions: no optional columns.

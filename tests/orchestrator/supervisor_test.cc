@@ -40,6 +40,7 @@ TEST(SupervisorTest, ACleanExitOfTheEndingRoleFinishesTheRun) {
   LaunchPlan plan;
   plan.roles = {Shell("worker", "sleep 30", OnExit::kFailsIfNonZero, 2),
                 Shell("learner", "sleep 0.2; exit 0", OnExit::kEndsRun)};
+  plan.roles[0].stop_signal_exit_is_clean = true;
   plan.stop_order = {"learner", "worker"};
   Supervisor sup(plan, launcher);
   ASSERT_TRUE(sup.StartAll().ok());
@@ -250,6 +251,7 @@ TEST(SupervisorTest, AStopRequestIsNeverUndoneByARestart) {
   actor.restart = RestartPolicy::kOnFailure;
   actor.max_restarts = 3;
   actor.restart_backoff_ms = 60000;
+  actor.stop_signal_exit_is_clean = true;
   plan.roles = {actor};
   plan.stop_order = {"actor"};
   Supervisor sup(plan, launcher);
@@ -276,6 +278,18 @@ TEST(SupervisorTest, AStopRequestIsNeverUndoneByARestart) {
   EXPECT_TRUE(sup.StoppedBeforeHandling("actor", 1));
   EXPECT_FALSE(sup.StoppedBeforeHandling("actor", 2));
   EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
+
+  // a role with something to finish (a store sealing, a learner saving) that dies of the
+  // stop signal has failed
+  LaunchPlan store_plan;
+  store_plan.roles = {Shell("store", "sleep 30", OnExit::kFailsRun)};
+  store_plan.stop_order = {"store"};
+  Supervisor sup3(store_plan, launcher);
+  ASSERT_TRUE(sup3.StartAll().ok());
+  ::usleep(100000);
+  const Status stopped = sup3.StopAll(milliseconds(2000));
+  EXPECT_NE(stopped.message().find("store failed (exit code 143)"), std::string::npos)
+      << stopped.message();
 
   // a crash after the stop request: a failure, and no restart
   LaunchPlan crash;

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/crc32c.h"
 #include "replay/dataset_reader.h"
 #include "tests/test_util.h"
 
@@ -327,6 +328,56 @@ TEST(RecorderTest, TheReaderResynchronisesAfterABadLengthAndGarbage) {
   EXPECT_EQ(c->chunks.size(), 5u);
   EXPECT_TRUE(c->torn_tail);
   EXPECT_EQ(c->damage.size(), 2u);
+}
+
+// Logs written before sync markers (format 1: u32 length | u32 CRC | u8 type | payload)
+// are read as they were and rewritten in the current format; every clean store left one.
+TEST(RecorderTest, ALogOfTheFormerFormatIsReadAndRewritten) {
+  testing::TempDir dir;
+  const auto legacy = [](uint8_t type, const std::string& payload) {
+    std::string body(1, static_cast<char>(type));
+    body += payload;
+    const uint32_t crc = Crc32c({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    std::string out;
+    for (uint32_t v : {static_cast<uint32_t>(body.size()), crc}) {
+      for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));
+    }
+    return out + body;
+  };
+  proto::WalCheckpoint cp;
+  cp.set_shard_index(0);
+  std::string log = legacy(kWalCheckpoint, cp.SerializeAsString());
+  for (uint64_t s = 0; s < 3; ++s) log += legacy(kWalChunk, Chunk(0, s).SerializeAsString());
+  std::ofstream(dir.path() + "/wal-00000.log", std::ios::binary) << log;
+  auto r = Recorder::Open(Options(dir.path(), 0));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE((*r)->recovery().damaged());
+  EXPECT_EQ((*r)->recovery().replayed_chunks, 3u);
+  auto now = ReadWal(dir.path() + "/wal-00000.log");
+  ASSERT_TRUE(now.ok());
+  EXPECT_FALSE(now->legacy_format);
+  EXPECT_EQ(now->chunks.size(), 3u);
+  EXPECT_TRUE(*Add(**r, Chunk(0, 3)));
+  ASSERT_TRUE((*r)->Close().ok());
+  ExpectExactlyOnce(dir.path(), 1, 4);
+}
+
+// A power loss can leave the log longer than what reached the disk, zero-filled: a torn
+// tail, not damage (which would stop the store with DATA_LOSS).
+TEST(RecorderTest, ZerosAtTheEndAreATornTail) {
+  testing::TempDir dir;
+  InKilledChild([&] {
+    auto r = Recorder::Open(Options(dir.path(), 0));
+    for (uint64_t s = 0; s < 3; ++s) (void)Add(**r, Chunk(0, s));
+    (void)r->release();
+  });
+  std::ofstream(dir.path() + "/wal-00000.log", std::ios::app | std::ios::binary)
+      << std::string(4096, '\0');
+  auto c = ReadWal(dir.path() + "/wal-00000.log");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->torn_tail);
+  EXPECT_FALSE(c->damaged());
+  EXPECT_EQ(c->chunks.size(), 3u);
 }
 
 // A full disk (here the file size limit: write(2) fails with EFBIG, as it fails with
