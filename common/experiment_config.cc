@@ -165,6 +165,11 @@ StatusOr<ExperimentConfig> ParseExperimentConfig(const std::string& yaml_text,
   ExperimentConfig cfg;
   FLEET_RETURN_IF_ERROR(config::YamlReader::Read(root, "", cfg));
   FLEET_RETURN_IF_ERROR(cfg.Validate());
+  // an escape in a quoted string ("\xff") can make bytes that are not UTF-8: the resolved
+  // config every role reads would not read back (found by benchmarks/fuzz)
+  if (FirstInvalidUtf8(ExperimentConfigToYaml(cfg)) != std::string::npos) {
+    return InvalidArgumentError("config holds a string that is not UTF-8 text (an escape such as \\xff)");
+  }
   return cfg;
 }
 

@@ -20,6 +20,7 @@
 #include "orchestrator/launch_plan.h"
 #include "orchestrator/local_launcher.h"
 #include "orchestrator/run_setup.h"
+#include "orchestrator/slurm.h"
 #include "orchestrator/supervisor.h"
 #include "proto/fleet.pb.h"
 #include "replay/dataset_reader.h"
@@ -224,8 +225,13 @@ Status RunCollect(const CollectOptions& o) {
     std::error_code ec;
     std::filesystem::remove(ActorStatsPath(run_dir, i), ec);
   }
-  LocalLauncher launcher(o.bin_dir, run_dir + "/logs");
-  Supervisor sup(std::move(plan), launcher);
+  std::unique_ptr<Launcher> launcher;
+  if (o.launcher == "slurm") {
+    FLEET_ASSIGN_OR_RETURN(launcher, MakeSlurmLauncher(o.bin_dir, run_dir + "/logs"));
+  } else {
+    launcher = std::make_unique<LocalLauncher>(o.bin_dir, run_dir + "/logs");
+  }
+  Supervisor sup(std::move(plan), *launcher);
   std::ofstream csv(run_dir + "/metrics.csv", std::ios::trunc);
   csv << "wall_seconds,env_steps,episodes,steps_per_second,store_restarts\n";
   const auto start = Clock::now();

@@ -19,6 +19,9 @@ struct CollectOptions {
   std::vector<std::string> overrides;  // "key=value"
   std::string run_dir;                 // default: runs/<name>-collect-<timestamp>
   std::string bin_dir;                 // holds the `fleet` executable
+  // "local": child processes; "slurm": steps of the Slurm job it runs in (the script of
+  // `fleet slurm submit --command collect`)
+  std::string launcher = "local";
 };
 
 Status RunCollect(const CollectOptions& options);

@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
     c->add_option("config", slurm.config_path, "experiment config (YAML)")->required();
     c->add_option("--run-dir", slurm.run_dir,
                   "run directory on a filesystem every node sees (default runs/NAME-TIME)");
-    c->add_option("--command", slurm_command, "run (default) or train-offline")
-        ->check(CLI::IsMember({"run", "train-offline"}));
+    c->add_option("--command", slurm_command, "run (default), train-offline or collect")
+        ->check(CLI::IsMember({"run", "train-offline", "collect"}));
     c->add_option("--set", slurm.overrides, "override a config key: key=value")
         ->take_all()
         ->allow_extra_args(false);
@@ -134,6 +134,8 @@ int main(int argc, char** argv) {
   collect_cmd->add_option("config", collect.config_path, "experiment config (YAML)")->required();
   collect_cmd->add_option("--run-dir,--out", collect.run_dir,
                           "run directory; the dataset goes to DIR/dataset (default runs/NAME-collect-TIME)");
+  collect_cmd->add_option("--launcher", collect.launcher, "local (default) or slurm (inside a job)")
+      ->check(CLI::IsMember({"local", "slurm"}));
   collect_cmd->add_option("--set", collect.overrides, "override a config key: key=value")
       ->take_all()
       ->allow_extra_args(false);
@@ -233,8 +235,9 @@ int main(int argc, char** argv) {
   if (*slurm_cmd) {
     slurm.bin_dir = BinDir();
     slurm.follow = !slurm_no_follow;
-    slurm.command = slurm_command == "run" ? fleet::orchestrator::SlurmCommand::kRun
-                                           : fleet::orchestrator::SlurmCommand::kTrainOffline;
+    slurm.command = slurm_command == "run"       ? fleet::orchestrator::SlurmCommand::kRun
+                    : slurm_command == "collect" ? fleet::orchestrator::SlurmCommand::kCollect
+                                                 : fleet::orchestrator::SlurmCommand::kTrainOffline;
     fleet::Status st = *slurm_script_cmd ? fleet::orchestrator::PrintSlurmScript(slurm)
                                          : fleet::orchestrator::SubmitSlurmJob(slurm);
     return st.ok() ? 0 : Fail("slurm", st);

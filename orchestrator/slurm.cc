@@ -24,7 +24,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* CommandName(SlurmCommand c) { return c == SlurmCommand::kRun ? "run" : "train-offline"; }
+const char* CommandName(SlurmCommand c) {
+  switch (c) {
+    case SlurmCommand::kRun: return "run";
+    case SlurmCommand::kTrainOffline: return "train-offline";
+    case SlurmCommand::kCollect: return "collect";
+  }
+  return "run";
+}
 
 bool WantsGpu(const ExperimentConfig& cfg) { return cfg.learner.device == "cuda"; }
 
@@ -78,6 +85,7 @@ StatusOr<std::string> RenderSlurmScript(const ExperimentConfig& cfg, const Slurm
   if (!o.run_dir.starts_with("/")) return InvalidArgumentError("the Slurm run directory must be absolute");
   const SlurmSection& s = cfg.slurm;
   const bool offline = o.command == SlurmCommand::kTrainOffline;
+  const bool collect = o.command == SlurmCommand::kCollect;
   const std::string yaml = ExperimentConfigToYaml(cfg);
   if (yaml.find("FLEET_CONFIG_EOF") != std::string::npos) {
     return InvalidArgumentError("the config contains the text FLEET_CONFIG_EOF");
@@ -91,7 +99,8 @@ StatusOr<std::string> RenderSlurmScript(const ExperimentConfig& cfg, const Slurm
   out << "#!/bin/bash\n"
       << "# Fleet " << CommandName(o.command) << " '" << cfg.run.name
       << "' as a Slurm batch job, written by `fleet slurm script` (orchestrator/slurm.h).\n"
-      << "# Component 0: store and learner on one node; component 1: " << cfg.actors.count
+      << "# Component 0: " << (collect ? "the store" : offline ? "the learner" : "store and learner")
+      << " on one node; component 1: " << cfg.actors.count
       << " actor(s).\n"
       << "#SBATCH --job-name=fleet-" << cfg.run.name << "\n"
       << "#SBATCH --output=" << o.run_dir << "/logs/slurm-%j.out\n"
@@ -99,10 +108,10 @@ StatusOr<std::string> RenderSlurmScript(const ExperimentConfig& cfg, const Slurm
   if (!s.time_limit.empty()) out << "#SBATCH --time=" << s.time_limit << "\n";
   if (s.signal_lead_s > 0) out << "#SBATCH --signal=B:USR1@" << s.signal_lead_s << "\n";
   out << (s.requeue ? "#SBATCH --requeue\n" : "#SBATCH --no-requeue\n");
-  // the store: one cpu (none in train-offline); the learner: its threads.
-  const int head_cpus = cfg.learner.threads + (offline ? 0 : 1);
+  // the store: one cpu (none in train-offline); the learner: its threads (none in collect).
+  const int head_cpus = collect ? 1 : cfg.learner.threads + (offline ? 0 : 1);
   out << "#SBATCH --nodes=1 --ntasks=1 --cpus-per-task=" << head_cpus << "\n";
-  if (WantsGpu(cfg) && !s.gpu_gres.empty()) out << "#SBATCH --gres=" << s.gpu_gres << "\n";
+  if (!collect && WantsGpu(cfg) && !s.gpu_gres.empty()) out << "#SBATCH --gres=" << s.gpu_gres << "\n";
   common_opts(out);
   for (const auto& opt : s.sbatch_options) out << "#SBATCH " << opt << "\n";
   if (!offline) {
@@ -124,14 +133,16 @@ StatusOr<std::string> RenderSlurmScript(const ExperimentConfig& cfg, const Slurm
       << yaml << (yaml.ends_with("\n") ? "" : "\n") << "FLEET_CONFIG_EOF\n"
       << "fi\n"
       << "endpoints=(--set run.transport=tcp --set \"run.tcp_bind_host=$addr\" --set \"run.tcp_connect_host=$addr\")\n"
-      << "if [ -d \"$run_dir/checkpoints/latest\" ]; then\n"
+      // a collect needs no --resume: run again into the same folder, it continues the dataset
+      << "if [ -d \"$run_dir/checkpoints/latest\" ]" << (collect ? " && false" : "") << "; then\n"
       << "  args=(" << CommandName(o.command) << " --resume \"$run_dir\")\n"
       << "else\n"
       << "  args=(" << CommandName(o.command)
       << " \"$run_dir/submitted-config.yaml\" --run-dir \"$run_dir\")\n"
       << "fi\n"
       << "echo \"fleet: Slurm job $SLURM_JOB_ID (start $((${SLURM_RESTART_COUNT:-0} + 1))): "
-         "store and learner on $head ($addr), actors on ${SLURM_JOB_NODELIST_HET_GROUP_1:--}\"\n"
+         << (collect ? "the store" : offline ? "the learner" : "store and learner")
+      << " on $head ($addr), actors on ${SLURM_JOB_NODELIST_HET_GROUP_1:--}\"\n"
       << "requeue=0\n"
       << "trap 'echo \"fleet: Slurm time limit near: stopping with a checkpoint\"; requeue=1; "
          "kill -TERM \"$pid\" 2>/dev/null' USR1\n"

@@ -27,7 +27,7 @@
 namespace fleet::orchestrator {
 
 // What the batch job runs.
-enum class SlurmCommand { kRun, kTrainOffline };
+enum class SlurmCommand { kRun, kTrainOffline, kCollect };
 
 struct SlurmScriptOptions {
   SlurmCommand command = SlurmCommand::kRun;

@@ -109,6 +109,24 @@ TEST(SlurmScriptTest, TrainOfflineIsOneComponent) {
   EXPECT_TRUE(Contains(s, "args=(train-offline \"$run_dir/submitted-config.yaml\""));
 }
 
+// fleet collect: the store alone in component 0 (one cpu, no GPU even with a cuda learner
+// configured), the actors in component 1; a requeued job runs the collect again into the
+// same folder (it continues the dataset), never with --resume.
+TEST(SlurmScriptTest, CollectIsTheStoreThenTheActors) {
+  const std::string s =
+      Script(Config({"actors.count=4", "learner.threads=8", "learner.device=cuda",
+                     "slurm.gpu_gres=gpu:1", "collect.steps=1000"}),
+             SlurmCommand::kCollect);
+  const auto het = s.find("#SBATCH hetjob\n");
+  ASSERT_NE(het, std::string::npos) << s;
+  EXPECT_TRUE(Contains(s.substr(0, het), "#SBATCH --nodes=1 --ntasks=1 --cpus-per-task=1\n")) << s;
+  EXPECT_TRUE(Contains(s.substr(het), "#SBATCH --ntasks=4 --cpus-per-task=1\n")) << s;
+  EXPECT_FALSE(Contains(s, "--gres"));
+  EXPECT_TRUE(Contains(s, "args=(collect \"$run_dir/submitted-config.yaml\" --run-dir \"$run_dir\")"));
+  EXPECT_TRUE(Contains(s, "if [ -d \"$run_dir/checkpoints/latest\" ] && false; then"));
+  EXPECT_TRUE(Contains(s, "--launcher slurm"));
+}
+
 TEST(SlurmScriptTest, IsValidBash) {
   const std::string path = ::testing::TempDir() + "/slurm_script_test.sh";
   std::ofstream(path) << Script(Config({"slurm.time_limit=30", "slurm.account=proj1"}));
