@@ -225,12 +225,8 @@ Status RunCollect(const CollectOptions& o) {
     std::error_code ec;
     std::filesystem::remove(ActorStatsPath(run_dir, i), ec);
   }
-  std::unique_ptr<Launcher> launcher;
-  if (o.launcher == "slurm") {
-    FLEET_ASSIGN_OR_RETURN(launcher, MakeSlurmLauncher(o.bin_dir, run_dir + "/logs"));
-  } else {
-    launcher = std::make_unique<LocalLauncher>(o.bin_dir, run_dir + "/logs");
-  }
+  FLEET_ASSIGN_OR_RETURN(std::unique_ptr<Launcher> launcher,
+                         MakeLauncher(o.launcher, o.bin_dir, run_dir + "/logs"));
   Supervisor sup(std::move(plan), *launcher);
   std::ofstream csv(run_dir + "/metrics.csv", std::ios::trunc);
   csv << "wall_seconds,env_steps,episodes,steps_per_second,store_restarts\n";

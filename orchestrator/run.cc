@@ -149,12 +149,8 @@ Status Launch(const RunOptions& o, bool offline) {
   FLEET_ASSIGN_OR_RETURN(LaunchPlan plan, offline ? BuildOfflinePlan(cfg, run_dir, ep, resume, t0)
                                                   : BuildRunPlan(cfg, run_dir, ep, resume, t0));
   FLEET_RETURN_IF_ERROR(PrepareRunDir(cfg, run_dir));
-  std::unique_ptr<Launcher> launcher;
-  if (o.launcher == "slurm") {
-    FLEET_ASSIGN_OR_RETURN(launcher, MakeSlurmLauncher(o.bin_dir, run_dir + "/logs"));
-  } else {
-    launcher = std::make_unique<LocalLauncher>(o.bin_dir, run_dir + "/logs");
-  }
+  FLEET_ASSIGN_OR_RETURN(std::unique_ptr<Launcher> launcher,
+                         MakeLauncher(o.launcher, o.bin_dir, run_dir + "/logs"));
   Supervisor sup(std::move(plan), *launcher);
   FLEET_RETURN_IF_ERROR(Supervise(cfg, run_dir, ep, sup, offline));
   PrintSummary("finished", run_dir);

@@ -281,6 +281,12 @@ StatusOr<std::unique_ptr<Launcher>> MakeSlurmLauncher(const std::string& bin_dir
   return std::unique_ptr<Launcher>(std::move(launcher));
 }
 
+StatusOr<std::unique_ptr<Launcher>> MakeLauncher(const std::string& name, const std::string& bin_dir,
+                                                 const std::string& logs_dir) {
+  if (name == "slurm") return MakeSlurmLauncher(bin_dir, logs_dir);
+  return std::unique_ptr<Launcher>(std::make_unique<LocalLauncher>(bin_dir, logs_dir));
+}
+
 namespace {
 
 StatusOr<std::pair<ExperimentConfig, std::string>> ScriptFor(const SlurmSubmitOptions& o,

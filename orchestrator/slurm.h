@@ -44,6 +44,9 @@ StatusOr<std::string> RenderSlurmScript(const ExperimentConfig& cfg, const Slurm
 // construct outside an allocation (no SLURM_JOB_ID).
 StatusOr<std::unique_ptr<Launcher>> MakeSlurmLauncher(const std::string& bin_dir,
                                                       const std::string& logs_dir);
+// The launcher `--launcher NAME` names: "slurm" (MakeSlurmLauncher) or "local".
+StatusOr<std::unique_ptr<Launcher>> MakeLauncher(const std::string& name, const std::string& bin_dir,
+                                                 const std::string& logs_dir);
 
 // The srun command line that starts `role` instance `index` (exposed for tests).
 std::vector<std::string> SrunArgv(const RoleSpec& role, int index, bool heterogeneous,
