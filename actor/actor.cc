@@ -98,6 +98,8 @@ class Actor {
   std::unique_ptr<Policy> policy_;
   bool stop_ = false;  // the learner said so
   uint64_t next_sequence_ = 0;
+  uint64_t weights_epoch_ = 0;  // of the weights policy_ holds (PolicyWeights.weights_epoch)
+  bool new_epoch_ = false;      // weights of a new epoch taken, pacing not started over yet
 };
 
 Status Actor::PollWeights(milliseconds timeout) {
@@ -107,14 +109,25 @@ Status Actor::PollWeights(milliseconds timeout) {
     stop_ = true;
     return OkStatus();
   }
-  if (policy_ && w->version() <= policy_->version()) return OkStatus();
+  // a new epoch (a restarted learner, resuming from its checkpoint at a version that may
+  // be below ours; or chunks lost with a restarted store): taken whatever the version.
+  const bool new_epoch = policy_ && w->weights_epoch() != weights_epoch_;
+  if (policy_ && !new_epoch && w->version() <= policy_->version()) return OkStatus();
   FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), PolicyChoice{}));
+  weights_epoch_ = w->weights_epoch();
+  if (new_epoch) {
+    new_epoch_ = true;
+    log_->info("actor {}: weights v{} of a new epoch (learner or store restarted); pacing starts over",
+               o_.actor_id, w->version());
+  }
   return OkStatus();
 }
 
 Status Actor::WaitForWeightsAbove(std::optional<uint64_t> version) {
   const auto deadline = Clock::now() + milliseconds(cfg_.actors.weights_timeout_ms);
-  auto have = [&] { return policy_ && (!version || policy_->version() > *version); };
+  auto have = [&] {
+    return policy_ && (!version || policy_->version() > *version || new_epoch_);
+  };
   while (!have() && !stop_ && !StopRequested()) {
     Beat();
     FLEET_RETURN_IF_ERROR(PollWeights(milliseconds(20)));
@@ -139,7 +152,7 @@ Status Actor::Run() {
     FLEET_RETURN_IF_ERROR(WaitForWeightsAbove(std::nullopt));
     if (!policy_) return OkStatus();  // stopped before any weights came
   }
-  const uint64_t first_version = policy_->version();
+  uint64_t first_version = policy_->version();
   char host[256] = "?";
   ::gethostname(host, sizeof(host) - 1);
   log_->info("actor {} on {}: {} v{}, stepping {} x {}, pacing {}, sending to {}", o_.actor_id,
@@ -150,6 +163,11 @@ Status Actor::Run() {
   int64_t chunks_sent = 0;
   while (!stop_ && !StopRequested()) {
     Beat();
+    if (new_epoch_) {  // the lag bound counts from the new epoch's weights
+      new_epoch_ = false;
+      first_version = policy_->version();
+      chunks_sent = 0;
+    }
     builder_.Build(*policy_, rng_, next_sequence_, chunk);
     const uint64_t made_with = chunk.policy_version();
     const Status sent = sender_.Send(next_sequence_, uint64_t{chunk.num_steps()} * chunk.num_envs(),

@@ -1,6 +1,7 @@
 #include "common/experiment_config.h"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +24,29 @@ size_t FirstInvalidUtf8(const std::string& s) {
     i += n;
   }
   return std::string::npos;
+}
+
+// The first map key under `node` that holds a control character (a carriage return, a tab,
+// ...), as its dotted path, or "". YAML's emitter does not keep such a key as written: a
+// key "a\rb" came back as "a b" from the resolved config (found by benchmarks/fuzz).
+std::string FirstKeyWithControlChar(const YAML::Node& node, const std::string& path) {
+  if (node.IsMap()) {
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      const std::string here = path.empty() ? key : path + "." + key;
+      for (const char c : key) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7F) return here;
+      }
+      if (std::string inner = FirstKeyWithControlChar(kv.second, here); !inner.empty()) return inner;
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string inner = FirstKeyWithControlChar(node[i], path + "[" + std::to_string(i) + "]");
+      if (!inner.empty()) return inner;
+    }
+  }
+  return "";
 }
 
 Status Require(bool ok, const std::string& key, const std::string& what) {
@@ -75,6 +99,7 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(store.compression >= 0 && store.compression <= 9,
                                 "store.compression", "must be 0 (none) to 9"));
   FLEET_RETURN_IF_ERROR(Require(store.max_restarts >= 0, "store.max_restarts", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(learner.max_restarts >= 0, "learner.max_restarts", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(store.heartbeat_timeout_s >= 0, "store.heartbeat_timeout_s",
                                 "must be >= 0 (0: not watched)"));
   FLEET_RETURN_IF_ERROR(Require(collect.policy == "random" || collect.policy == "scripted" ||
@@ -162,6 +187,20 @@ StatusOr<ExperimentConfig> ParseExperimentConfig(const std::string& yaml_text,
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) return InvalidArgumentError("config must be a YAML mapping");
   for (const auto& o : overrides) FLEET_RETURN_IF_ERROR(config::ApplyOverride(root, o));
+  if (std::string key = FirstKeyWithControlChar(root, ""); !key.empty()) {
+    std::string shown;
+    for (const char c : key) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7F) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", u);
+        shown += buf;
+      } else {
+        shown += c;
+      }
+    }
+    return InvalidArgumentError("config key '" + shown + "' holds a control character");
+  }
   ExperimentConfig cfg;
   FLEET_RETURN_IF_ERROR(config::YamlReader::Read(root, "", cfg));
   FLEET_RETURN_IF_ERROR(cfg.Validate());

@@ -124,11 +124,12 @@ struct StoreSection {
   // recording: fdatasync the write-ahead log before every ack (survives power loss, not
   // only a crash of the store; slower).
   bool wal_fsync = false;
-  // fleet collect: restart a store that died this many times (it recovers its dataset).
+  // restart a store that died (crashed, killed, hung) this many times: it recovers its
+  // dataset from its log, actors resend what it had not acknowledged, and in fleet run the
+  // learner asks it again for its batch. Beyond the budget the run or collect fails.
   int max_restarts = 3;
   // kill a store that gives no sign of life (RUN_DIR/logs/store.alive untouched) for this
-  // long: hung or stopped (0: not watched). In fleet collect it is then restarted; in
-  // fleet run the run fails naming it instead of waiting forever.
+  // long: hung or stopped (0: not watched); it is then restarted as above.
   double heartbeat_timeout_s = 60;
 
   template <class V>
@@ -162,6 +163,10 @@ struct LearnerSection {
   // write RUN_DIR/checkpoints/latest every this many updates (and at the end); 0: only at
   // the end. `fleet run --resume RUN_DIR` continues from it.
   int checkpoint_every = 25;
+  // fleet run: a learner that crashes (non-zero exit, killed) is started again this many
+  // times, from its latest checkpoint (from scratch before the first); actors take the
+  // restarted learner's weights whatever their version. Beyond the budget the run fails.
+  int max_restarts = 3;
   // offline algorithms (learner.algo dt): the recorded dataset they train from, a folder of
   // shards such as a collect's dataset/.
   std::string dataset;
@@ -189,6 +194,7 @@ struct LearnerSection {
     v("threads", threads);
     v("chunks_per_update", chunks_per_update);
     v("checkpoint_every", checkpoint_every);
+    v("max_restarts", max_restarts);
     v("policy_snapshot_every", policy_snapshot_every);
     v("dataset", dataset);
     v("dataset_cache_mb", dataset_cache_mb);

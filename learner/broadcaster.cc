@@ -1,8 +1,18 @@
 #include "learner/broadcaster.h"
 
+#include <random>
+
 #include "common/zmq_util.h"
 
 namespace fleet::learner {
+namespace {
+
+uint64_t DrawEpoch() {
+  std::random_device rd;
+  return ((uint64_t{rd()} << 32) | rd()) | 1;  // never 0 (0: weights of an older Fleet)
+}
+
+}  // namespace
 
 Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
                          const std::string& stats_endpoint)
@@ -10,7 +20,8 @@ Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoin
       weights_(ctx, zmq::socket_type::pub),
       stats_(ctx, zmq::socket_type::pub),
       has_weights_(!weights_endpoint.empty()),
-      has_stats_(!stats_endpoint.empty()) {
+      has_stats_(!stats_endpoint.empty()),
+      epoch_(DrawEpoch()) {
   zmqu::Configure(weights_, 4);
   zmqu::Configure(stats_, 16);
   if (has_weights_) {
@@ -24,8 +35,15 @@ Broadcaster::Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoin
 }
 
 void Broadcaster::PublishWeights(const proto::PolicyWeights& weights) {
-  weights_bytes_ = weights.SerializeAsString();
+  latest_ = weights;
+  latest_.set_weights_epoch(epoch_);
+  weights_bytes_ = latest_.SerializeAsString();
   SendWeights();
+}
+
+void Broadcaster::NewEpoch() {
+  epoch_ = DrawEpoch();
+  if (!weights_bytes_.empty()) PublishWeights(latest_);
 }
 
 void Broadcaster::RepublishIfDue(std::chrono::milliseconds every) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,11 @@ class Broadcaster {
   Broadcaster(zmq::context_t& ctx, const std::string& weights_endpoint,
               const std::string& stats_endpoint);
 
+  // Stamps them with the current epoch (PolicyWeights.weights_epoch).
   void PublishWeights(const proto::PolicyWeights& weights);
+  // Draws a new epoch and publishes the latest weights again under it: actors start
+  // their pacing over (the chunks of the round were lost with a restarted store).
+  void NewEpoch();
   // Sends the latest weights again if they are older than `every`.
   void RepublishIfDue(std::chrono::milliseconds every);
   void PublishStats(const proto::LearnerStats& stats);
@@ -34,6 +39,8 @@ class Broadcaster {
   zmq::socket_t weights_, stats_;
   bool has_weights_, has_stats_;
   std::string weights_bytes_;
+  proto::PolicyWeights latest_;
+  uint64_t epoch_;
   std::chrono::steady_clock::time_point last_publish_;
 };
 

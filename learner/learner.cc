@@ -77,6 +77,7 @@ class LearnerRole {
   RunMetrics metrics_;
   zmq::context_t ctx_{1};
   std::unique_ptr<RolloutSource> rollouts_;
+  int store_reconnects_ = 0;  // rollouts_->store_reconnects() last acted on
   OfflineSource* offline_;
   Broadcaster broadcast_;
   std::unique_ptr<EventWriter> events_;
@@ -347,8 +348,14 @@ Status LearnerRole::RunOffline() {
 }
 
 Status LearnerRole::Run() {
-  if (o_.resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
-  FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv", o_.resume ? updates_ : -1));
+  bool resume = o_.resume;
+  if (o_.restarted) {
+    resume = ReadCheckpointState(FindLatestCheckpoint(o_.run_dir)).ok();
+    log_->warn("started again after a crash: {}",
+               resume ? "resuming from the latest checkpoint" : "no checkpoint yet, starting over");
+  }
+  if (resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
+  FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv", resume ? updates_ : -1));
   FLEET_ASSIGN_OR_RETURN(events_, EventWriter::Create(o_.run_dir));
   FLEET_RETURN_IF_ERROR(offline_ ? RunOffline() : RunOnline());
   return Finish();
@@ -364,8 +371,18 @@ Status LearnerRole::RunOnline() {
     // late joiners miss a PUB message: repeat the weights, often until the first batch
     // shows that the actors have them.
     const auto every = updates_ == 0 ? milliseconds(10) : milliseconds(250);
-    FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout,
-                           rollouts_->Next(version_, [&] { broadcast_.RepublishIfDue(every); }));
+    auto idle = [&] {
+      if (rollouts_->store_reconnects() != store_reconnects_) {
+        // a restarted store: the chunks it held for this batch are gone. A new weights
+        // epoch lets the actors (a synchronous one waits for newer weights) send again.
+        store_reconnects_ = rollouts_->store_reconnects();
+        log_->warn("the store's connection came back (a restarted store): batch asked for "
+                   "again, weights v{} republished under a new epoch", version_);
+        broadcast_.NewEpoch();
+      }
+      broadcast_.RepublishIfDue(every);
+    };
+    FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout, rollouts_->Next(version_, idle));
     if (!rollout) break;
     FLEET_RETURN_IF_ERROR(Step(*rollout, num_updates));
     if (cfg_.run.stop_at_threshold && metrics_.threshold_step()) {

@@ -30,6 +30,9 @@ struct LearnerOptions {
   int64_t start_unix_ms = 0;
   // continue from run_dir/checkpoints/latest (model, optimizer, normalizers, counters).
   bool resume = false;
+  // started again by the orchestrator after a crash: resume when a checkpoint exists,
+  // otherwise start over.
+  bool restarted = false;
   // where the `fleet` binary is (evaluations run `fleet eval`).
   std::string bin_dir;
 

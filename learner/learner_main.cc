@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   app.add_option("--stats", o.stats_endpoint, "endpoint to publish progress on");
   app.add_option("--start-unix-ms", o.start_unix_ms, "run start (unix ms)");
   app.add_flag("--resume", o.resume, "continue from run-dir/checkpoints/latest");
+  app.add_flag("--restarted", o.restarted,
+               "started again after a crash: resume if a checkpoint exists, else start over");
   CLI11_PARSE(app, argc, argv);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   fleet::InstallStopSignalHandlers();

@@ -1,7 +1,9 @@
 #include "learner/rollout_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <tuple>
 
 #include "common/signals.h"
@@ -12,10 +14,34 @@ namespace fleet::learner {
 
 RolloutSource::RolloutSource(zmq::context_t& ctx, const std::string& endpoint,
                              int chunks_per_batch)
-    : socket_(ctx, zmq::socket_type::dealer), chunks_per_batch_(chunks_per_batch) {
+    : socket_(ctx, zmq::socket_type::dealer),
+      monitor_(ctx, zmq::socket_type::pair),
+      chunks_per_batch_(chunks_per_batch) {
   zmqu::Configure(socket_);
   SecureClient(socket_, endpoint);
+  static std::atomic<int> next_monitor{0};
+  const std::string monitor_endpoint =
+      "inproc://fleet-rollout-monitor-" + std::to_string(next_monitor++);
+  if (zmq_socket_monitor(socket_.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_CONNECTED) != 0) {
+    throw zmq::error_t();
+  }
+  monitor_.set(zmq::sockopt::linger, 0);
+  monitor_.connect(monitor_endpoint);
   socket_.connect(endpoint);
+}
+
+bool RolloutSource::Reconnected() {
+  bool again = false;
+  std::vector<zmq::message_t> event;
+  while (zmqu::RecvMultipart(monitor_, event)) {
+    // frame 0: uint16 event id, uint32 value; frame 1: the endpoint
+    if (event.empty() || event[0].size() < 2) continue;
+    uint16_t id = 0;
+    std::memcpy(&id, event[0].data(), sizeof(id));
+    if (id != ZMQ_EVENT_CONNECTED) continue;
+    if (++connects_ > 1) again = true;  // the first connection is not a reconnection
+  }
+  return again;
 }
 
 StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
@@ -23,10 +49,17 @@ StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
   proto::RolloutRequest req;
   req.set_learner_version(version);
   req.set_num_chunks(static_cast<uint32_t>(chunks_per_batch_));
+  // a store restarted since the last batch lost the chunks it held: counted, so that the
+  // caller can have the actors send again
+  if (Reconnected()) ++reconnects_;
   FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
   bool got = false;
   while (!got) {
     if (StopRequested()) return std::optional<Rollout>();
+    if (Reconnected()) {  // a restarted store: the request it held died with it
+      ++reconnects_;
+      FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
+    }
     if (zmqu::WaitReadable(socket_, std::chrono::milliseconds(50))) {
       got = zmqu::RecvMultipart(socket_, frames_);
     }

@@ -3,8 +3,12 @@
 // learner's version minus the store's policy-lag bound, and waits for the reply, running
 // `idle` every 50 ms meanwhile (the role republishes weights there). Returns the chunks in
 // (actor, sequence) order, so synchronous runs are deterministic whatever the arrival
-// order, with the store's counters and what it dropped as stale since the last reply. No
-// libtorch. Not thread-safe.
+// order, with the store's counters and what it dropped as stale since the last reply.
+// A store that dies and is restarted (`fleet run` restarts it) loses the request and the
+// chunks it was holding: a socket monitor sees the connection come back, the request is
+// sent again (the store holds one request at a time, a newer one replaces it) and
+// store_reconnects() counts it. No libtorch. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +40,20 @@ class RolloutSource {
   // The next batch for a learner at `version`; nullopt when a stop was requested while
   // waiting. DataLoss for a malformed reply.
   StatusOr<std::optional<Rollout>> Next(uint64_t version, const std::function<void()>& idle);
+  // How often the store's connection came back (a restarted store, which lost the
+  // chunks and the request it held; a request in wait is sent again). Counted before
+  // `idle` runs.
+  int store_reconnects() const { return reconnects_; }
 
  private:
+  // true when the connection to the store was made again since the last call (the
+  // monitor's events are read and dropped).
+  bool Reconnected();
+
   zmq::socket_t socket_;
+  zmq::socket_t monitor_;  // PAIR: ZMQ_EVENT_CONNECTED events of socket_
+  int connects_ = 0;
+  int reconnects_ = 0;
   int chunks_per_batch_;
   std::vector<zmq::message_t> frames_;
 };

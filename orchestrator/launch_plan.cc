@@ -90,7 +90,14 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   }
   LaunchPlan plan;
   RoleSpec store = Store(cfg, run_dir, ep, /*collect=*/false, algo->behaviour_infos);
-  store.on_exit = OnExit::kFailsRun;  // its in-memory rollout queue cannot be rebuilt
+  // a crashed store is started again: it recovers what it recorded, actors resend what it
+  // had not acknowledged, the learner asks again for its batch (the chunks it held in
+  // memory for the learner are lost, as episodes in flight are). A clean exit before the
+  // stop, or one beyond the budget, fails the run.
+  store.restart = RestartPolicy::kOnFailure;
+  store.max_restarts = cfg.store.max_restarts;
+  store.restart_backoff_ms = 200;
+  store.on_exit = OnExit::kFailsRun;
   plan.roles.push_back(store);
 
   RoleSpec learner;
@@ -102,6 +109,11 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   if (resume) learner.args.push_back("--resume");
   learner.log_name = "learner";
   learner.on_exit = OnExit::kEndsRun;
+  // a crashed learner resumes from its latest checkpoint (from scratch before the first)
+  learner.restart = RestartPolicy::kOnFailure;
+  learner.max_restarts = cfg.learner.max_restarts;
+  learner.restart_backoff_ms = 1000;
+  learner.restart_args = {"--restarted"};
   learner.resources.cpus = cfg.learner.threads;
   learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
   plan.roles.push_back(learner);

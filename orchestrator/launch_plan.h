@@ -40,6 +40,9 @@ struct RoleSpec {
   int count = 1;
   std::string program;  // "fleet" or "fleet-learner", found next to the running `fleet`
   std::vector<std::string> args;  // may contain "{index}"
+  // appended to args when an instance is started again after a crash (the learner's
+  // --restarted: resume from its checkpoint)
+  std::vector<std::string> restart_args;
   std::string log_name;           // logs/<log_name>.log; may contain "{index}"
   RestartPolicy restart = RestartPolicy::kNever;
   int max_restarts = 0;
@@ -72,8 +75,10 @@ struct LaunchPlan {
 };
 
 // fleet run: the store (recording the columns the algorithm's actors report, when
-// store.record), the learner, the actors. Stopped learner first (it writes its summary
-// and checkpoint and tells the actors to stop), then actors, then the store.
+// store.record), the learner, the actors. Each is restarted after a crash, within its
+// section's max_restarts: the store recovers its dataset, the learner resumes from its
+// latest checkpoint. Stopped learner first (it writes its summary and checkpoint and
+// tells the actors to stop), then actors, then the store.
 // `start_unix_ms` is passed to the learner as the run's start.
 StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& config, const std::string& run_dir,
                                   const Endpoints& endpoints, bool resume, int64_t start_unix_ms);

@@ -96,8 +96,14 @@ Status Supervise(const ExperimentConfig& cfg, const std::string& run_dir, const 
       }
     }
     auto on_restart = [&](const std::string& name, int code, int n) {
-      std::printf("%sfleet: %s exited (code %d); restarting it (%d of %d)\n", tty ? "\n" : "",
-                  name.c_str(), code, n, cfg.actors.max_restarts);
+      const int budget = name == "store"     ? cfg.store.max_restarts
+                         : name == "learner" ? cfg.learner.max_restarts
+                                             : cfg.actors.max_restarts;
+      std::printf("%sfleet: %s exited (code %d); restarting it (%d of %d)%s\n", tty ? "\n" : "",
+                  name.c_str(), code, n, budget,
+                  name == "learner" ? " from its latest checkpoint"
+                  : name == "store" ? "; it recovers its dataset"
+                                    : "");
       std::fflush(stdout);
     };
     switch (sup.Poll(on_restart)) {

@@ -56,6 +56,17 @@ void Supervisor::CheckHeartbeat(Instance& i) {
   i.started_at = now;  // one kill per timeout; the exit is seen by the next Poll
 }
 
+const RoleSpec& Supervisor::RestartSpec(const RoleSpec& role) {
+  if (role.restart_args.empty()) return role;
+  auto it = restart_specs_.find(role.role);
+  if (it == restart_specs_.end()) {
+    RoleSpec again = role;
+    again.args.insert(again.args.end(), role.restart_args.begin(), role.restart_args.end());
+    it = restart_specs_.emplace(role.role, std::move(again)).first;
+  }
+  return it->second;
+}
+
 bool Supervisor::WillRestart(const Instance& i, int code) {
   if (i.stop_signal != 0) return false;  // being stopped: whatever the exit, it stays stopped
   if (IsPersistentExit(code)) return false;  // a full disk, damaged data: it would recur
@@ -80,7 +91,7 @@ Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, 
       if (i.restart_at) {
         if (std::chrono::steady_clock::now() < *i.restart_at) continue;
         i.restart_at.reset();
-        auto handle = launcher_.Start(*i.role, i.index);
+        auto handle = launcher_.Start(RestartSpec(*i.role), i.index);
         if (!handle.ok()) {
           failure_ = handle.status();
           return State::kFailed;

@@ -1,5 +1,5 @@
 // Supervises the instances of a LaunchPlan through a Launcher, by role name: starts them
-// in plan order, restarts an instance whose role says so, decides what an exit means
+// in plan order, restarts an instance whose role says so (with the role's restart_args), decides what an exit means
 // (RoleSpec::on_exit), and stops everything in the plan's stop order (SIGTERM to every
 // instance of a role, a grace period, SIGKILL to what is left, then the next role).
 // Not thread-safe.
@@ -82,8 +82,12 @@ class Supervisor {
   // kills a running instance whose heartbeat file is older than its role's timeout
   void CheckHeartbeat(Instance& i);
 
+  // the role as started again after a crash: its args with restart_args appended
+  const RoleSpec& RestartSpec(const RoleSpec& role);
+
   LaunchPlan plan_;
   Launcher& launcher_;
+  std::map<std::string, RoleSpec> restart_specs_;  // by role name, made when first needed
   std::function<void(const std::string&)> notice_;
   std::vector<Instance> instances_;  // in plan order
   Status failure_;

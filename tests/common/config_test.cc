@@ -160,4 +160,24 @@ TEST(ExperimentConfigTest, TextThatIsNotUtf8IsRefused) {
   EXPECT_TRUE(ParseExperimentConfig("run:\n  name: caf\xc3\xa9\n").ok());  // UTF-8 is fine
 }
 
+// Found by benchmarks/fuzz/config_fuzz: a key holding a carriage return came back from the
+// resolved config with a space in its place (YAML folds it); keys with control
+// characters are refused, naming the key with the character escaped.
+TEST(ExperimentConfigTest, KeysWithControlCharactersAreRefused) {
+  for (const std::string text : {std::string("env:\n  options:\n    \"wind\\rpower\": 1\n"),
+                                 std::string("env:\n  options:\n    \"wind\\tpower\": 1\n")}) {
+    auto cfg = ParseExperimentConfig(text);
+    ASSERT_FALSE(cfg.ok()) << text;
+    EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(cfg.status().message().find("config key 'env.options.wind\\x"), std::string::npos)
+        << cfg.status().message();
+    EXPECT_NE(cfg.status().message().find("holds a control character"), std::string::npos);
+  }
+  auto set = ParseExperimentConfig("", {"env.options.a\rb=1"});
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("'env.options.a\\x0db'"), std::string::npos)
+      << set.status().message();
+  EXPECT_TRUE(ParseExperimentConfig("env:\n  options:\n    wind_power: 1\n").ok());
+}
+
 }  // namespace fleet

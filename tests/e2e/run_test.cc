@@ -270,6 +270,72 @@ TEST(EndToEndTest, KilledActorIsRestartedAndTheRunFinishes) {
   EXPECT_EQ(starts, 2u) << log;
 }
 
+// The store and then the learner killed mid-run (synchronous actors, recording on): the
+// store is restarted and recovers, the learner asks again for its batch and republishes
+// under a new weights epoch so that actors whose chunks died with the store send again;
+// the learner is restarted from its checkpoint and actors take its older version. The
+// run finishes. (The full fault test, on LunarLander, is tests/e2e/fault_test.cc.)
+TEST(EndToEndTest, KilledStoreAndLearnerAreRestartedAndTheRunFinishes) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                            " --set learner.total_env_steps=150000 --set learner.checkpoint_every=10"
+                            " --set store.record=true --set actors.weights_timeout_ms=10000 > " + out +
+                            " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  auto pid_of = [&](const std::string& name) {
+    return std::stoi(testing::ReadFile(run + "/logs/" + name + ".pid"));
+  };
+  auto kill_and_wait_for_restart = [&](const std::string& name) {
+    const pid_t victim = pid_of(name);
+    ASSERT_EQ(::kill(victim, SIGKILL), 0);
+    for (int i = 0; i < 400 && pid_of(name) == victim; ++i) ::usleep(25000);
+    ASSERT_NE(pid_of(name), victim) << name << " was not restarted";
+  };
+  for (int i = 0; i < 2400 && CsvRows(run + "/metrics.csv") < 20; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(run + "/metrics.csv"), 20) << testing::ReadFile(out);
+  // actor 1 held still: actor 0's chunk of the round waits in the store's queue (it was
+  // acknowledged) for actor 1's, and actor 0 waits for newer weights. The store dies
+  // with that chunk; without a new weights epoch the learner would wait forever for a
+  // chunk actor 0 will not send again.
+  const pid_t actor1 = pid_of("actor-1");
+  ASSERT_EQ(::kill(actor1, SIGSTOP), 0);
+  ::usleep(700000);
+  kill_and_wait_for_restart("store");
+  ASSERT_EQ(::kill(actor1, SIGCONT), 0);
+  for (int i = 0; i < 2400 && CsvRows(run + "/metrics.csv") < 45; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(run + "/metrics.csv"), 45) << testing::ReadFile(out);
+  kill_and_wait_for_restart("learner");
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string output = testing::ReadFile(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("store exited (code 137); restarting it (1 of 3)"), std::string::npos) << output;
+  EXPECT_NE(output.find("learner exited (code 137); restarting it (1 of 3) from its latest checkpoint"),
+            std::string::npos) << output;
+  const std::string learner_log = testing::ReadFile(run + "/logs/learner.log");
+  EXPECT_NE(learner_log.find("the store's connection came back"), std::string::npos) << learner_log;
+  EXPECT_NE(learner_log.find("resumed from"), std::string::npos) << learner_log;
+  EXPECT_NE(testing::ReadFile(run + "/logs/actor-0.log").find("of a new epoch"), std::string::npos);
+  // no actor waited out its weights timeout: the new epoch set them going again
+  EXPECT_EQ(output.find("actor 0 exited"), std::string::npos) << output;
+  EXPECT_EQ(output.find("actor 1 exited"), std::string::npos) << output;
+  EXPECT_GE(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 150000);
+  // metrics.csv was cut back to the checkpoint: every update once, in order
+  const auto update = ReadCsv(run + "/metrics.csv")["update"];
+  for (size_t i = 0; i < update.size(); ++i) ASSERT_EQ(update[i], static_cast<double>(i + 1));
+  const CommandResult check = RunCommand(
+      "/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) + "/tests/replay/check_exactly_once.py"
+      " --contiguous " + run + "/dataset 512 1 4");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+}
+
 // A stopped (SIGSTOP) actor gives no sign of life: the orchestrator kills it after
 // actors.heartbeat_timeout_s, starts a new one, and the run finishes.
 TEST(EndToEndTest, StoppedActorIsNoticedAndReplaced) {

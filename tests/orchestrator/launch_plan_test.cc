@@ -74,6 +74,17 @@ TEST(LaunchPlanTest, RunBindsWhereItServesAndConnectsElsewhere) {
   EXPECT_EQ(store->on_exit, OnExit::kFailsRun);
   EXPECT_EQ(actors->on_exit, OnExit::kFailsIfNonZero);
   EXPECT_EQ(plan->stop_order, (std::vector<std::string>{"learner", "actor", "store"}));
+  // every role is restarted after a crash, within its own section's budget; the learner
+  // started again resumes from its checkpoint (--restarted)
+  for (const RoleSpec* r : {store, learner, actors}) EXPECT_EQ(r->restart, RestartPolicy::kOnFailure);
+  EXPECT_EQ(store->max_restarts, cfg.store.max_restarts);
+  EXPECT_EQ(learner->max_restarts, cfg.learner.max_restarts);
+  EXPECT_EQ(actors->max_restarts, cfg.actors.max_restarts);
+  EXPECT_EQ(learner->restart_args, std::vector<std::string>{"--restarted"});
+  EXPECT_TRUE(store->restart_args.empty());
+  auto no_restarts = BuildRunPlan(Config({"learner.max_restarts=0"}), "/runs/x", *ep, false, 0);
+  ASSERT_TRUE(no_restarts.ok());
+  EXPECT_EQ(no_restarts->Find("learner")->max_restarts, 0);
 }
 
 TEST(LaunchPlanTest, CollectRecordsWhatItsPolicyReportsAndRestartsTheStore) {

@@ -156,6 +156,28 @@ TEST(SupervisorTest, RestartsOnFailureAfterABackoffButNotAfterACleanExit) {
   EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
 }
 
+// An instance started again gets its role's restart_args (the learner's --restarted);
+// the first start does not.
+TEST(SupervisorTest, ARestartedInstanceGetsTheRestartArguments) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  const std::string args = dir.path() + "/args";
+  RoleSpec learner = Shell("learner",
+                           "echo \"$*\" >> " + args + "; [ $(wc -l < " + args + ") -ge 2 ] || kill -9 $$",
+                           OnExit::kEndsRun);
+  learner.restart = RestartPolicy::kOnFailure;
+  learner.max_restarts = 1;
+  learner.restart_args = {"--restarted"};
+  plan.roles = {learner};
+  plan.stop_order = {"learner"};
+  Supervisor sup(plan, launcher);
+  ASSERT_TRUE(sup.StartAll().ok());
+  EXPECT_EQ(PollUntilDone(sup), Supervisor::State::kFinished) << sup.failure().message();
+  EXPECT_EQ(testing::ReadFile(args), "0\n0 --restarted\n");
+  EXPECT_EQ(sup.restarts("learner"), 1);
+}
+
 // Beyond the budget the crash fails the run; a restart still pending when the run stops
 // is dropped, not reported as a failure.
 TEST(SupervisorTest, CrashesBeyondTheBudgetFailAndPendingRestartsAreDroppedAtStop) {

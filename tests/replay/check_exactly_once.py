@@ -8,7 +8,11 @@ number of steps.
 Also checks episodes/seed: the RNG stream of env e of actor a is seeded with
 run.seed * 1000003 + a * NUM_ENVS + e (actor/actor.cc).
 
-Usage: check_exactly_once.py DATASET_DIR STEPS_PER_CHUNK [RUN_SEED NUM_ENVS]
+With --contiguous, also that each (actor, epoch) stream holds sequences 0..max without
+a gap: actors send in sequence order and a store acknowledges only what it logged, so a
+gap is an acknowledged chunk lost (a killed actor loses only its unacknowledged tail).
+
+Usage: check_exactly_once.py [--contiguous] DATASET_DIR STEPS_PER_CHUNK [RUN_SEED NUM_ENVS]
 """
 import glob
 import os
@@ -18,7 +22,7 @@ import h5py
 import numpy as np
 
 
-def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
+def main(directory, steps_per_chunk, run_seed=None, num_envs=None, contiguous=False):
     problems = []
     total = 0
     pairs = {}
@@ -55,6 +59,16 @@ def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
         k, v = next(iter(wrong.items()))
         problems.append(f"{len(wrong)} chunks not stored exactly once, e.g. actor {k[0]} "
                         f"epoch {k[1]} sequence {k[2]} has {v} steps, expected {steps_per_chunk}")
+    if contiguous:
+        streams = {}
+        for a, ep, s in pairs:
+            streams.setdefault((a, ep), set()).add(s)
+        for (a, ep), seqs in sorted(streams.items()):
+            missing = sorted(set(range(max(seqs) + 1)) - seqs)
+            if missing:
+                problems.append(f"actor {a} epoch {ep}: {len(missing)} chunks missing before its "
+                                f"last stored one (sequence {missing[0]} first)")
+        print(f"check_exactly_once: {len(streams)} (actor, epoch) streams checked for gaps")
     for p in problems:
         print("check_exactly_once:", p)
     print(f"check_exactly_once: {len(shards)} shards, {len(pairs)} chunks, total_steps {total}")
@@ -62,5 +76,6 @@ def main(directory, steps_per_chunk, run_seed=None, num_envs=None):
 
 
 if __name__ == "__main__":
-    extra = [int(a) for a in sys.argv[3:5]]
-    sys.exit(main(sys.argv[1], int(sys.argv[2]), *extra))
+    args = [a for a in sys.argv[1:] if a != "--contiguous"]
+    extra = [int(a) for a in args[2:4]]
+    sys.exit(main(args[0], int(args[1]), *extra, contiguous="--contiguous" in sys.argv[1:]))
