@@ -180,7 +180,14 @@ class SrunHandle : public RoleHandle {
   SrunHandle(std::unique_ptr<RoleHandle> srun, std::string step_name)
       : srun_(std::move(srun)), step_name_(std::move(step_name)) {}
 
-  std::optional<int> Poll() override { return srun_->Poll(); }
+  std::optional<int> Poll() override {
+    std::optional<int> code = srun_->Poll();
+    // a stop signal that had to go to srun (the step was not running yet) cancels the
+    // step: the instance ended by the signal before it could handle it, as a local
+    // process dies of a signal sent before it installed its handlers
+    if (code && *code != 0 && signalled_srun_ != 0) return 128 + signalled_srun_;
+    return code;
+  }
   bool Wait(std::chrono::milliseconds timeout) override { return srun_->Wait(timeout); }
   std::string log_path() const override { return srun_->log_path(); }
   std::string LogTail(int lines) const override { return srun_->LogTail(lines); }
@@ -189,6 +196,7 @@ class SrunHandle : public RoleHandle {
     if (srun_->Poll()) return;
     const std::string step = FindStep();
     if (step.empty()) {  // not started yet or already gone: srun itself
+      if (sig != SIGKILL) signalled_srun_ = sig;
       srun_->Signal(sig);
       return;
     }
@@ -201,11 +209,19 @@ class SrunHandle : public RoleHandle {
   }
 
  private:
-  // "JOB.STEP" of the running step named step_name_, or "".
+  // "JOB.STEP" of the running step named step_name_, or "". A heterogeneous job's
+  // components are separate job ids (SLURM_JOB_ID_HET_GROUP_K): the actors' steps run
+  // under the second one, which `--jobs $SLURM_JOB_ID` does not list.
   std::string FindStep() const {
     const char* job = std::getenv("SLURM_JOB_ID");
     if (job == nullptr) return "";
-    auto out = Capture({"squeue", "--noheader", "--steps", "--jobs", job, "--format=%i %j"});
+    std::string jobs = job;
+    for (int k = 0; k < 64; ++k) {
+      const char* id = std::getenv(("SLURM_JOB_ID_HET_GROUP_" + std::to_string(k)).c_str());
+      if (id == nullptr) break;
+      if (std::string(id) != job) jobs += std::string(",") + id;
+    }
+    auto out = Capture({"squeue", "--noheader", "--steps", "--jobs", jobs, "--format=%i %j"});
     if (!out.ok()) return "";
     std::istringstream lines(*out);
     std::string id, name;
@@ -217,6 +233,7 @@ class SrunHandle : public RoleHandle {
 
   std::unique_ptr<RoleHandle> srun_;
   std::string step_name_;
+  int signalled_srun_ = 0;  // a stop signal sent to srun itself, not to the step's task
 };
 
 class SlurmLauncher : public Launcher {

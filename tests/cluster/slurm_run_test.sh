@@ -3,7 +3,8 @@
 # two-node Slurm cluster (tests/cluster/slurm_cluster.sh: each slurmd in its own network
 # namespace with its own address and hostname). Checks that it finishes with a
 # summary.json, that store and learner ran on n1 and the actors on n2, connecting across
-# addresses; then that the near-limit signal stops a second run with a checkpoint,
+# addresses; that a collect across the nodes stops its actors cleanly and stores each
+# acknowledged chunk once; then that the near-limit signal stops a second run with a checkpoint,
 # requeues the job and that the restarted job resumes and finishes it.
 # Exit 77 (skipped) where Slurm or network namespaces are not available.
 #
@@ -52,7 +53,24 @@ grep -q "sending to tcp://$n1_addr:" "$run/logs/actor-0.log" ||
   fail "actor 0 did not connect to n1's address $n1_addr: $(head -3 "$run/logs/actor-0.log")"
 echo "run 1: store and learner on n1 ($n1_addr), actors on n2"
 
-# 2. the near-limit signal: checkpoint, requeue, resume
+# 2. a collect across the nodes: at its target the actors, steps of the job's second
+# component, are asked to drain (a SIGTERM through scancel to the step); every chunk
+# they had acknowledged is stored once
+run="$work/collect"
+timeout 300 "$bin/fleet" slurm submit "$src/configs/cartpole_random_collect.yaml" --command collect \
+  --run-dir "$run" --set collect.episodes=0 --set collect.steps=300000 --set actors.count=2 \
+  > "$work/submit-collect.txt" 2>&1 || fail "collect: fleet slurm submit failed: $(tail -8 "$work/submit-collect.txt")"
+python3 - "$run/summary.json" <<'PY' || fail "collect summary.json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["dataset_ok"] and s["env_steps"] == s["acked_steps"] >= 300000, s
+print("collect: stored", s["env_steps"], "steps, acknowledged", s["acked_steps"])
+PY
+grep -q "actor 1 on n2:" "$run/logs/actor-1.log" || fail "collect: actor 1 not on n2"
+/usr/bin/python3 "$src/tests/replay/check_exactly_once.py" --contiguous "$run/dataset" 4096 1 16 ||
+  fail "collect: dataset check"
+
+# 3. the near-limit signal: checkpoint, requeue, resume
 run="$work/run2"
 "$bin/fleet" slurm submit "$src/configs/cartpole_ppo.yaml" --run-dir "$run" --no-follow \
   --set learner.total_env_steps=60000 --set actors.count=2 --set learner.checkpoint_every=2 \
