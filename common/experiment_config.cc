@@ -100,6 +100,8 @@ Status ExperimentConfig::Validate() const {
                                 "store.compression", "must be 0 (none) to 9"));
   FLEET_RETURN_IF_ERROR(Require(store.max_restarts >= 0, "store.max_restarts", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(learner.max_restarts >= 0, "learner.max_restarts", "must be >= 0"));
+  FLEET_RETURN_IF_ERROR(Require(learner.heartbeat_timeout_s >= 0, "learner.heartbeat_timeout_s",
+                                "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(store.heartbeat_timeout_s >= 0, "store.heartbeat_timeout_s",
                                 "must be >= 0 (0: not watched)"));
   FLEET_RETURN_IF_ERROR(Require(collect.policy == "random" || collect.policy == "scripted" ||

@@ -167,6 +167,11 @@ struct LearnerSection {
   // times, from its latest checkpoint (from scratch before the first); actors take the
   // restarted learner's weights whatever their version. Beyond the budget the run fails.
   int max_restarts = 3;
+  // a learner that gives no sign of life (RUN_DIR/logs/learner.alive untouched: it beats
+  // while it waits for batches, after each update and between offline steps) for this
+  // long is taken as hung and killed, then restarted as above; 0: not watched. Generous:
+  // one update must finish within it.
+  double heartbeat_timeout_s = 600;
   // offline algorithms (learner.algo dt): the recorded dataset they train from, a folder of
   // shards such as a collect's dataset/.
   std::string dataset;
@@ -195,6 +200,7 @@ struct LearnerSection {
     v("chunks_per_update", chunks_per_update);
     v("checkpoint_every", checkpoint_every);
     v("max_restarts", max_restarts);
+    v("heartbeat_timeout_s", heartbeat_timeout_s);
     v("policy_snapshot_every", policy_snapshot_every);
     v("dataset", dataset);
     v("dataset_cache_mb", dataset_cache_mb);

@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "common/logging.h"
+#include "common/heartbeat.h"
 #include "common/signals.h"
 #include "envs/registry.h"
 #include "learner/algorithm.h"
@@ -313,6 +314,7 @@ Status LearnerRole::RunOffline() {
   double update_seconds = 0.0;
   int in_row = 0;
   while (updates_ < plan.updates && !StopRequested()) {
+    Beat();  // the orchestrator's liveness check (common/heartbeat.h)
     FLEET_RETURN_IF_ERROR(offline_->Next(plan.batch_size, plan.context_len, rng, batch));
     const auto t0 = Clock::now();
     FLEET_ASSIGN_OR_RETURN(std::vector<double> values, algo_->Update(batch, {updates_, plan.updates}));
@@ -372,6 +374,7 @@ Status LearnerRole::RunOnline() {
     // shows that the actors have them.
     const auto every = updates_ == 0 ? milliseconds(10) : milliseconds(250);
     auto idle = [&] {
+      Beat();  // waiting for a batch is not a hang
       if (rollouts_->store_reconnects() != store_reconnects_) {
         // a restarted store: the chunks it held for this batch are gone. A new weights
         // epoch lets the actors (a synchronous one waits for newer weights) send again.
@@ -385,6 +388,7 @@ Status LearnerRole::RunOnline() {
     FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout, rollouts_->Next(version_, idle));
     if (!rollout) break;
     FLEET_RETURN_IF_ERROR(Step(*rollout, num_updates));
+    Beat();
     if (cfg_.run.stop_at_threshold && metrics_.threshold_step()) {
       log_->info("reached the reward threshold {} at {} env steps", *metrics_.threshold(),
                  *metrics_.threshold_step());

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/curve.h"
+#include "common/heartbeat.h"
 #include "learner/algorithm_registry.h"
 #include "learner/learner.h"
 
@@ -26,11 +27,15 @@ int main(int argc, char** argv) {
   app.add_option("--stats", o.stats_endpoint, "endpoint to publish progress on");
   app.add_option("--start-unix-ms", o.start_unix_ms, "run start (unix ms)");
   app.add_flag("--resume", o.resume, "continue from run-dir/checkpoints/latest");
+  std::string heartbeat_file;
+  app.add_option("--heartbeat", heartbeat_file,
+                 "file to touch while working (the orchestrator's liveness check)");
   app.add_flag("--restarted", o.restarted,
                "started again after a crash: resume if a checkpoint exists, else start over");
   CLI11_PARSE(app, argc, argv);
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   fleet::InstallStopSignalHandlers();
+  fleet::SetHeartbeatFile(heartbeat_file);
   auto cfg = fleet::learner::LoadRunConfig(config_path);
   if (!cfg.ok()) {
     std::fprintf(stderr, "fleet-learner: %s\n", cfg.status().ToString().c_str());

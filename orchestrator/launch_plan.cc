@@ -66,6 +66,24 @@ void WatchHeartbeat(const ExperimentConfig& cfg, const std::string& run_dir, Rol
 
 }  // namespace
 
+namespace {
+
+// a crashed or hung learner is started again from its latest checkpoint (from scratch
+// before the first); it touches RUN_DIR/logs/learner.alive while it works
+void SuperviseLearner(const ExperimentConfig& cfg, const std::string& run_dir, RoleSpec& learner) {
+  learner.restart = RestartPolicy::kOnFailure;
+  learner.max_restarts = cfg.learner.max_restarts;
+  learner.restart_backoff_ms = 1000;
+  learner.restart_args = {"--restarted"};
+  if (cfg.learner.heartbeat_timeout_s <= 0) return;
+  learner.heartbeat_file = run_dir + "/logs/learner.alive";
+  learner.heartbeat_timeout_ms = static_cast<int64_t>(cfg.learner.heartbeat_timeout_s * 1000);
+  learner.args.push_back("--heartbeat");
+  learner.args.push_back(learner.heartbeat_file);
+}
+
+}  // namespace
+
 std::string RoleSpec::InstanceName(int index) const {
   return count == 1 && role != "actor" ? role : role + " " + std::to_string(index);
 }
@@ -109,11 +127,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   if (resume) learner.args.push_back("--resume");
   learner.log_name = "learner";
   learner.on_exit = OnExit::kEndsRun;
-  // a crashed learner resumes from its latest checkpoint (from scratch before the first)
-  learner.restart = RestartPolicy::kOnFailure;
-  learner.max_restarts = cfg.learner.max_restarts;
-  learner.restart_backoff_ms = 1000;
-  learner.restart_args = {"--restarted"};
+  SuperviseLearner(cfg, run_dir, learner);
   learner.resources.cpus = cfg.learner.threads;
   learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
   plan.roles.push_back(learner);
@@ -153,6 +167,7 @@ StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& cfg, const std::st
   if (resume) learner.args.push_back("--resume");
   learner.log_name = "learner";
   learner.on_exit = OnExit::kEndsRun;
+  SuperviseLearner(cfg, run_dir, learner);
   learner.resources.cpus = cfg.learner.threads;
   learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
   plan.roles.push_back(learner);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs Fleet's build and test dependencies from Debian 12's packages.
 # Idempotent: packages already present are skipped, and apt is not touched when nothing
-# is missing. libqhull-dev: Debian's MuJoCo CMake package lists its include directory. Run as root, or with sudo available.
+# is missing. libqhull-dev and the OpenGL -dev packages: Debian's MuJoCo CMake package
+# lists qhull's include directory and finds OpenGL (a minimal Debian 12 has neither; found
+# by building the container image, scripts/build-image.sh). Run as root, or with sudo.
 set -euo pipefail
 
 packages=(
@@ -9,7 +11,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
-  libbox2d-dev libmujoco-dev libqhull-dev
+  libbox2d-dev libmujoco-dev libqhull-dev libgl-dev libopengl-dev libglx-dev
   libeigen3-dev libspdlog-dev libhdf5-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-h5py python3-venv

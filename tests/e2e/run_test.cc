@@ -336,6 +336,42 @@ TEST(EndToEndTest, KilledStoreAndLearnerAreRestartedAndTheRunFinishes) {
   EXPECT_EQ(check.exit_code, 0) << check.output;
 }
 
+// A stopped (SIGSTOP) learner gives no sign of life: it is killed after
+// learner.heartbeat_timeout_s and started again from its checkpoint; the run finishes.
+TEST(EndToEndTest, StoppedLearnerIsNoticedAndRestarted) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                            " --set learner.total_env_steps=400000 --set learner.checkpoint_every=10"
+                            " --set learner.heartbeat_timeout_s=4 > " + out + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  for (int i = 0; i < 2400 && CsvRows(run + "/metrics.csv") < 25; ++i) ::usleep(25000);
+  ASSERT_GE(CsvRows(run + "/metrics.csv"), 25) << testing::ReadFile(out);
+  // a working learner beats: longer than the timeout passes without a restart
+  const int rows = CsvRows(run + "/metrics.csv");
+  ::usleep(5500000);
+  ASSERT_GT(CsvRows(run + "/metrics.csv"), rows) << "the run ended before the learner was stopped";
+  ASSERT_EQ(testing::ReadFile(out).find("no sign of life"), std::string::npos) << testing::ReadFile(out);
+  const pid_t learner = std::stoi(testing::ReadFile(run + "/logs/learner.pid"));
+  ASSERT_EQ(::kill(learner, SIGSTOP), 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string output = testing::ReadFile(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("learner gave no sign of life"), std::string::npos) << output;
+  EXPECT_NE(output.find("learner exited (code 137); restarting it (1 of 3) from its latest checkpoint"),
+            std::string::npos) << output;
+  EXPECT_NE(testing::ReadFile(run + "/logs/learner.log").find("resumed from"), std::string::npos);
+  EXPECT_EQ(output.find("restarting it (2 of 3)"), std::string::npos) << output;
+  EXPECT_GE(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 400000);
+}
+
 // A stopped (SIGSTOP) actor gives no sign of life: the orchestrator kills it after
 // actors.heartbeat_timeout_s, starts a new one, and the run finishes.
 TEST(EndToEndTest, StoppedActorIsNoticedAndReplaced) {

@@ -82,9 +82,17 @@ TEST(LaunchPlanTest, RunBindsWhereItServesAndConnectsElsewhere) {
   EXPECT_EQ(actors->max_restarts, cfg.actors.max_restarts);
   EXPECT_EQ(learner->restart_args, std::vector<std::string>{"--restarted"});
   EXPECT_TRUE(store->restart_args.empty());
-  auto no_restarts = BuildRunPlan(Config({"learner.max_restarts=0"}), "/runs/x", *ep, false, 0);
+  // the learner is watched by its heartbeat (learner.heartbeat_timeout_s, 600 s by default)
+  EXPECT_TRUE(Has(learner->args, "--heartbeat", "/runs/x/logs/learner.alive"));
+  EXPECT_EQ(learner->heartbeat_timeout_ms, 600000);
+  auto no_restarts = BuildRunPlan(Config({"learner.max_restarts=0", "learner.heartbeat_timeout_s=0"}),
+                                  "/runs/x", *ep, false, 0);
   ASSERT_TRUE(no_restarts.ok());
   EXPECT_EQ(no_restarts->Find("learner")->max_restarts, 0);
+  EXPECT_TRUE(no_restarts->Find("learner")->heartbeat_file.empty());
+  EXPECT_EQ(std::find(no_restarts->Find("learner")->args.begin(),
+                      no_restarts->Find("learner")->args.end(), "--heartbeat"),
+            no_restarts->Find("learner")->args.end());
 }
 
 TEST(LaunchPlanTest, CollectRecordsWhatItsPolicyReportsAndRestartsTheStore) {
