@@ -28,6 +28,7 @@
 #include "orchestrator/k8s.h"
 #include "orchestrator/run.h"
 #include "orchestrator/run_setup.h"
+#include "orchestrator/serve.h"
 #include "learner/algorithm_registry.h"
 #include <fstream>
 #include "orchestrator/slurm.h"
@@ -208,6 +209,21 @@ int main(int argc, char** argv) {
 
   fleet::orchestrator::DatasetCommands dataset(app);
 
+  fleet::orchestrator::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "serve one env over HTTP and WebSocket (OpenEnv's protocol; envs/server/README.md)");
+  serve_cmd->add_option("env_id", serve.env_id, "env id, e.g. CartPole-v1")->required();
+  serve_cmd->add_option("--host", serve.host, "address to bind; not loopback needs a token");
+  serve_cmd->add_option("--port", serve.port, "port (0: any free one, printed)");
+  serve_cmd->add_option("--set", serve.sets, "env.options.KEY=VALUE (repeatable)");
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "bearer token's file (default: $FLEET_SERVE_TOKEN)");
+  serve_cmd->add_option("--threads", serve.threads, "threads serving requests");
+  serve_cmd->add_option("--idle-timeout", serve.idle_timeout_s,
+                        "seconds after which an untouched session is closed");
+  serve_cmd->add_option("--max-sessions", serve.max_sessions, "sessions open at once");
+  serve_cmd->add_option("--max-batch", serve.max_batch_envs, "envs in one batch session");
+
   auto* learner_cmd = app.add_subcommand("learner", "the learner role (runs fleet-learner)");
   learner_cmd->prefix_command();
 
@@ -254,6 +270,10 @@ int main(int argc, char** argv) {
                   keygen_dir.c_str(), pair->public_z85.c_str());
     }
     return 0;
+  }
+  if (*serve_cmd) {
+    fleet::Status st = fleet::orchestrator::Serve(serve);
+    return st.ok() ? 0 : Fail("serve", st);
   }
   if (*k8s_cmd) {
     auto cfg = fleet::learner::LoadRunConfig(k8s_config, k8s_overrides);

@@ -12,7 +12,7 @@ packages=(
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   libbox2d-dev libmujoco-dev libqhull-dev libgl-dev libopengl-dev libglx-dev
-  libeigen3-dev libspdlog-dev libhdf5-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
+  libeigen3-dev libspdlog-dev libhdf5-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-h5py python3-venv
 )

@@ -21,4 +21,7 @@ $venv/bin/python -c "import minari" 2>/dev/null ||
 # kubernetes-validate: Kubernetes' own schemas for the manifests of `fleet k8s render`.
 $venv/bin/python -c "import kubernetes_validate" 2>/dev/null ||
   $venv/bin/pip install -q --disable-pip-version-check "kubernetes-validate==1.31.0"
+# openenv-core: OpenEnv's own client, which tests drive `fleet serve` with.
+$venv/bin/python -c "import openenv.core" 2>/dev/null ||
+  $venv/bin/pip install -q --disable-pip-version-check "openenv-core==0.3.0"
 echo "setup-test-venv: $venv ready (gymnasium $($venv/bin/python -c 'import gymnasium; print(gymnasium.__version__)'))"

@@ -2,6 +2,7 @@
 //   env = fleet.make("CartPole-v1", **options)
 //   obs, info = env.reset(seed=0); obs, r, terminated, truncated, info = env.step(a)
 //   vec = fleet.make_vec("CartPole-v1", 8)   # same-step auto-reset, see VectorEnv
+//   env = fleet.remote("http://127.0.0.1:8000")   # an env served by `fleet serve ENV_ID`
 // Bad input raises ValueError with Fleet's message (also a non-finite option: g=nan); the
 // env is left unchanged. As Gymnasium's OrderEnforcing and its documented contract
 // require, step() before the first reset() and after an episode ended (terminated or
@@ -17,6 +18,7 @@
 
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
+#include "envs/server/env_client.h"
 #include "envs/vector_env.h"
 
 namespace py = pybind11;
@@ -116,6 +118,18 @@ struct PySpace {
   std::string Repr() const { return space.ToString(); }
 };
 
+// an action from Python: one integer for a discrete space, else an array of numbers
+std::vector<float> ActionFromPython(const EnvSpec& spec, py::object action) {
+  if (spec.action_space.is_discrete()) {
+    py::array arr = py::array::ensure(action);
+    if (!arr || arr.size() != 1) throw py::value_error(spec.id + ": a discrete action is one integer");
+    return {arr.attr("item")().cast<float>()};
+  }
+  auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(action);
+  if (!arr) throw py::value_error(spec.id + ": action must be an array of numbers");
+  return std::vector<float>(arr.data(), arr.data() + arr.size());
+}
+
 class PyEnv {
  public:
   PyEnv(const std::string& id, const py::kwargs& kwargs)
@@ -142,7 +156,7 @@ class PyEnv {
                                   "before step()"
                                 : "call reset() before the first step()"));
     }
-    std::vector<float> a = ToAction(action);
+    std::vector<float> a = ActionFromPython(env_->spec(), action);
     auto r = ValueOrThrow(env_->Step(a, obs_));
     if (r.terminated || r.truncated) needs_reset_ = ended_ = true;
     return py::make_tuple(Obs(), r.reward, r.terminated, r.truncated, py::dict());
@@ -190,20 +204,6 @@ class PyEnv {
   py::array_t<float> Obs() const {
     return CopyArray(obs_.data(), obs_.size());
   }
-  std::vector<float> ToAction(py::object action) const {
-    const Space& as = env_->spec().action_space;
-    if (as.is_discrete()) {
-      py::array arr = py::array::ensure(action);
-      if (!arr || arr.size() != 1) {
-        throw py::value_error(env_->spec().id + ": a discrete action is one integer");
-      }
-      return {arr.attr("item")().cast<float>()};
-    }
-    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(action);
-    if (!arr) throw py::value_error(env_->spec().id + ": action must be an array of numbers");
-    return std::vector<float>(arr.data(), arr.data() + arr.size());
-  }
-
   std::unique_ptr<Env> env_;
   std::vector<float> obs_;
 };
@@ -297,6 +297,72 @@ class PyVectorEnv {
   VectorStepOutput out_;
 };
 
+// fleet.remote(url): an env served by `fleet serve`, with fleet.make's API. Errors the
+// server reports map as they would locally: a bad action ValueError, stepping an ended
+// episode fleet.ResetNeeded; a lost server ConnectionError. The GIL is released while
+// waiting for the server.
+class PyRemoteEnv {
+ public:
+  PyRemoteEnv(const std::string& url, const std::optional<std::string>& token) {
+    auto made = RemoteEnv::Connect(url, token.value_or(""));
+    if (!made.ok()) Throw(made.status());
+    env_ = std::move(made).value();
+    observation_space_.space = env_->spec().observation_space;
+    action_space_.space = env_->spec().action_space;
+  }
+  PySpace observation_space_, action_space_;
+  const EnvSpec& spec() const { return env_->spec(); }
+
+  py::tuple Reset(std::optional<uint64_t> seed, py::object options) {
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = env_->Reset(seed, obs_);
+    }
+    if (!st.ok()) Throw(st);
+    needs_reset_ = false;
+    return py::make_tuple(CopyArray(obs_.data(), obs_.size()), py::dict());
+  }
+
+  py::tuple Step(py::object action) {
+    if (needs_reset_) throw ResetNeeded(env_->spec().id + ": call reset() before step()");
+    std::vector<float> a = ActionFromPython(env_->spec(), action);
+    std::optional<StatusOr<RemoteStep>> result;
+    {
+      py::gil_scoped_release release;
+      result.emplace(env_->Step(a, obs_));
+    }
+    const StatusOr<RemoteStep>& r = *result;
+    if (!r.ok()) Throw(r.status());
+    if (r->terminated || r->truncated) needs_reset_ = true;
+    return py::make_tuple(CopyArray(obs_.data(), obs_.size()), r->reward, r->terminated,
+                          r->truncated, py::dict());
+  }
+
+  void Close() {
+    if (!env_) return;
+    Status st = env_->Close();
+    if (!st.ok() && st.code() != StatusCode::kNotFound) Throw(st);  // reaped already: fine
+  }
+  std::string session_id() const { return env_->session_id(); }
+
+ private:
+  [[noreturn]] static void Throw(const Status& st) {
+    switch (st.code()) {
+      case StatusCode::kInvalidArgument: throw py::value_error(st.message());
+      case StatusCode::kFailedPrecondition: throw ResetNeeded(st.message());
+      case StatusCode::kUnavailable: {
+        PyErr_SetString(PyExc_ConnectionError, st.message().c_str());
+        throw py::error_already_set();
+      }
+      default: throw std::runtime_error(st.message());
+    }
+  }
+  std::unique_ptr<RemoteEnv> env_;
+  std::vector<float> obs_;
+  bool needs_reset_ = true;
+};
+
 py::object SpecOf(const EnvSpec& s) {
   py::object ns = py::module_::import("types").attr("SimpleNamespace")();
   ns.attr("id") = s.id;
@@ -363,6 +429,25 @@ PYBIND11_MODULE(fleet, m) {
       .def_readonly("action_space", &PyVectorEnv::action_space_)
       .def_property_readonly("spec", [](const PyVectorEnv& v) { return SpecOf(v.vec().spec()); });
 
+  py::class_<PyRemoteEnv>(m, "RemoteEnv")
+      .def("reset", &PyRemoteEnv::Reset, py::kw_only(), py::arg("seed") = py::none(),
+           py::arg("options") = py::none())
+      .def("step", &PyRemoteEnv::Step, py::arg("action"))
+      .def("close", &PyRemoteEnv::Close)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyRemoteEnv& e, py::args) { e.Close(); })
+      .def_readonly("observation_space", &PyRemoteEnv::observation_space_)
+      .def_readonly("action_space", &PyRemoteEnv::action_space_)
+      .def_property_readonly("session_id", &PyRemoteEnv::session_id)
+      .def_property_readonly("spec", [](const PyRemoteEnv& e) { return SpecOf(e.spec()); })
+      .def_property_readonly("unwrapped", [](py::object self) { return self; });
+
+  m.def("remote",
+        [](const std::string& url, std::optional<std::string> token) {
+          return std::make_unique<PyRemoteEnv>(url, token);
+        },
+        py::arg("url"), py::kw_only(), py::arg("token") = py::none(),
+        "an env served by `fleet serve` at url (http://HOST:PORT), with fleet.make's API");
   m.def("make", [](const std::string& id, py::kwargs kwargs) { return PyEnv(id, kwargs); },
         py::arg("id"));
   m.def("make_vec",
