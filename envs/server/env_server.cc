@@ -190,10 +190,17 @@ struct EnvServer::Impl {
       std::weak_ptr<websocket::stream<beast::tcp_stream>> weak = ws;
       auto executor = ws->get_executor();
       std::lock_guard<std::mutex> lock(ws_mu);
+      // a polite close frame (the client's library reports the reason); the pending read
+      // then ends. Beast allows a close while a read is outstanding.
       ws_close[*id] = [weak, executor] {
-        asio::post(executor, [weak] {
-          if (auto s = weak.lock()) beast::get_lowest_layer(*s).close();
-        });
+        asio::co_spawn(executor, [weak]() -> asio::awaitable<void> {
+          auto s = weak.lock();
+          if (!s) co_return;
+          boost::system::error_code ec;
+          co_await s->async_close(websocket::close_reason(websocket::close_code::going_away,
+                                                          "session idle too long: closed"),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        }, asio::detached);
       };
     }
     beast::flat_buffer buffer;

@@ -304,5 +304,37 @@ TEST(EnvServerTest, JsonNestingDepthIgnoresBracketsInStrings) {
   EXPECT_EQ(JsonNestingDepth("[[[]]]"), 3);
 }
 
+// many clients at once on a server with two threads: every session's episode is its own
+TEST(EnvServerTest, ConcurrentSessionsDoNotInterfere) {
+  EnvServerOptions o = Options("Pendulum-v1");
+  o.threads = 2;
+  ServerThread server(o);
+  constexpr int kClients = 8;
+  std::vector<std::string> failures(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto remote = RemoteEnv::Connect(server.url());
+      auto local = MakeEnv("Pendulum-v1");
+      if (!remote.ok() || !local.ok()) {
+        failures[c] = "connect";
+        return;
+      }
+      std::vector<float> robs, lobs(3);
+      if (!(*remote)->Reset(100 + c, robs).ok()) failures[c] = "reset";
+      (*local)->Reset(100 + c, lobs);
+      for (int t = 0; t < 200 && failures[c].empty(); ++t) {  // Pendulum truncates at 200
+        const std::vector<float> a = {std::sin(0.1f * t + c)};
+        auto r = (*remote)->Step(a, robs);
+        auto l = (*local)->Step(a, lobs);
+        if (!r.ok() || robs != lobs || r->reward != l->reward) failures[c] = "step " + std::to_string(t);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) EXPECT_EQ(failures[c], "") << "client " << c;
+  EXPECT_EQ(server.server().service().steps_served(), kClients * 200);
+}
+
 }  // namespace
 }  // namespace fleet::envs

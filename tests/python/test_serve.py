@@ -7,6 +7,7 @@ Run: PYTHONPATH=build/python FLEET_BIN=build/bin/fleet .venv/bin/python -m unitt
 import json
 import os
 import subprocess
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -84,6 +85,39 @@ class OpenEnvClientTest(unittest.TestCase):
                         with self.assertRaisesRegex(RuntimeError, "RESET_NEEDED"):
                             client.step({"action": a})
                 self.assertGreater(steps, 10)
+
+
+    def test_an_idle_websocket_session_is_closed(self):
+        from openenv.core import GenericEnvClient
+
+        with Server("CartPole-v1", "--idle-timeout", "0.5") as server:
+            with GenericEnvClient(base_url=server.url).sync() as client:
+                client.reset(seed=1)
+                client.step({"action": 0})
+                time.sleep(2.0)
+                # the server closed the connection with a close frame that says why
+                with self.assertRaisesRegex(Exception, "idle too long"):
+                    client.step({"action": 0})
+            # the server still serves new sessions
+            with GenericEnvClient(base_url=server.url).sync() as client:
+                self.assertEqual(len(client.reset(seed=1).observation["obs"]), 4)
+
+
+class CommandTest(unittest.TestCase):
+    def test_another_host_without_a_token_is_refused(self):
+        r = subprocess.run([FLEET, "serve", "CartPole-v1", "--host", "0.0.0.0", "--port", "0"],
+                           capture_output=True, text=True, timeout=10,
+                           env={k: v for k, v in os.environ.items() if k != "FLEET_SERVE_TOKEN"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("needs a token", r.stderr)
+        r = subprocess.run([FLEET, "serve", "NoSuchEnv-v0", "--port", "0"], capture_output=True,
+                           text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("NoSuchEnv-v0", r.stderr)
+        r = subprocess.run([FLEET, "serve", "CartPole-v1", "--port", "0", "--set", "learner.lr=1"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("env.options.KEY only", r.stderr)
 
 
 class RemoteTest(unittest.TestCase):
