@@ -15,6 +15,8 @@ tag=${1:-fleet:latest}
 need=()
 command -v podman > /dev/null || need+=(podman)
 command -v debootstrap > /dev/null || need+=(debootstrap)
+# the OCI runtime the check below was verified with (Debian's podman would pick crun)
+command -v runc > /dev/null || need+=(runc)
 if (( ${#need[@]} )); then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 fi
@@ -45,6 +47,6 @@ podman image ls "$tag"
 # are set explicitly at or below the host's: podman's defaults would raise RLIMIT_NOFILE
 # and RLIMIT_NPROC above what a sandboxed host grants, and the runtime then refuses to
 # start ("error setting rlimit type 7: operation not permitted").
-podman run --rm --network=none --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "$tag" sh -c \
+podman run --runtime runc --rm --network=none --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "$tag" sh -c \
   'fleet run /opt/fleet/configs/cartpole_ppo.yaml --run-dir /tmp/r --set learner.total_env_steps=100000 \
    > /tmp/out.txt 2>&1 || { cat /tmp/out.txt; exit 1; }; cat /tmp/r/summary.json'
