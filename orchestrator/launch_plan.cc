@@ -55,18 +55,15 @@ std::string RoleSpec::HeartbeatFileFor(int index) const { return Substitute(hear
 
 namespace {
 
-// actors touch RUN_DIR/logs/actor-K.alive; the supervisor kills one that stops
-void WatchHeartbeat(const ExperimentConfig& cfg, const std::string& run_dir, RoleSpec& actors) {
-  if (cfg.actors.heartbeat_timeout_s <= 0) return;
-  actors.heartbeat_file = run_dir + "/logs/actor-{index}.alive";
-  actors.heartbeat_timeout_ms = static_cast<int64_t>(cfg.actors.heartbeat_timeout_s * 1000);
-  actors.args.push_back("--heartbeat");
-  actors.args.push_back(actors.heartbeat_file);
+// the role's instances touch `file` ({index} substituted) while they work; the supervisor
+// kills one that stays silent for `timeout_s` (0: not watched)
+void WatchHeartbeat(RoleSpec& role, const std::string& file, double timeout_s) {
+  if (timeout_s <= 0) return;
+  role.heartbeat_file = file;
+  role.heartbeat_timeout_ms = static_cast<int64_t>(timeout_s * 1000);
+  role.args.push_back("--heartbeat");
+  role.args.push_back(role.heartbeat_file);
 }
-
-}  // namespace
-
-namespace {
 
 // a crashed or hung learner is started again from its latest checkpoint (from scratch
 // before the first); it touches RUN_DIR/logs/learner.alive while it works
@@ -75,11 +72,7 @@ void SuperviseLearner(const ExperimentConfig& cfg, const std::string& run_dir, R
   learner.max_restarts = cfg.learner.max_restarts;
   learner.restart_backoff_ms = 1000;
   learner.restart_args = {"--restarted"};
-  if (cfg.learner.heartbeat_timeout_s <= 0) return;
-  learner.heartbeat_file = run_dir + "/logs/learner.alive";
-  learner.heartbeat_timeout_ms = static_cast<int64_t>(cfg.learner.heartbeat_timeout_s * 1000);
-  learner.args.push_back("--heartbeat");
-  learner.args.push_back(learner.heartbeat_file);
+  WatchHeartbeat(learner, run_dir + "/logs/learner.alive", cfg.learner.heartbeat_timeout_s);
 }
 
 }  // namespace
@@ -144,7 +137,8 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
-  WatchHeartbeat(cfg, run_dir, actors);
+  // actors touch RUN_DIR/logs/actor-K.alive
+  WatchHeartbeat(actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"learner", "actor", "store"};
@@ -198,7 +192,8 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
   actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
-  WatchHeartbeat(cfg, run_dir, actors);
+  // actors touch RUN_DIR/logs/actor-K.alive
+  WatchHeartbeat(actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"actor", "store"};

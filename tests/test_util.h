@@ -59,6 +59,19 @@ inline CommandResult RunCommand(const std::string& cmd) {
 }
 
 // A JSON file Fleet wrote (Python's non-finite tokens accepted); null if unreadable.
+// Starts `cmd` under /bin/sh in a process group of its own (so the whole run it starts can
+// be signalled at once, and waited for with waitpid); returns its pid.
+inline pid_t StartInOwnGroup(const std::string& cmd) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  return pid;
+}
+
 inline Json ReadJson(const std::string& path) {
   auto j = ReadJsonFile(path);
   return j.ok() ? *j : Json();

@@ -93,18 +93,12 @@ TEST(CurveTest, OnlyAuthorizedClientsReachTheStoreAndTheLearner) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run";
   const int base = 20000 + static_cast<int>(::getpid() % 20000);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + FLEET_SOURCE_DIR + "/configs/cartpole_ppo.yaml" +
-                            " --run-dir " + run +
-                            " --set run.transport=tcp --set run.tcp_base_port=" +
-                            std::to_string(base) + " --set learner.total_env_steps=50000000" +
-                            " > " + dir.path() + "/out.txt 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + FLEET_SOURCE_DIR + "/configs/cartpole_ppo.yaml" +
+                          " --run-dir " + run +
+                          " --set run.transport=tcp --set run.tcp_base_port=" +
+                          std::to_string(base) + " --set learner.total_env_steps=50000000" +
+                          " > " + dir.path() + "/out.txt 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   auto stop = [&] {
     ::kill(-pid, SIGINT);
     int status = 0;

@@ -47,18 +47,12 @@ int Count(const std::string& text, const std::string& what) {
 TEST(FaultTest, LunarLanderRunSurvivesKilledActorsStoreAndLearner) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + Source("configs/lunarlander_ppo.yaml") +
-                            " --run-dir " + run +
-                            " --set store.record=true --set learner.checkpoint_every=10"
-                            " --set actors.restart_backoff_ms=200 --set run.status_interval_s=10 > " +
-                            out + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Source("configs/lunarlander_ppo.yaml") +
+                          " --run-dir " + run +
+                          " --set store.record=true --set learner.checkpoint_every=10"
+                          " --set actors.restart_backoff_ms=200 --set run.status_interval_s=10 > " +
+                          out + " 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   // (metrics.csv rows = learner updates of 4096 steps, process to kill); the learner's
   // kill comes after its checkpoint at update 40, so it resumes from there.
   const std::pair<int, std::string> faults[] = {

@@ -189,15 +189,9 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
   const std::string flags =
       " --set learner.total_env_steps=250000 --set learner.checkpoint_every=10";
   const std::string killed = dir.path() + "/killed", full = dir.path() + "/full";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);  // its own process group, so the whole run can be killed at once
-    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + killed + flags +
-                            " > /dev/null 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + killed + flags +
+                          " > /dev/null 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   for (int i = 0; i < 1200 && CsvRows(killed + "/metrics.csv") < 105; ++i) ::usleep(25000);
   ASSERT_GE(CsvRows(killed + "/metrics.csv"), 105) << "the run did not get far enough";
   ::kill(-pid, SIGKILL);
@@ -240,16 +234,10 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
 TEST(EndToEndTest, KilledActorIsRestartedAndTheRunFinishes) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
-                            " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
-                            " > " + out + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                          " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
+                          " > " + out + " 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   for (int i = 0; i < 1200 && CsvRows(run + "/metrics.csv") < 20; ++i) ::usleep(25000);
   ASSERT_GE(CsvRows(run + "/metrics.csv"), 20) << testing::ReadFile(out);
   const pid_t actor = std::stoi(testing::ReadFile(run + "/logs/actor-0.pid"));
@@ -278,17 +266,11 @@ TEST(EndToEndTest, KilledActorIsRestartedAndTheRunFinishes) {
 TEST(EndToEndTest, KilledStoreAndLearnerAreRestartedAndTheRunFinishes) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
-                            " --set learner.total_env_steps=150000 --set learner.checkpoint_every=10"
-                            " --set store.record=true --set actors.weights_timeout_ms=10000 > " + out +
-                            " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                          " --set learner.total_env_steps=150000 --set learner.checkpoint_every=10"
+                          " --set store.record=true --set actors.weights_timeout_ms=10000 > " + out +
+                          " 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   auto pid_of = [&](const std::string& name) {
     return std::stoi(testing::ReadFile(run + "/logs/" + name + ".pid"));
   };
@@ -341,16 +323,10 @@ TEST(EndToEndTest, KilledStoreAndLearnerAreRestartedAndTheRunFinishes) {
 TEST(EndToEndTest, StoppedLearnerIsNoticedAndRestarted) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
-                            " --set learner.total_env_steps=400000 --set learner.checkpoint_every=10"
-                            " --set learner.heartbeat_timeout_s=4 > " + out + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                          " --set learner.total_env_steps=400000 --set learner.checkpoint_every=10"
+                          " --set learner.heartbeat_timeout_s=4 > " + out + " 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   for (int i = 0; i < 2400 && CsvRows(run + "/metrics.csv") < 25; ++i) ::usleep(25000);
   ASSERT_GE(CsvRows(run + "/metrics.csv"), 25) << testing::ReadFile(out);
   // a working learner beats: longer than the timeout passes without a restart
@@ -377,16 +353,10 @@ TEST(EndToEndTest, StoppedLearnerIsNoticedAndRestarted) {
 TEST(EndToEndTest, StoppedActorIsNoticedAndReplaced) {
   testing::TempDir dir;
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
-                            " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
-                            " --set actors.heartbeat_timeout_s=2 > " + out + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const std::string cmd = Fleet() + " run " + Config() + " --run-dir " + run +
+                          " --set learner.total_env_steps=150000 --set actors.restart_backoff_ms=200"
+                          " --set actors.heartbeat_timeout_s=2 > " + out + " 2>&1";
+  const pid_t pid = testing::StartInOwnGroup(cmd);
   for (int i = 0; i < 1200 && CsvRows(run + "/metrics.csv") < 20; ++i) ::usleep(25000);
   ASSERT_GE(CsvRows(run + "/metrics.csv"), 20) << testing::ReadFile(out);
   const pid_t actor = std::stoi(testing::ReadFile(run + "/logs/actor-1.pid"));
