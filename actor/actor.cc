@@ -145,7 +145,8 @@ Status Actor::WaitForWeightsAbove(std::optional<uint64_t> version) {
 
 Status Actor::Run() {
   builder_.Reset(static_cast<uint64_t>(cfg_.run.seed) * 1000003ull +
-                 static_cast<uint64_t>(o_.actor_id) * cfg_.env.num_envs);
+                 static_cast<uint64_t>(o_.actor_id) * cfg_.env.num_envs,
+                 cfg_.env.group_size);
   if (o_.collect) {
     FLEET_ASSIGN_OR_RETURN(policy_, MakeCollectPolicy(cfg_.collect, vec_->spec()));
   } else {

@@ -16,9 +16,13 @@ ChunkBuilder::ChunkBuilder(envs::VectorEnv& envs, uint32_t actor_id, uint64_t ac
   ended_.resize(envs.num_envs());
 }
 
-void ChunkBuilder::Reset(uint64_t seed_base) {
+void ChunkBuilder::Reset(uint64_t seed_base, int group_size) {
   seed_base_ = seed_base;
-  envs_.Reset(seed_base, obs_);
+  if (group_size > 1) {
+    envs_.ResetGrouped(seed_base, group_size, obs_);
+  } else {
+    envs_.Reset(seed_base, obs_);
+  }
 }
 
 void ChunkBuilder::Build(Policy& policy, std::mt19937_64& rng, uint64_t sequence,
@@ -87,6 +91,7 @@ void ChunkBuilder::Build(Policy& policy, std::mt19937_64& rng, uint64_t sequence
       c.add_final_indices(t * N + step_out_.final_indices[k]);
       c.add_episode_returns(static_cast<float>(step_out_.episode_returns[k]));
       c.add_episode_lengths(step_out_.episode_lengths[k]);
+      if (!step_out_.episode_seeds.empty()) c.add_episode_seeds(step_out_.episode_seeds[k]);
     }
     c.mutable_final_observations()->Add(step_out_.final_observations.begin(),
                                         step_out_.final_observations.end());

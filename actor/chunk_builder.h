@@ -21,8 +21,9 @@ class ChunkBuilder {
  public:
   ChunkBuilder(envs::VectorEnv& envs, uint32_t actor_id, uint64_t actor_epoch, int steps_per_chunk);
 
-  // Resets env i with seed_base + i; chunks carry seed_base.
-  void Reset(uint64_t seed_base);
+  // Resets env i with seed_base + i; chunks carry seed_base. With group_size > 1, grouped
+  // seeding (VectorEnv::ResetGrouped): chunks carry each ended episode's seed.
+  void Reset(uint64_t seed_base, int group_size = 1);
   // The next chunk, numbered `sequence`.
   void Build(Policy& policy, std::mt19937_64& rng, uint64_t sequence, proto::TrajectoryChunk& c);
 

@@ -73,6 +73,10 @@ Status ExperimentConfig::Validate() const {
   // env's shapes in the orchestrator (orchestrator/run_setup.h CheckSizes)
   FLEET_RETURN_IF_ERROR(Require(env.num_envs >= 1 && env.num_envs <= 65536, "env.num_envs",
                                 "must be 1 to 65536 (envs per actor)"));
+  FLEET_RETURN_IF_ERROR(Require(env.group_size >= 1 && env.num_envs % env.group_size == 0,
+                                "env.group_size",
+                                "must be >= 1 and divide env.num_envs (" +
+                                    std::to_string(env.num_envs) + ")"));
   FLEET_RETURN_IF_ERROR(Require(actors.count >= 1 && actors.count <= 4096, "actors.count",
                                 "must be 1 to 4096"));
   FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1 && actors.steps_per_chunk <= 1000000,

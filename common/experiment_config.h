@@ -62,12 +62,19 @@ struct EnvSection {
   int num_envs = 4;
   // Gymnasium keyword arguments of the env (e.g. sutton_barto_reward: true).
   std::map<std::string, std::string> options;
+  // 1: Gymnasium's seeding (env i seeded once, with the actor's seed base + i). K > 1:
+  // grouped seeding for a group-relative policy gradient (learner.algo grpo): the envs of an
+  // actor form groups of K consecutive envs, and every env of a group starts its n-th
+  // episode from the same seed (so from the same start state), reported per episode in
+  // the chunk (TrajectoryChunk.episode_seeds). num_envs must be a multiple of K.
+  int group_size = 1;
 
   template <class V>
   void Visit(V& v) {
     v("id", id);
     v("num_envs", num_envs);
     v("options", options);
+    v("group_size", group_size);
   }
 };
 

@@ -75,6 +75,22 @@ void VectorStepOutput::Clear() {
   final_observations.clear();
   episode_returns.clear();
   episode_lengths.clear();
+  episode_seeds.clear();
+}
+
+namespace {
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+uint64_t VectorEnv::GroupSeed(uint64_t base, int group, int64_t episode) {
+  const uint64_t h = SplitMix64(SplitMix64(base) ^ SplitMix64(static_cast<uint64_t>(group) << 32 ^
+                                                              static_cast<uint64_t>(episode)));
+  return h >> 1;
 }
 
 StatusOr<std::unique_ptr<VectorEnv>> VectorEnv::Create(
@@ -97,7 +113,10 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
       ended_(envs_.size()),
       final_obs_(envs_.size() * envs_[0]->obs_dim()),
       ended_return_(envs_.size()),
-      ended_length_(envs_.size()) {
+      ended_length_(envs_.size()),
+      episode_index_(envs_.size()),
+      episode_seed_(envs_.size()),
+      ended_seed_(envs_.size()) {
   const int workers = std::min(num_threads, num_envs());
   if (workers > 1) pool_ = std::make_unique<WorkerPool>(workers);
 }
@@ -124,7 +143,13 @@ void VectorEnv::StepRange(int begin, int end, std::span<const float> actions,
       ended_length_[i] = episode_length_[i];
       episode_return_[i] = 0.0;
       episode_length_[i] = 0;
-      envs_[i]->Reset(std::nullopt, o);
+      if (group_size_ > 0) {
+        ended_seed_[i] = episode_seed_[i];
+        episode_seed_[i] = GroupSeed(group_seed_base_, i / group_size_, ++episode_index_[i]);
+        envs_[i]->Reset(episode_seed_[i], o);
+      } else {
+        envs_[i]->Reset(std::nullopt, o);
+      }
     }
   }
 }
@@ -134,6 +159,22 @@ void VectorEnv::Reset(uint64_t seed, std::span<float> obs) {
   FLEET_CHECK(static_cast<int>(obs.size()) == num_envs() * d);
   for (int i = 0; i < num_envs(); ++i) {
     envs_[i]->Reset(seed + i, obs.subspan(i * d, d));
+    episode_return_[i] = 0.0;
+    episode_length_[i] = 0;
+  }
+  group_size_ = 0;
+}
+
+void VectorEnv::ResetGrouped(uint64_t seed, int group_size, std::span<float> obs) {
+  const int d = obs_dim();
+  FLEET_CHECK(static_cast<int>(obs.size()) == num_envs() * d);
+  FLEET_CHECK(group_size >= 1 && num_envs() % group_size == 0);
+  group_size_ = group_size;
+  group_seed_base_ = seed;
+  for (int i = 0; i < num_envs(); ++i) {
+    episode_index_[i] = 0;
+    episode_seed_[i] = GroupSeed(seed, i / group_size, 0);
+    envs_[i]->Reset(episode_seed_[i], obs.subspan(i * d, d));
     episode_return_[i] = 0.0;
     episode_length_[i] = 0;
   }
@@ -174,6 +215,7 @@ Status VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
                                   final_obs_.begin() + (i + 1) * d);
     out.episode_returns.push_back(ended_return_[i]);
     out.episode_lengths.push_back(ended_length_[i]);
+    if (group_size_ > 0) out.episode_seeds.push_back(ended_seed_[i]);
   }
   return OkStatus();
 }

@@ -29,6 +29,8 @@ struct VectorStepOutput {
   std::vector<float> final_observations;
   std::vector<double> episode_returns;
   std::vector<int> episode_lengths;
+  // with grouped seeding: the seed each ended episode was reset with; else empty.
+  std::vector<uint64_t> episode_seeds;
   void Clear();
 };
 
@@ -45,8 +47,16 @@ class VectorEnv {
   int action_width() const { return envs_[0]->action_width(); }
   Env& env(int i) { return *envs_[i]; }
 
-  // Resets env i with seed + i. `obs` is (num_envs x obs_dim).
+  // Resets env i with seed + i. `obs` is (num_envs x obs_dim). Later episodes continue
+  // each env's generator (Gymnasium's seeding).
   void Reset(uint64_t seed, std::span<float> obs);
+  // Grouped seeding: envs [g K, (g + 1) K) form group g, and env i's n-th episode (n = 0
+  // at this reset) is reset with GroupSeed(seed, i / K, n), its auto-resets included: the
+  // K envs of a group play their n-th episodes from the same seed. Each ended episode's
+  // seed is reported in VectorStepOutput::episode_seeds. num_envs must be a multiple of K.
+  void ResetGrouped(uint64_t seed, int group_size, std::span<float> obs);
+  // A 63-bit seed mixed from (base, group, episode) with splitmix64.
+  static uint64_t GroupSeed(uint64_t base, int group, int64_t episode);
 
   // Steps every env. `actions` is (num_envs x action_width); outputs are (num_envs) and
   // (num_envs x obs_dim). On an invalid action nothing is stepped and the error names the
@@ -71,6 +81,12 @@ class VectorEnv {
   std::vector<float> final_obs_;
   std::vector<double> ended_return_;
   std::vector<int> ended_length_;
+  // grouped seeding: 0 = off; the seed base, each env's episode count and current seed.
+  int group_size_ = 0;
+  uint64_t group_seed_base_ = 0;
+  std::vector<int64_t> episode_index_;
+  std::vector<uint64_t> episode_seed_;
+  std::vector<uint64_t> ended_seed_;
   std::unique_ptr<WorkerPool> pool_;
 };
 

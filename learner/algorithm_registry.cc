@@ -4,6 +4,7 @@
 
 #include "learner/mlp_config.h"
 #include "learner/dt_config.h"
+#include "learner/pg_config.h"
 #include "learner/ppo_config.h"
 
 namespace fleet::learner {
@@ -27,6 +28,18 @@ Status ValidatePpo(const ExperimentConfig& config) {
   return ppo.Validate(config);
 }
 
+Status ValidateReinforce(const ExperimentConfig& config) {
+  ReinforceConfig c;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "reinforce", c));
+  return c.Validate(config);
+}
+
+Status ValidateGrpo(const ExperimentConfig& config) {
+  GrpoConfig c;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "grpo", c));
+  return c.Validate(config);
+}
+
 template <class T>
 void Resolve(ExperimentConfig& config, const std::string& name) {
   T value;
@@ -43,7 +56,8 @@ struct SectionOwner {
   Status (*validate)(const ExperimentConfig&);
 };
 constexpr SectionOwner kSections[] = {
-    {"network", ValidateNetwork}, {"ppo", ValidatePpo}, {"dt", ValidateDt}};
+    {"network", ValidateNetwork}, {"ppo", ValidatePpo}, {"dt", ValidateDt},
+    {"reinforce", ValidateReinforce}, {"grpo", ValidateGrpo}};
 
 }  // namespace
 
@@ -76,6 +90,34 @@ const std::vector<AlgorithmInfo>& Algorithms() {
          return ValidateDt(c);
        },
        [](ExperimentConfig& c) { Resolve<DtConfig>(c, "dt"); }},
+      {"reinforce",
+       "REINFORCE (Williams 1992): Monte-Carlo returns of whole episodes, optional learned "
+       "baseline",
+       BatchSource::kRollouts,
+       {"infos/logprob", "infos/value"},
+       {"network", "reinforce"},
+       [](const ExperimentConfig& c) {
+         FLEET_RETURN_IF_ERROR(ValidateNetwork(c));
+         return ValidateReinforce(c);
+       },
+       [](ExperimentConfig& c) {
+         Resolve<MlpConfig>(c, "network");
+         Resolve<ReinforceConfig>(c, "reinforce");
+       }},
+      {"grpo",
+       "group-relative policy gradient (GRPO's advantage, Shao et al. 2024) for control: "
+       "groups of episodes from one seed, PPO's clipped ratio, no critic",
+       BatchSource::kRollouts,
+       {"infos/logprob"},
+       {"network", "grpo"},
+       [](const ExperimentConfig& c) {
+         FLEET_RETURN_IF_ERROR(ValidateNetwork(c));
+         return ValidateGrpo(c);
+       },
+       [](ExperimentConfig& c) {
+         Resolve<MlpConfig>(c, "network");
+         Resolve<GrpoConfig>(c, "grpo");
+       }},
   };
   return algorithms;
 }

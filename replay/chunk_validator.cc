@@ -108,6 +108,11 @@ Status ValidateChunk(const proto::TrajectoryChunk& c, const ChunkExpectations& e
                                 std::to_string(c.episode_returns_size()) +
                                 " episode returns and lengths (one per ended episode)");
   }
+  if (c.episode_seeds_size() != 0 && c.episode_seeds_size() != finals) {
+    return InvalidArgumentError("chunk has " + std::to_string(finals) + " episode ends but " +
+                                std::to_string(c.episode_seeds_size()) +
+                                " episode seeds (none, or one per ended episode)");
+  }
   FLEET_RETURN_IF_ERROR(CheckFinite("episode_returns", c.episode_returns()));
   FLEET_RETURN_IF_ERROR(CheckFinite("rewards", c.rewards()));
   // float32 rewards of a double-valued bound: a relative slack of 1e-6

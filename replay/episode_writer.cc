@@ -166,6 +166,8 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
       if (c.terminated()[i] || c.truncated()[i]) {
         auto it = final_at.find(static_cast<uint32_t>(i));
         const float* fo = it == final_at.end() ? nullptr : c.final_observations().data() + it->second * D;
+        // grouped seeding: each episode's own reset seed
+        if (it != final_at.end() && c.episode_seeds_size() > 0) ep.seed = c.episode_seeds(it->second);
         EndEpisode(ep, c.actor_id(), static_cast<uint32_t>(e), fo, /*cut=*/false);
         if (pending_.size() >= options_.flush_steps) FLEET_RETURN_IF_ERROR(Flush());
       }

@@ -1,5 +1,6 @@
 #include "envs/vector_env.h"
 
+#include <map>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -106,6 +107,62 @@ TEST(VectorEnvTest, ThreadedStepsEqualSingleThreaded) {
     if (std::string(id) != "HalfCheetah-v5") EXPECT_GT(ended, 0) << id;
   }
   EXPECT_FALSE(VectorEnv::Create("CartPole-v1", 2, {}, 0).ok());
+}
+
+// Grouped seeding (env.group_size): the envs of a group start each n-th episode from one
+// seed, so from one start state, their auto-resets included; groups differ; every ended
+// episode reports the seed it was reset with.
+TEST(VectorEnvTest, GroupedSeedingStartsAGroupsEpisodesFromOneState) {
+  auto made = VectorEnv::Create("LunarLander-v3", 4);
+  ASSERT_TRUE(made.ok());
+  VectorEnv& vec = **made;
+  const int D = vec.obs_dim();
+  std::vector<float> obs(4 * D), rewards(4);
+  std::vector<uint8_t> term(4), trunc(4);
+  VectorStepOutput out;
+  vec.ResetGrouped(7, 2, obs);
+  auto row = [&](int i) { return std::vector<float>(obs.begin() + i * D, obs.begin() + (i + 1) * D); };
+  EXPECT_EQ(row(0), row(1));
+  EXPECT_EQ(row(2), row(3));
+  EXPECT_NE(row(0), row(2));
+  // a single env reset with the reported seed starts where the group started.
+  std::vector<float> single(D);
+  auto env = MakeEnv("LunarLander-v3");
+  (*env)->Reset(VectorEnv::GroupSeed(7, 0, 0), single);
+  EXPECT_EQ(single, row(0));
+  // envs 0 and 1 act differently (so their episodes end at different steps); each one's
+  // second episode starts from GroupSeed(7, 0, 1), the same for both.
+  std::map<int, std::vector<float>> second_start;
+  std::map<int, uint64_t> first_seed;
+  for (int step = 0; step < 3000 && second_start.size() < 2; ++step) {
+    const float actions[4] = {0.0f, static_cast<float>(step % 4), 2.0f, 3.0f};
+    ASSERT_TRUE(vec.Step(actions, obs, rewards, term, trunc, out).ok());
+    for (size_t k = 0; k < out.final_indices.size(); ++k) {
+      const int i = out.final_indices[k];
+      ASSERT_EQ(out.episode_seeds.size(), out.final_indices.size());
+      if (i < 2 && !second_start.count(i)) {
+        second_start[i] = row(i);
+        first_seed[i] = out.episode_seeds[k];
+      }
+    }
+  }
+  ASSERT_EQ(second_start.size(), 2u);
+  EXPECT_EQ(first_seed[0], VectorEnv::GroupSeed(7, 0, 0));
+  EXPECT_EQ(first_seed[1], VectorEnv::GroupSeed(7, 0, 0));
+  EXPECT_EQ(second_start[0], second_start[1]);
+  (*env)->Reset(VectorEnv::GroupSeed(7, 0, 1), single);
+  EXPECT_EQ(single, second_start[0]);
+  EXPECT_NE(second_start[0], row(2));
+  // plain Reset turns grouped seeding off: no seeds are reported.
+  vec.Reset(7, obs);
+  for (int step = 0; step < 3000; ++step) {
+    const float actions[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    ASSERT_TRUE(vec.Step(actions, obs, rewards, term, trunc, out).ok());
+    if (!out.final_indices.empty()) {
+      EXPECT_TRUE(out.episode_seeds.empty());
+      break;
+    }
+  }
 }
 
 }  // namespace
