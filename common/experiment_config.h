@@ -64,9 +64,10 @@ struct EnvSection {
   std::map<std::string, std::string> options;
   // 1: Gymnasium's seeding (env i seeded once, with the actor's seed base + i). K > 1:
   // grouped seeding for a group-relative policy gradient (learner.algo grpo): the envs of an
-  // actor form groups of K consecutive envs, and every env of a group starts its n-th
-  // episode from the same seed (so from the same start state), reported per episode in
-  // the chunk (TrajectoryChunk.episode_seeds). num_envs must be a multiple of K.
+  // actor form groups of K consecutive envs, and each group starts K episodes from each of
+  // its seeds in turn (so from one start state; envs/vector_env.h ResetGrouped), each
+  // episode's seed reported in the chunk (TrajectoryChunk.episode_seeds). num_envs must be
+  // a multiple of K.
   int group_size = 1;
 
   template <class V>

@@ -114,7 +114,6 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, int num_threads)
       final_obs_(envs_.size() * envs_[0]->obs_dim()),
       ended_return_(envs_.size()),
       ended_length_(envs_.size()),
-      episode_index_(envs_.size()),
       episode_seed_(envs_.size()),
       ended_seed_(envs_.size()) {
   const int workers = std::min(num_threads, num_envs());
@@ -143,13 +142,8 @@ void VectorEnv::StepRange(int begin, int end, std::span<const float> actions,
       ended_length_[i] = episode_length_[i];
       episode_return_[i] = 0.0;
       episode_length_[i] = 0;
-      if (group_size_ > 0) {
-        ended_seed_[i] = episode_seed_[i];
-        episode_seed_[i] = GroupSeed(group_seed_base_, i / group_size_, ++episode_index_[i]);
-        envs_[i]->Reset(episode_seed_[i], o);
-      } else {
-        envs_[i]->Reset(std::nullopt, o);
-      }
+      // grouped seeding resets after the parallel part, in env order (Step).
+      if (group_size_ == 0) envs_[i]->Reset(std::nullopt, o);
     }
   }
 }
@@ -171,13 +165,24 @@ void VectorEnv::ResetGrouped(uint64_t seed, int group_size, std::span<float> obs
   FLEET_CHECK(group_size >= 1 && num_envs() % group_size == 0);
   group_size_ = group_size;
   group_seed_base_ = seed;
+  group_episode_.assign(num_envs() / group_size, -1);
+  group_taken_.assign(num_envs() / group_size, group_size);
   for (int i = 0; i < num_envs(); ++i) {
-    episode_index_[i] = 0;
-    episode_seed_[i] = GroupSeed(seed, i / group_size, 0);
-    envs_[i]->Reset(episode_seed_[i], obs.subspan(i * d, d));
     episode_return_[i] = 0.0;
     episode_length_[i] = 0;
+    ResetFromGroup(i, obs.subspan(i * d, d));
   }
+}
+
+void VectorEnv::ResetFromGroup(int i, std::span<float> obs) {
+  const int g = i / group_size_;
+  if (group_taken_[g] == group_size_) {  // the current seed has its K episodes: the next one
+    ++group_episode_[g];
+    group_taken_[g] = 0;
+  }
+  ++group_taken_[g];
+  episode_seed_[i] = GroupSeed(group_seed_base_, g, group_episode_[g]);
+  envs_[i]->Reset(episode_seed_[i], obs);
 }
 
 Status VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
@@ -210,6 +215,10 @@ Status VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
   // merged in env order: the same output for any number of threads.
   for (int i = 0; i < n; ++i) {
     if (!ended_[i]) continue;
+    if (group_size_ > 0) {
+      ended_seed_[i] = episode_seed_[i];
+      ResetFromGroup(i, obs.subspan(i * d, d));
+    }
     out.final_indices.push_back(i);
     out.final_observations.insert(out.final_observations.end(), final_obs_.begin() + i * d,
                                   final_obs_.begin() + (i + 1) * d);

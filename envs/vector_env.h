@@ -50,10 +50,15 @@ class VectorEnv {
   // Resets env i with seed + i. `obs` is (num_envs x obs_dim). Later episodes continue
   // each env's generator (Gymnasium's seeding).
   void Reset(uint64_t seed, std::span<float> obs);
-  // Grouped seeding: envs [g K, (g + 1) K) form group g, and env i's n-th episode (n = 0
-  // at this reset) is reset with GroupSeed(seed, i / K, n), its auto-resets included: the
-  // K envs of a group play their n-th episodes from the same seed. Each ended episode's
-  // seed is reported in VectorStepOutput::episode_seeds. num_envs must be a multiple of K.
+  // Grouped seeding: envs [g K, (g + 1) K) form group g, which hands out the seeds
+  // GroupSeed(seed, g, n), n = 0, 1, ..., each to exactly K episodes: every reset of one
+  // of its envs (this one and the auto-resets) takes the current seed, or the next one
+  // once the current one has started K episodes. So each seed starts K episodes from one
+  // start state, whichever of the group's envs play them (a fast env may play two of
+  // them), and a seed's K episodes start close together, however different the episode
+  // lengths. Auto-resets run in env order after the step: deterministic for any number
+  // of threads. Each ended episode's seed is reported in VectorStepOutput::episode_seeds.
+  // num_envs must be a multiple of K.
   void ResetGrouped(uint64_t seed, int group_size, std::span<float> obs);
   // A 63-bit seed mixed from (base, group, episode) with splitmix64.
   static uint64_t GroupSeed(uint64_t base, int group, int64_t episode);
@@ -81,10 +86,12 @@ class VectorEnv {
   std::vector<float> final_obs_;
   std::vector<double> ended_return_;
   std::vector<int> ended_length_;
-  // grouped seeding: 0 = off; the seed base, each env's episode count and current seed.
+  // grouped seeding: 0 = off; the seed base, each group's seed dispenser, each env's seed.
+  void ResetFromGroup(int i, std::span<float> obs);
   int group_size_ = 0;
   uint64_t group_seed_base_ = 0;
-  std::vector<int64_t> episode_index_;
+  std::vector<int64_t> group_episode_;  // per group: the index n of its current seed
+  std::vector<int> group_taken_;        // per group: episodes started from it
   std::vector<uint64_t> episode_seed_;
   std::vector<uint64_t> ended_seed_;
   std::unique_ptr<WorkerPool> pool_;

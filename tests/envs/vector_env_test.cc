@@ -109,54 +109,65 @@ TEST(VectorEnvTest, ThreadedStepsEqualSingleThreaded) {
   EXPECT_FALSE(VectorEnv::Create("CartPole-v1", 2, {}, 0).ok());
 }
 
-// Grouped seeding (env.group_size): the envs of a group start each n-th episode from one
-// seed, so from one start state, their auto-resets included; groups differ; every ended
-// episode reports the seed it was reset with.
-TEST(VectorEnvTest, GroupedSeedingStartsAGroupsEpisodesFromOneState) {
-  auto made = VectorEnv::Create("LunarLander-v3", 4);
+// Grouped seeding (env.group_size): each seed of a group starts exactly K episodes, all
+// from one start state, whichever envs of the group play them; groups differ; every ended
+// episode reports the seed it was reset with; the seeds follow GroupSeed.
+TEST(VectorEnvTest, GroupedSeedingStartsKEpisodesFromEachSeed) {
+  constexpr int kEnvs = 4, kGroup = 2;
+  auto made = VectorEnv::Create("LunarLander-v3", kEnvs);
   ASSERT_TRUE(made.ok());
   VectorEnv& vec = **made;
   const int D = vec.obs_dim();
-  std::vector<float> obs(4 * D), rewards(4);
-  std::vector<uint8_t> term(4), trunc(4);
+  std::vector<float> obs(kEnvs * D), rewards(kEnvs);
+  std::vector<uint8_t> term(kEnvs), trunc(kEnvs);
   VectorStepOutput out;
-  vec.ResetGrouped(7, 2, obs);
+  vec.ResetGrouped(7, kGroup, obs);
   auto row = [&](int i) { return std::vector<float>(obs.begin() + i * D, obs.begin() + (i + 1) * D); };
   EXPECT_EQ(row(0), row(1));
   EXPECT_EQ(row(2), row(3));
   EXPECT_NE(row(0), row(2));
-  // a single env reset with the reported seed starts where the group started.
   std::vector<float> single(D);
   auto env = MakeEnv("LunarLander-v3");
   (*env)->Reset(VectorEnv::GroupSeed(7, 0, 0), single);
   EXPECT_EQ(single, row(0));
-  // envs 0 and 1 act differently (so their episodes end at different steps); each one's
-  // second episode starts from GroupSeed(7, 0, 1), the same for both.
-  std::map<int, std::vector<float>> second_start;
-  std::map<int, uint64_t> first_seed;
-  for (int step = 0; step < 3000 && second_start.size() < 2; ++step) {
-    const float actions[4] = {0.0f, static_cast<float>(step % 4), 2.0f, 3.0f};
+  // envs act differently, so episodes end at different steps; record each episode's
+  // start observation under the seed it reports when it ends.
+  std::vector<std::vector<float>> start(kEnvs);
+  for (int i = 0; i < kEnvs; ++i) start[i] = row(i);
+  std::map<std::pair<int, uint64_t>, std::vector<std::vector<float>>> by_seed;  // (group, seed)
+  std::mt19937_64 rng(1);
+  std::uniform_int_distribution<int> pick(0, 3);
+  for (int step = 0; step < 4000; ++step) {
+    float actions[kEnvs] = {0.0f, static_cast<float>(pick(rng)), 2.0f, static_cast<float>(pick(rng))};
     ASSERT_TRUE(vec.Step(actions, obs, rewards, term, trunc, out).ok());
+    ASSERT_EQ(out.episode_seeds.size(), out.final_indices.size());
     for (size_t k = 0; k < out.final_indices.size(); ++k) {
       const int i = out.final_indices[k];
-      ASSERT_EQ(out.episode_seeds.size(), out.final_indices.size());
-      if (i < 2 && !second_start.count(i)) {
-        second_start[i] = row(i);
-        first_seed[i] = out.episode_seeds[k];
-      }
+      by_seed[{i / kGroup, out.episode_seeds[k]}].push_back(start[i]);
+      start[i] = row(i);
     }
   }
-  ASSERT_EQ(second_start.size(), 2u);
-  EXPECT_EQ(first_seed[0], VectorEnv::GroupSeed(7, 0, 0));
-  EXPECT_EQ(first_seed[1], VectorEnv::GroupSeed(7, 0, 0));
-  EXPECT_EQ(second_start[0], second_start[1]);
-  (*env)->Reset(VectorEnv::GroupSeed(7, 0, 1), single);
-  EXPECT_EQ(single, second_start[0]);
-  EXPECT_NE(second_start[0], row(2));
+  int complete = 0;
+  for (int g = 0; g < kEnvs / kGroup; ++g) {
+    // the seeds a group hands out, in order: every one but the last two (still being
+    // played) has all K episodes, from the start state of a single env reset with it.
+    for (int n = 0; n < 8; ++n) {
+      const uint64_t seed = VectorEnv::GroupSeed(7, g, n);
+      auto it = by_seed.find({g, seed});
+      ASSERT_NE(it, by_seed.end()) << "group " << g << " seed " << n;
+      ASSERT_LE(it->second.size(), static_cast<size_t>(kGroup));
+      if (it->second.size() < static_cast<size_t>(kGroup)) continue;
+      ++complete;
+      (*env)->Reset(seed, single);
+      for (const auto& s : it->second) EXPECT_EQ(s, single);
+    }
+  }
+  EXPECT_GE(complete, 14);
+  for (const auto& [key, starts] : by_seed) EXPECT_LE(starts.size(), static_cast<size_t>(kGroup));
   // plain Reset turns grouped seeding off: no seeds are reported.
   vec.Reset(7, obs);
   for (int step = 0; step < 3000; ++step) {
-    const float actions[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const float actions[kEnvs] = {0.0f, 0.0f, 0.0f, 0.0f};
     ASSERT_TRUE(vec.Step(actions, obs, rewards, term, trunc, out).ok());
     if (!out.final_indices.empty()) {
       EXPECT_TRUE(out.episode_seeds.empty());
