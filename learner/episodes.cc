@@ -136,6 +136,34 @@ std::vector<float> GroupAdvantages(std::span<const double> returns, double eps) 
   return out;
 }
 
+std::vector<std::vector<float>> ProcessAdvantages(const std::vector<std::span<const float>>& rewards,
+                                                  double eps) {
+  std::vector<std::vector<float>> out;
+  double sum = 0.0;
+  size_t n = 0;
+  for (const auto& r : rewards) {
+    out.emplace_back(r.size(), 0.0f);
+    for (float x : r) sum += x;
+    n += r.size();
+  }
+  if (n < 2) return out;
+  const double mean = sum / static_cast<double>(n);
+  double ss = 0.0;
+  for (const auto& r : rewards) {
+    for (float x : r) ss += (x - mean) * (x - mean);
+  }
+  const double std = std::sqrt(ss / static_cast<double>(n - 1));
+  if (std == 0.0) return out;
+  for (size_t e = 0; e < rewards.size(); ++e) {
+    double to_go = 0.0;
+    for (size_t k = rewards[e].size(); k-- > 0;) {
+      to_go += (rewards[e][k] - mean) / (std + eps);
+      out[e][k] = static_cast<float>(to_go);
+    }
+  }
+  return out;
+}
+
 EpisodeGrouper::EpisodeGrouper(int group_size, int max_wait)
     : group_size_(group_size), max_wait_(max_wait) {}
 

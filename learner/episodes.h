@@ -78,6 +78,14 @@ std::vector<float> DiscountedReturns(std::span<const float> rewards, double gamm
 // returns, gets zeros.
 std::vector<float> GroupAdvantages(std::span<const double> returns, double eps);
 
+// Process supervision (DeepSeekMath section 4.1.3): every step reward of the group's
+// episodes is standardized with the mean and sample standard deviation of all of them,
+// r~ = (r - mean) / (std + eps), and a step's advantage is the sum of the standardized
+// rewards from it to its episode's end. Returns one vector per episode. Zeros where the
+// group has fewer than two steps or all its rewards are equal.
+std::vector<std::vector<float>> ProcessAdvantages(const std::vector<std::span<const float>>& rewards,
+                                                  double eps);
+
 // Episodes gathered into groups by (actor, epoch, env / group_size, seed): the episodes
 // of a group started from the same seed. A group is handed out once it holds group_size
 // episodes; one still incomplete after `max_wait` calls of Take is dropped (counted).

@@ -35,6 +35,9 @@ Status GrpoConfig::Validate(const ExperimentConfig& config) const {
   FLEET_RETURN_IF_ERROR(Require(adv_eps > 0, p + "adv_eps", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Require(max_grad_norm > 0, p + "max_grad_norm", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Require(max_group_wait >= 1, p + "max_group_wait", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(supervision == "outcome" || supervision == "process",
+                                p + "supervision", "must be 'outcome' or 'process', not '" +
+                                                       supervision + "'"));
   if (config.learner.algo == "grpo") {
     FLEET_RETURN_IF_ERROR(Require(config.env.group_size >= 2, "env.group_size",
                                   "must be >= 2 for learner.algo 'grpo' (the episodes of a group "

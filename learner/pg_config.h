@@ -2,6 +2,8 @@
 // (learner/policy_gradient.h). Plain C++: the registry validates them without libtorch.
 #pragma once
 
+#include <string>
+
 #include "common/experiment_config.h"
 #include "common/status.h"
 
@@ -58,6 +60,10 @@ struct GrpoConfig {
   double max_grad_norm = 0.5;
   // a group still incomplete after this many updates is dropped (its episodes wasted).
   int max_group_wait = 8;
+  // "outcome": every step of an episode gets its return standardized within the group
+  // (GRPO's outcome supervision); "process": step rewards standardized over the group,
+  // summed from each step to its episode's end (DeepSeekMath's process supervision).
+  std::string supervision = "outcome";
 
   template <class V>
   void Visit(V& v) {
@@ -72,6 +78,7 @@ struct GrpoConfig {
     v("adv_eps", adv_eps);
     v("max_grad_norm", max_grad_norm);
     v("max_group_wait", max_group_wait);
+    v("supervision", supervision);
   }
   Status Validate(const ExperimentConfig& config) const;
 };

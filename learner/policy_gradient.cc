@@ -282,7 +282,7 @@ std::vector<std::pair<std::string, ActorCritic>> GrpoAlgorithm::ExtraModules() {
 
 std::string GrpoAlgorithm::Describe() const {
   return "group-relative policy gradient (groups of " + std::to_string(group_size_) +
-         " episodes from one seed" +
+         " episodes from one seed, " + config_.supervision + " supervision" +
          (config_.kl_coef > 0 ? ", KL " + std::to_string(config_.kl_coef) + " to a reference" : "") +
          ") on " + spec_.id + " (" + spec_.action_space.ToString() + "), device " + device_.str();
 }
@@ -319,14 +319,23 @@ StatusOr<std::vector<double>> GrpoAlgorithm::Update(RolloutBatch& batch,
   for (const auto& g : groups) {
     std::vector<double> returns;
     for (const Episode& e : g) returns.push_back(e.Return());
+    const bool process = config_.supervision == "process";
     const std::vector<float> a = GroupAdvantages(returns, config_.adv_eps);
+    std::vector<std::span<const float>> rewards;
+    for (const Episode& e : g) rewards.emplace_back(e.rewards);
+    const std::vector<std::vector<float>> steps =
+        process ? ProcessAdvantages(rewards, config_.adv_eps) : std::vector<std::vector<float>>{};
     double mean = 0.0, ss = 0.0;
     for (double r : returns) mean += r / static_cast<double>(returns.size());
     for (double r : returns) ss += (r - mean) * (r - mean);
     std_sum += std::sqrt(ss / std::max<size_t>(1, returns.size() - 1));
     for (size_t i = 0; i < g.size(); ++i) {
       ptrs.push_back(&g[i]);
-      adv.insert(adv.end(), g[i].length(), a[i]);
+      if (process) {
+        adv.insert(adv.end(), steps[i].begin(), steps[i].end());
+      } else {
+        adv.insert(adv.end(), g[i].length(), a[i]);
+      }
     }
   }
   const Steps s = Gather(ptrs);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace fleet::learner {
 namespace {
 
@@ -56,6 +58,29 @@ TEST(DiscountedReturnsTest, HandComputed) {
   EXPECT_FLOAT_EQ(g2[1], 5.0f);
   EXPECT_FLOAT_EQ(g2[2], 10.0f);
   EXPECT_TRUE(DiscountedReturns({}, 0.99).empty());
+}
+
+TEST(ProcessAdvantagesTest, HandComputed) {
+  // rewards {1, 2} and {3}: mean 2, sample std 1 -> standardized {-1, 0} and {1};
+  // summed to each episode's end: {-1, 0} and {1}.
+  const std::vector<float> a = {1, 2}, b = {3};
+  auto adv = ProcessAdvantages({a, b}, 0.0);
+  ASSERT_EQ(adv.size(), 2u);
+  EXPECT_EQ(adv[0], (std::vector<float>{-1.0f, 0.0f}));
+  EXPECT_EQ(adv[1], (std::vector<float>{1.0f}));
+  // {0, 4, 2} and {2}: mean 2, sample std sqrt((4 + 4 + 0 + 0) / 3) = 1.63299;
+  // standardized {-1.2247, 1.2247, 0} and {0}; to the end: {0, 1.2247, 0} and {0}.
+  const std::vector<float> c = {0, 4, 2}, d = {2};
+  adv = ProcessAdvantages({c, d}, 0.0);
+  EXPECT_NEAR(adv[0][0], 0.0, 1e-6);
+  EXPECT_NEAR(adv[0][1], 2.0 / std::sqrt(8.0 / 3.0), 1e-5);
+  EXPECT_NEAR(adv[0][2], 0.0, 1e-6);
+  EXPECT_NEAR(adv[1][0], 0.0, 1e-6);
+  // no signal: all rewards equal
+  const std::vector<float> e = {1, 1}, f = {1};
+  for (const auto& v : ProcessAdvantages({e, f}, 1e-4)) {
+    for (float x : v) EXPECT_EQ(x, 0.0f);
+  }
 }
 
 TEST(GroupAdvantagesTest, HandComputed) {

@@ -158,6 +158,22 @@ TEST(GrpoAlgorithmTest, LearnsTheRewardedActionFromGroupAdvantages) {
   EXPECT_GT(ProbabilityOfAction1(algo->model()), 0.95);
 }
 
+TEST(GrpoAlgorithmTest, LearnsTheRewardedActionWithProcessSupervision) {
+  auto algo = Make<GrpoAlgorithm>({"learner.algo=grpo", "env.num_envs=16", "env.group_size=4",
+                                   "learner.grpo.learning_rate=0.01", "learner.grpo.supervision=process",
+                                   "learner.grpo.num_minibatches=2"});
+  std::mt19937_64 rng(5);
+  for (int u = 0; u < 40; ++u) {
+    RolloutBatch batch{{BanditChunk(algo->model(), u, 16, rng, 0)}};
+    ASSERT_TRUE(algo->Update(batch, {u, 40}).ok());
+  }
+  EXPECT_GT(ProbabilityOfAction1(algo->model()), 0.95);
+  auto cfg = ParseRunConfig("", {"learner.algo=grpo", "env.num_envs=4", "env.group_size=2",
+                                 "learner.grpo.supervision=steps"});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("learner.grpo.supervision"), std::string::npos);
+}
+
 TEST(GrpoAlgorithmTest, NeedsGroupedSeedingAndSeededEpisodes) {
   auto cfg = ParseRunConfig("", {"learner.algo=grpo"});
   ASSERT_FALSE(cfg.ok());
