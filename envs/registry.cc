@@ -26,6 +26,7 @@ std::map<std::string, EnvFactory>& Registry() {
   std::call_once(builtins, [] {
     RegisterClassicControlEnvs();
     RegisterBox2dEnvs();
+    RegisterBoardEnvs();
     RegisterMujocoEnvs();
   });
   return Storage();
@@ -69,6 +70,21 @@ StatusOr<bool> EnvOptions::GetBool(const std::string& key, bool default_value) {
   if (s == "true" || s == "True" || s == "1") return true;
   if (s == "false" || s == "False" || s == "0") return false;
   return BadOption(env_id_, key, s, "a boolean");
+}
+
+StatusOr<std::string> EnvOptions::GetChoice(const std::string& key,
+                                            const std::string& default_value,
+                                            const std::vector<std::string>& allowed) {
+  known_.insert(key);
+  auto it = values_.find(key);
+  if (it == values_.end()) return default_value;
+  for (const auto& a : allowed) {
+    if (a == it->second) return a;
+  }
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "'" : ", '") + a + "'";
+  const std::string expected = "one of " + list;
+  return BadOption(env_id_, key, it->second, expected.c_str());
 }
 
 Status EnvOptions::Finish() const {

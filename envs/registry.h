@@ -26,6 +26,9 @@ class EnvOptions {
   StatusOr<double> GetDouble(const std::string& key, double default_value);
   StatusOr<bool> GetBool(const std::string& key, bool default_value);
   StatusOr<int64_t> GetInt(const std::string& key, int64_t default_value);
+  // One of `allowed` (InvalidArgument naming them otherwise).
+  StatusOr<std::string> GetChoice(const std::string& key, const std::string& default_value,
+                                  const std::vector<std::string>& allowed);
   Status Finish() const;
 
  private:
@@ -58,6 +61,7 @@ void RegisterScriptedController(const std::string& id, ScriptedController contro
 StatusOr<ScriptedController> GetScriptedController(const std::string& id);
 
 // family registration functions, one per family folder.
+void RegisterBoardEnvs();
 void RegisterClassicControlEnvs();
 void RegisterBox2dEnvs();
 void RegisterMujocoEnvs();

@@ -75,6 +75,10 @@ TEST(GymnasiumSpecTest, EveryRegisteredEnvNamesItsGymnasiumOriginal) {
     auto spec = envs::GetSpec(id);
     ASSERT_TRUE(spec.ok()) << id;
     auto json = envs::GymnasiumEnvSpec(*spec, {});
+    if (id == "TicTacToe-v0") {  // Fleet's own: Gymnasium has none
+      EXPECT_EQ(json.status().code(), StatusCode::kNotFound);
+      continue;
+    }
     ASSERT_TRUE(json.ok()) << id << ": " << json.status().ToString();
     EXPECT_EQ((*json)["id"], id);
     EXPECT_TRUE((*json)["entry_point"].get<std::string>().starts_with("gymnasium.envs."));

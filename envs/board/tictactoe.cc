@@ -1,0 +1,207 @@
+#include "envs/board/tictactoe.h"
+
+#include <algorithm>
+
+namespace fleet::envs {
+namespace tictactoe {
+namespace {
+
+constexpr int kLines[8][3] = {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6},
+                              {1, 4, 7}, {2, 5, 8}, {0, 4, 8}, {2, 4, 6}};
+
+int Encode(const Board& b) {
+  int code = 0;
+  for (int8_t c : b) code = code * 3 + (c + 1);
+  return code;
+}
+
+// Values of every position for both sides to move, by negamax over the whole game tree
+// (3^9 boards x 2 sides), filled once on first use (thread-safe static initialization).
+struct Table {
+  std::array<int8_t, 19683 * 2> value;
+  std::array<uint8_t, 19683 * 2> known{};
+  int Solve(Board& b, int to_move) {
+    const int slot = Encode(b) * 2 + (to_move > 0 ? 1 : 0);
+    if (known[slot]) return value[slot];
+    int v;
+    if (const int w = Winner(b); w != 0) {
+      v = w == to_move ? 1 : -1;
+    } else if (Full(b)) {
+      v = 0;
+    } else {
+      v = -2;
+      for (int m = 0; m < 9; ++m) {
+        if (b[m] != 0) continue;
+        b[m] = static_cast<int8_t>(to_move);
+        v = std::max(v, -Solve(b, -to_move));
+        b[m] = 0;
+      }
+    }
+    known[slot] = 1;
+    value[slot] = static_cast<int8_t>(v);
+    return v;
+  }
+};
+
+Table& Solved() {
+  static Table* table = [] {
+    auto* t = new Table();
+    Board empty{};
+    t->Solve(empty, 1);
+    t->Solve(empty, -1);
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+int Winner(const Board& b) {
+  for (const auto& l : kLines) {
+    if (b[l[0]] != 0 && b[l[0]] == b[l[1]] && b[l[1]] == b[l[2]]) return b[l[0]];
+  }
+  return 0;
+}
+
+bool Full(const Board& b) {
+  return std::none_of(b.begin(), b.end(), [](int8_t c) { return c == 0; });
+}
+
+int MinimaxValue(const Board& b, int to_move) {
+  Board copy = b;
+  return Solved().Solve(copy, to_move);
+}
+
+std::vector<int> OptimalMoves(const Board& b, int to_move) {
+  std::vector<int> moves;
+  if (Winner(b) != 0 || Full(b)) return moves;
+  const int best = MinimaxValue(b, to_move);
+  Board copy = b;
+  for (int m = 0; m < 9; ++m) {
+    if (copy[m] != 0) continue;
+    copy[m] = static_cast<int8_t>(to_move);
+    if (-MinimaxValue(copy, -to_move) == best) moves.push_back(m);
+    copy[m] = 0;
+  }
+  return moves;
+}
+
+}  // namespace tictactoe
+
+namespace {
+
+EnvSpec TicTacToeSpec() {
+  EnvSpec s;
+  s.id = "TicTacToe-v0";
+  std::vector<double> low(TicTacToe::kObsDim, -1.0), high(TicTacToe::kObsDim, 1.0);
+  std::fill(low.begin() + 9, low.end(), 0.0);
+  s.observation_space = Space::Box(low, high);
+  s.action_space = Space::Discrete(9);
+  // the agent moves at most 5 times: a bound that never cuts a game.
+  s.max_episode_steps = 9;
+  s.reward_min = -1.0;
+  s.reward_max = 1.0;
+  return s;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Env>> TicTacToe::Create(EnvOptions& options) {
+  Options o;
+  FLEET_ASSIGN_OR_RETURN(const std::string opponent,
+                         options.GetChoice("opponent", "random", {"random", "minimax"}));
+  o.opponent = opponent == "minimax" ? OpponentKind::kMinimax : OpponentKind::kRandom;
+  FLEET_ASSIGN_OR_RETURN(o.first_move_prob, options.GetDouble("first_move_prob", o.first_move_prob));
+  if (o.first_move_prob < 0.0 || o.first_move_prob > 1.0) {
+    return InvalidArgumentError("TicTacToe-v0: option 'first_move_prob' must be in [0, 1], not " +
+                                std::to_string(o.first_move_prob));
+  }
+  return std::unique_ptr<Env>(new TicTacToe(o));
+}
+
+TicTacToe::TicTacToe(Options options) : Env(TicTacToeSpec()), options_(options), rng_(0) {}
+
+void TicTacToe::WriteObs(const tictactoe::Board& b, float* obs) {
+  for (int i = 0; i < 9; ++i) {
+    obs[i] = static_cast<float>(b[i]);
+    obs[9 + i] = b[i] == 0 ? 1.0f : 0.0f;
+  }
+}
+
+void TicTacToe::OpponentMove() {
+  int cell = -1;
+  if (plugged_) {
+    tictactoe::Board flipped;
+    for (int i = 0; i < 9; ++i) flipped[i] = static_cast<int8_t>(-board_[i]);
+    float obs[kObsDim];
+    WriteObs(flipped, obs);
+    cell = plugged_(std::span<const float>(obs, kObsDim));
+    if (cell < 0 || cell > 8 || board_[cell] != 0) {
+      ++opponent_illegal_moves_;
+      cell = -1;
+    }
+  }
+  if (cell < 0) {
+    std::vector<int> moves;
+    if (options_.opponent == OpponentKind::kMinimax) {
+      moves = tictactoe::OptimalMoves(board_, -1);
+    } else {
+      for (int m = 0; m < 9; ++m) {
+        if (board_[m] == 0) moves.push_back(m);
+      }
+    }
+    std::uniform_int_distribution<size_t> pick(0, moves.size() - 1);
+    cell = moves[pick(rng_)];
+  }
+  board_[cell] = -1;
+}
+
+void TicTacToe::DoReset(std::optional<uint64_t> seed, float* obs) {
+  if (seed) rng_.seed(*seed);
+  board_.fill(0);
+  std::bernoulli_distribution first(options_.first_move_prob);
+  agent_first_ = first(rng_);
+  if (!agent_first_) OpponentMove();
+  WriteObs(board_, obs);
+}
+
+StepResult TicTacToe::DoStep(const float* action, float* obs) {
+  StepResult r;
+  const int cell = static_cast<int>(action[0]);
+  if (board_[cell] != 0) {  // an illegal move loses (PettingZoo's rule)
+    ++illegal_moves_;
+    r.reward = -1.0;
+    r.terminated = true;
+  } else {
+    board_[cell] = 1;
+    if (tictactoe::Winner(board_) == 1) {
+      r.reward = 1.0;
+      r.terminated = true;
+    } else if (tictactoe::Full(board_)) {
+      r.terminated = true;
+    } else {
+      OpponentMove();
+      if (tictactoe::Winner(board_) == -1) {
+        r.reward = -1.0;
+        r.terminated = true;
+      } else if (tictactoe::Full(board_)) {
+        r.terminated = true;
+      }
+    }
+  }
+  WriteObs(board_, obs);
+  return r;
+}
+
+void RegisterBoardEnvs() {
+  RegisterEnv("TicTacToe-v0", TicTacToe::Create);
+  // the perfect player as the env's scripted controller: the first optimal move.
+  RegisterScriptedController("TicTacToe-v0", [](const float* obs, float* action) {
+    tictactoe::Board b;
+    for (int i = 0; i < 9; ++i) b[i] = static_cast<int8_t>(obs[i]);
+    const std::vector<int> moves = tictactoe::OptimalMoves(b, 1);
+    action[0] = moves.empty() ? 0.0f : static_cast<float>(moves[0]);
+  });
+}
+
+}  // namespace fleet::envs

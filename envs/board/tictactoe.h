@@ -1,0 +1,90 @@
+// TicTacToe-v0: Tic-Tac-Toe against an opponent inside the env, for learning agents and for
+// self-play (the opponent can be a policy the actor plugs in). Fleet's own env: Gymnasium
+// has no Tic-Tac-Toe; the conventions follow PettingZoo's tictactoe_v3 where it has them
+// (an illegal move ends the game as a loss).
+//
+// Observation Box(-1, 1, (18,)): cells 0-8 (row-major, cell = 3 row + col) from the
+// agent's side, +1 its marks, -1 the opponent's, 0 empty; entries 9-17 the action mask, 1
+// where the cell is empty (a legal move). Action Discrete(9): the cell to mark.
+// Reward +1 when the agent completes a line, -1 when the opponent does or when the agent
+// marks an occupied cell (counted in illegal_moves()), 0 otherwise; the game's end
+// terminates the episode. Who moves first is drawn at reset (agent with probability
+// first_move_prob, 0.5 by default); when the opponent moves first, its mark is on the
+// board in the first observation. Options: opponent "random" (uniform over empty cells) or
+// "minimax" (uniform over the game-theoretically optimal moves); first_move_prob.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "envs/env.h"
+#include "envs/registry.h"
+
+namespace fleet::envs {
+
+namespace tictactoe {
+
+// +1 and -1 marks, 0 empty; cell = 3 row + col.
+using Board = std::array<int8_t, 9>;
+
+// +1 or -1 if that side has a line, else 0.
+int Winner(const Board& b);
+bool Full(const Board& b);
+// The value of `b` for `to_move` (+1 or -1) under perfect play by both sides: +1 a win,
+// 0 a draw, -1 a loss. `b` must be a position reachable in a game (at most one winner).
+int MinimaxValue(const Board& b, int to_move);
+// Every move that attains MinimaxValue for `to_move`, ascending; empty when the game is over.
+std::vector<int> OptimalMoves(const Board& b, int to_move);
+
+}  // namespace tictactoe
+
+class TicTacToe : public Env {
+ public:
+  enum class OpponentKind { kRandom, kMinimax };
+  struct Options {
+    OpponentKind opponent = OpponentKind::kRandom;
+    double first_move_prob = 0.5;
+  };
+  // A plugged-in opponent: the observation from the opponent's side (the same layout: its
+  // own marks +1) -> the cell it marks. An occupied cell is refused (the built-in
+  // opponent moves instead, counted in opponent_illegal_moves()).
+  using Opponent = std::function<int(std::span<const float> obs)>;
+
+  static StatusOr<std::unique_ptr<Env>> Create(EnvOptions& options);
+  explicit TicTacToe(Options options);
+
+  // Replaces the built-in opponent (nullptr: back to the built-in one). Takes effect at
+  // the opponent's next move.
+  void SetOpponent(Opponent opponent) { plugged_ = std::move(opponent); }
+
+  // +1 the agent's marks, -1 the opponent's.
+  const tictactoe::Board& board() const { return board_; }
+  bool agent_moved_first() const { return agent_first_; }
+  int64_t illegal_moves() const { return illegal_moves_; }
+  int64_t opponent_illegal_moves() const { return opponent_illegal_moves_; }
+
+  // The agent-side observation of a board (18 floats): used by the env and by opponents.
+  static void WriteObs(const tictactoe::Board& b, float* obs);
+
+  static constexpr int kObsDim = 18;
+
+ protected:
+  void DoReset(std::optional<uint64_t> seed, float* obs) override;
+  StepResult DoStep(const float* action, float* obs) override;
+
+ private:
+  void OpponentMove();
+
+  Options options_;
+  tictactoe::Board board_{};
+  bool agent_first_ = true;
+  Opponent plugged_;
+  int64_t illegal_moves_ = 0, opponent_illegal_moves_ = 0;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace fleet::envs
