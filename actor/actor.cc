@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "actor/chunk_builder.h"
+#include "actor/opponent_pool.h"
 #include "actor/chunk_sender.h"
 #include "actor/pacing.h"
 #include "actor/policies.h"
@@ -96,6 +97,9 @@ class Actor {
   std::unique_ptr<Pacing> pacing_;
   std::optional<WeightsSubscriber> weights_;
   std::unique_ptr<Policy> policy_;
+  // self-play (selfplay.enabled): the published versions its envs' opponents come from.
+  std::unique_ptr<OpponentPool> pool_;
+  std::unique_ptr<SelfPlaySeats> seats_;
   bool stop_ = false;  // the learner said so
   uint64_t next_sequence_ = 0;
   uint64_t weights_epoch_ = 0;  // of the weights policy_ holds (PolicyWeights.weights_epoch)
@@ -114,6 +118,7 @@ Status Actor::PollWeights(milliseconds timeout) {
   const bool new_epoch = policy_ && w->weights_epoch() != weights_epoch_;
   if (policy_ && !new_epoch && w->version() <= policy_->version()) return OkStatus();
   FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), PolicyChoice{}));
+  if (pool_) FLEET_RETURN_IF_ERROR(pool_->Offer(*w));
   weights_epoch_ = w->weights_epoch();
   if (new_epoch) {
     new_epoch_ = true;
@@ -144,6 +149,12 @@ Status Actor::WaitForWeightsAbove(std::optional<uint64_t> version) {
 }
 
 Status Actor::Run() {
+  if (cfg_.selfplay.enabled && !o_.collect) {
+    pool_ = std::make_unique<OpponentPool>(cfg_.selfplay, vec_->spec());
+    FLEET_ASSIGN_OR_RETURN(seats_, SelfPlaySeats::Install(*vec_, *pool_,
+                                                          static_cast<uint64_t>(cfg_.run.seed) * 7919ull +
+                                                              static_cast<uint64_t>(o_.actor_id) * cfg_.env.num_envs));
+  }
   builder_.Reset(static_cast<uint64_t>(cfg_.run.seed) * 1000003ull +
                  static_cast<uint64_t>(o_.actor_id) * cfg_.env.num_envs,
                  cfg_.env.group_size);
@@ -189,6 +200,16 @@ Status Actor::Run() {
   const SenderCounters& n = sender_.counters();
   log_->info("actor {}: stopping after {} chunks ({} acknowledged, {} steps, {} resends)",
              o_.actor_id, n.sent, n.acked, n.steps_acked, n.resends);
+  if (seats_) {
+    std::string games;
+    for (const auto& [v, count] : seats_->GamesByVersion()) {
+      games += (games.empty() ? "" : ", ") + std::string("v") + std::to_string(v) + ": " + std::to_string(count);
+    }
+    std::string pool;
+    for (uint64_t v : pool_->versions()) pool += (pool.empty() ? "v" : ", v") + std::to_string(v);
+    log_->info("actor {}: self-play games by opponent version {{{}}}; pool at the end {{{}}}",
+               o_.actor_id, games, pool);
+  }
   const Status written = WriteStats();
   return st.ok() ? written : st;
 }

@@ -1,5 +1,7 @@
 #include "actor/mlp_policy.h"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 
@@ -47,8 +49,16 @@ void Mlp::Forward(const RowMatrix& x, RowMatrix& out) const {
 }
 
 StatusOr<MlpPolicy> MlpPolicy::FromProto(const proto::PolicyWeights& weights, int obs_dim,
-                                         int num_actions_or_dim, bool discrete) {
+                                         int num_actions_or_dim, bool discrete,
+                                         int action_mask_offset) {
   MlpPolicy p;
+  if (action_mask_offset >= 0 && (!discrete || action_mask_offset + num_actions_or_dim > obs_dim)) {
+    return InvalidArgumentError("action mask at observation entry " + std::to_string(action_mask_offset) +
+                                " does not fit a discrete space of " +
+                                std::to_string(num_actions_or_dim) + " actions in " +
+                                std::to_string(obs_dim) + " observation entries");
+  }
+  p.mask_offset_ = action_mask_offset;
   p.version_ = weights.version();
   p.discrete_ = discrete;
   p.obs_dim_ = obs_dim;
@@ -100,6 +110,18 @@ void MlpPolicy::Prepare(std::span<const float> obs, int batch) {
   actor_.Forward(x_, logits_);
 }
 
+void MlpPolicy::Mask(std::span<const float> obs, int b) {
+  if (mask_offset_ < 0) return;
+  const int k = static_cast<int>(logits_.cols());
+  const float* m = obs.data() + static_cast<size_t>(b) * obs_dim_ + mask_offset_;
+  bool any = false;
+  for (int j = 0; j < k; ++j) any |= m[j] > 0.5f;
+  if (!any) return;
+  for (int j = 0; j < k; ++j) {
+    if (m[j] <= 0.5f) logits_(b, j) = -std::numeric_limits<float>::infinity();
+  }
+}
+
 void MlpPolicy::Act(std::span<const float> obs, int batch, std::mt19937_64& rng,
                     std::span<float> actions, std::span<float> logprobs,
                     std::span<float> values) {
@@ -111,20 +133,21 @@ void MlpPolicy::Act(std::span<const float> obs, int batch, std::mt19937_64& rng,
   for (int b = 0; b < batch; ++b) {
     values[b] = value_(b, 0);
     if (discrete_) {
-      // log-softmax, then inverse-CDF sampling.
+      Mask(obs, b);
+      // log-softmax, then inverse-CDF sampling (a masked action's exp is 0: never drawn).
       const float mx = logits_.row(b).maxCoeff();
       float sum = 0.0f;
       for (int j = 0; j < k; ++j) sum += std::exp(logits_(b, j) - mx);
       const float log_z = mx + std::log(sum);
       const float u = uniform(rng);
       float cdf = 0.0f;
-      int a = k - 1;
+      int a = -1;
       for (int j = 0; j < k; ++j) {
-        cdf += std::exp(logits_(b, j) - log_z);
-        if (u < cdf) {
-          a = j;
-          break;
-        }
+        const float p = std::exp(logits_(b, j) - log_z);
+        if (p == 0.0f) continue;
+        a = j;  // the last action with probability > 0 catches rounding of the cdf
+        cdf += p;
+        if (u < cdf) break;
       }
       actions[b] = static_cast<float>(a);
       logprobs[b] = logits_(b, a) - log_z;
@@ -151,6 +174,7 @@ void MlpPolicy::ActGreedy(std::span<const float> obs, int batch, std::span<float
   const int k = static_cast<int>(logits_.cols());
   for (int b = 0; b < batch; ++b) {
     if (discrete_) {
+      Mask(obs, b);
       Eigen::Index arg;
       logits_.row(b).maxCoeff(&arg);
       actions[b] = static_cast<float>(arg);

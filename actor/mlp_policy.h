@@ -37,8 +37,11 @@ class Mlp {
 class MlpPolicy {
  public:
   // Validates layer shapes against each other and against obs_dim / action space.
+  // action_mask_offset >= 0 (discrete only): the observation holds the action mask
+  // there (envs::EnvSpec::action_mask_offset); masked actions get probability 0.
   static StatusOr<MlpPolicy> FromProto(const proto::PolicyWeights& weights, int obs_dim,
-                                       int num_actions_or_dim, bool discrete);
+                                       int num_actions_or_dim, bool discrete,
+                                       int action_mask_offset = -1);
 
   uint64_t version() const { return version_; }
 
@@ -55,11 +58,14 @@ class MlpPolicy {
 
  private:
   void Prepare(std::span<const float> obs, int batch);
+  // sets masked logits of row b to -inf (from the raw observations); none if all are masked.
+  void Mask(std::span<const float> obs, int b);
 
   uint64_t version_ = 0;
   bool discrete_ = true;
   int obs_dim_ = 0;
   int action_width_ = 1;
+  int mask_offset_ = -1;
   Mlp actor_, critic_;
   std::vector<float> log_std_;
   std::vector<float> norm_mean_, norm_inv_std_;

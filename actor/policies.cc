@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <vector>
 
 namespace fleet::actor {
 
@@ -22,9 +23,26 @@ void ActorCriticPolicy::Act(std::span<const float> obs, int n, std::mt19937_64& 
   }
 }
 
-void RandomPolicy::Act(std::span<const float>, int n, std::mt19937_64& rng,
+void RandomPolicy::Act(std::span<const float> obs, int n, std::mt19937_64& rng,
                        std::span<float> actions, std::span<float> logprobs, std::span<float>) {
   double logp = 0.0;
+  if (space_.is_discrete() && mask_offset_ >= 0) {
+    std::vector<int> legal;
+    for (int e = 0; e < n; ++e) {
+      const float* m = obs.data() + static_cast<size_t>(e) * obs_dim_ + mask_offset_;
+      legal.clear();
+      for (int j = 0; j < space_.n; ++j) {
+        if (m[j] > 0.5f) legal.push_back(j);
+      }
+      if (legal.empty()) {  // nothing legal: any action, as without a mask
+        for (int j = 0; j < space_.n; ++j) legal.push_back(j);
+      }
+      std::uniform_int_distribution<size_t> pick(0, legal.size() - 1);
+      actions[e] = static_cast<float>(legal[pick(rng)]);
+      logprobs[e] = static_cast<float>(-std::log(static_cast<double>(legal.size())));
+    }
+    return;
+  }
   if (space_.is_discrete()) {
     std::uniform_int_distribution<int64_t> pick(0, space_.n - 1);
     for (int e = 0; e < n; ++e) actions[e] = static_cast<float>(pick(rng));
@@ -64,7 +82,7 @@ StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& 
   FLEET_ASSIGN_OR_RETURN(MlpPolicy mlp,
                          MlpPolicy::FromProto(weights, spec.observation_space.FlatDim(),
                                               discrete ? static_cast<int>(as.n) : as.FlatDim(),
-                                              discrete));
+                                              discrete, spec.action_mask_offset));
   return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), choice.deterministic));
 }
 
@@ -92,7 +110,7 @@ StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
 
 StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,
                                                     const envs::EnvSpec& spec) {
-  if (collect.policy == "random") return std::unique_ptr<Policy>(new RandomPolicy(spec.action_space));
+  if (collect.policy == "random") return std::unique_ptr<Policy>(new RandomPolicy(spec));
   if (collect.policy == "scripted") {
     auto controller = envs::GetScriptedController(spec.id);
     if (!controller.ok()) {

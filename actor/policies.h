@@ -35,6 +35,12 @@ class ActorCriticPolicy : public Policy {
 class RandomPolicy : public Policy {
  public:
   explicit RandomPolicy(envs::Space action_space) : space_(std::move(action_space)) {}
+  // An env with an action mask (envs::EnvSpec::action_mask_offset): uniform over the legal
+  // actions of each observation.
+  explicit RandomPolicy(const envs::EnvSpec& spec)
+      : space_(spec.action_space),
+        mask_offset_(spec.action_mask_offset),
+        obs_dim_(spec.observation_space.FlatDim()) {}
   uint64_t version() const override { return 0; }
   PolicyOutputs outputs() const override { return {true, false}; }
   void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
@@ -42,6 +48,7 @@ class RandomPolicy : public Policy {
 
  private:
   envs::Space space_;
+  int mask_offset_ = -1, obs_dim_ = 0;
 };
 
 // The env's scripted controller (envs::GetScriptedController), deterministic.

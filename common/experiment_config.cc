@@ -77,6 +77,10 @@ Status ExperimentConfig::Validate() const {
                                 "env.group_size",
                                 "must be >= 1 and divide env.num_envs (" +
                                     std::to_string(env.num_envs) + ")"));
+  FLEET_RETURN_IF_ERROR(Require(selfplay.pool_size >= 1, "selfplay.pool_size", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(selfplay.snapshot_every >= 1, "selfplay.snapshot_every", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(selfplay.latest_prob >= 0.0 && selfplay.latest_prob <= 1.0,
+                                "selfplay.latest_prob", "must be in [0, 1]"));
   FLEET_RETURN_IF_ERROR(Require(actors.count >= 1 && actors.count <= 4096, "actors.count",
                                 "must be 1 to 4096"));
   FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1 && actors.steps_per_chunk <= 1000000,

@@ -219,6 +219,31 @@ struct LearnerSection {
   }
 };
 
+// Self-play (two-player envs whose opponent sits inside the env, envs::OpponentSeat, e.g.
+// TicTacToe-v0): each actor keeps a pool of frozen past versions of the policy the learner
+// published, and every game's opponent is drawn from it (or is the current policy).
+struct SelfPlaySection {
+  bool enabled = false;
+  // frozen versions kept (the oldest leaves first).
+  int pool_size = 10;
+  // a published version joins the pool when it is at least this many versions after the
+  // last one that joined (the first weights always join).
+  int snapshot_every = 10;
+  // probability that a game's opponent is the actor's current policy instead of a frozen one.
+  double latest_prob = 0.2;
+  // opponents take their most probable legal move instead of sampling.
+  bool greedy = false;
+
+  template <class V>
+  void Visit(V& v) {
+    v("enabled", enabled);
+    v("pool_size", pool_size);
+    v("snapshot_every", snapshot_every);
+    v("latest_prob", latest_prob);
+    v("greedy", greedy);
+  }
+};
+
 // fleet collect: actors and a recording store, no learner.
 struct CollectSection {
   // "random" (uniform over the action space), "scripted" (the env's heuristic controller;
@@ -332,6 +357,7 @@ struct ExperimentConfig {
   StoreSection store;
   LearnerSection learner;
   CollectSection collect;
+  SelfPlaySection selfplay;
   SlurmSection slurm;
   K8sSection k8s;
 
@@ -343,6 +369,7 @@ struct ExperimentConfig {
     v("store", store);
     v("learner", learner);
     v("collect", collect);
+    v("selfplay", selfplay);
     v("slurm", slurm);
     v("k8s", k8s);
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,6 +29,9 @@ struct EnvSpec {
   // is bounded by construction; unbounded otherwise. The store checks chunks against it.
   double reward_min = -std::numeric_limits<double>::infinity();
   double reward_max = std::numeric_limits<double>::infinity();
+  // Discrete action spaces with legal moves: observation entries [offset, offset + n) are
+  // the action mask (1 legal, 0 not); policies give masked actions probability 0. -1: none.
+  int action_mask_offset = -1;
 };
 
 struct StepResult {
@@ -82,6 +86,19 @@ class PhysicalStateAccess {
   // InvalidArgument for a state of the wrong length or with non-finite values. The step
   // counter is not touched; the next Step() starts from this state.
   virtual Status SetState(std::span<const double> state) = 0;
+};
+
+// Two-player envs whose second player lives inside the env (TicTacToe-v0): a policy can
+// take its seat. The opponent gets the observation from its own side (the env's layout,
+// its own marks positive) and whether this is its first move of the game, and returns its
+// discrete action; -1 leaves the move to the env's built-in opponent. Called from inside
+// Reset() and Step(), on the thread that runs the env.
+class OpponentSeat {
+ public:
+  using Opponent = std::function<int(std::span<const float> obs, bool new_game)>;
+  virtual ~OpponentSeat() = default;
+  // nullptr: back to the built-in opponent.
+  virtual void SetOpponent(Opponent opponent) = 0;
 };
 
 // Shared check for SetState implementations.

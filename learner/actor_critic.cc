@@ -79,7 +79,19 @@ torch::Tensor ActorCriticImpl::Twin(const torch::Tensor& obs) {
 
 torch::Tensor ActorCriticImpl::Value(const torch::Tensor& obs) { return Twin(obs)[1].select(-1, 0); }
 
-torch::Tensor ActorCriticImpl::PolicyHead(const torch::Tensor& obs) { return Twin(obs)[0]; }
+torch::Tensor ActorCriticImpl::PolicyHead(const torch::Tensor& obs) {
+  torch::Tensor head = Twin(obs)[0];
+  if (options_.discrete && options_.action_mask_offset >= 0) head = MaskLogits(head, obs);
+  return head;
+}
+
+torch::Tensor ActorCriticImpl::MaskLogits(const torch::Tensor& logits, const torch::Tensor& obs) const {
+  const torch::Tensor legal =
+      obs.narrow(1, options_.action_mask_offset, options_.action_dim) > 0.5;
+  // a row with no legal action stays unmasked (as the actors' policy does)
+  const torch::Tensor keep = legal | ~legal.any(1, true);
+  return logits.masked_fill(~keep, -1e9);
+}
 
 PolicyOutput ActorCriticImpl::Evaluate(const torch::Tensor& obs, const torch::Tensor& actions) {
   PolicyOutput out;
@@ -87,6 +99,7 @@ PolicyOutput ActorCriticImpl::Evaluate(const torch::Tensor& obs, const torch::Te
   torch::Tensor head = twin[0];
   out.value = twin[1].select(-1, 0);
   if (options_.discrete) {
+    if (options_.action_mask_offset >= 0) head = MaskLogits(head, obs);
     torch::Tensor logp = LogSoftmax(head);
     out.logprob = logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1);
     out.entropy = -(logp.exp() * logp).sum(-1);

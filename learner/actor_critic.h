@@ -23,6 +23,9 @@ struct NetworkOptions {
   // discrete: number of actions; continuous: action dimension.
   int action_dim = 0;
   bool discrete = true;
+  // discrete only: the observation's action mask (envs::EnvSpec::action_mask_offset);
+  // masked actions' logits become -1e9 (probability 0, no NaN in the entropy). -1: none.
+  int action_mask_offset = -1;
   MlpConfig mlp;  // learner.network
 };
 
@@ -55,6 +58,7 @@ class ActorCriticImpl : public torch::nn::Module {
   const torch::Tensor& log_std() const { return log_std_; }
 
  private:
+  torch::Tensor MaskLogits(const torch::Tensor& logits, const torch::Tensor& obs) const;
   // (2 x B x width): actor output in [0], critic output in [1] (column 0).
   torch::Tensor Twin(const torch::Tensor& obs);
 

@@ -19,6 +19,7 @@ StatusOr<NetworkOptions> ReadNetwork(const ExperimentConfig& config, const envs:
   FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", net.mlp));
   net.obs_dim = spec.observation_space.FlatDim();
   net.discrete = spec.action_space.is_discrete();
+  net.action_mask_offset = spec.action_mask_offset;
   net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
   return net;
 }

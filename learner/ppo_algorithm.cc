@@ -61,6 +61,12 @@ StatusOr<std::unique_ptr<PpoAlgorithm>> PpoAlgorithm::Create(const ExperimentCon
   FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "ppo", ppo));
   net.obs_dim = spec.observation_space.FlatDim();
   net.discrete = spec.action_space.is_discrete();
+  net.action_mask_offset = spec.action_mask_offset;
+  if (net.action_mask_offset >= 0 && ppo.norm_obs) {
+    return InvalidArgumentError("learner.ppo.norm_obs: " + spec.id +
+                                "'s observation holds its action mask, which normalization "
+                                "would change; set norm_obs: false");
+  }
   net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
   return std::unique_ptr<PpoAlgorithm>(
       new PpoAlgorithm(info, spec, net, ppo, static_cast<uint64_t>(config.run.seed),

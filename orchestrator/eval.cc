@@ -1,5 +1,7 @@
 #include "orchestrator/eval.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -28,12 +30,24 @@ ModeResult Summarize(const std::vector<double>& xs, const std::string& env_id) {
   for (double x : xs) r.std += (x - r.mean) * (x - r.mean);
   r.std = std::sqrt(r.std / static_cast<double>(xs.size()));
   if (auto ref = replay::D4rlReferenceFor(env_id)) r.d4rl_score = replay::D4rlNormalized(r.mean, *ref);
+  const bool games = std::all_of(xs.begin(), xs.end(), [](double x) { return x == -1.0 || x == 0.0 || x == 1.0; });
+  if (games && env_id == "TicTacToe-v0") {
+    const double n = static_cast<double>(xs.size());
+    r.loss_rate = static_cast<double>(std::count(xs.begin(), xs.end(), -1.0)) / n;
+    r.draw_rate = static_cast<double>(std::count(xs.begin(), xs.end(), 0.0)) / n;
+    r.win_rate = static_cast<double>(std::count(xs.begin(), xs.end(), 1.0)) / n;
+  }
   return r;
 }
 
 Json ModeJson(const ModeResult& m) {
   Json j{{"mean", m.mean}, {"std", m.std}};
   if (m.d4rl_score) j["d4rl_score"] = *m.d4rl_score;
+  if (m.win_rate) {
+    j["win_rate"] = *m.win_rate;
+    j["draw_rate"] = *m.draw_rate;
+    j["loss_rate"] = *m.loss_rate;
+  }
   return j;
 }
 
@@ -116,6 +130,13 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
     if (logs.empty()) logs = (run_dir / "logs").string();
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
+  for (const std::string& kv : o.env_options) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgumentError("--env-option '" + kv + "' is not KEY=VALUE");
+    }
+    env_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
   // the policy must fit the env: checked here, before any process starts.
   FLEET_ASSIGN_OR_RETURN(envs::EnvSpec spec, envs::GetSpec(env_id, env_options));
   std::ifstream in(pb, std::ios::binary);

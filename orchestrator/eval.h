@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
@@ -29,11 +30,15 @@ struct EvalOptions {
   double target_return = 0.0;
   std::string bin_dir;     // holds `fleet`
   std::string logs_dir;    // where the eval actors' logs go; empty: a temp dir
+  // env options on top of the run's (key=value; e.g. opponent=minimax for TicTacToe-v0).
+  std::vector<std::string> env_options;
 };
 
 struct ModeResult {
   double mean = 0, std = 0;
   std::optional<double> d4rl_score;
+  // games (every return -1, 0 or +1, as a two-player env's): the fractions lost, drawn, won.
+  std::optional<double> loss_rate, draw_rate, win_rate;
 };
 
 struct EvalResult {

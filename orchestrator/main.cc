@@ -197,6 +197,8 @@ int main(int argc, char** argv) {
   std::string eval_json;
   eval_cmd->add_option("--json", eval_json, "also write the result to this file");
   eval_cmd->add_option("--logs-dir", eval.logs_dir, "the eval actors' logs (default: the run's logs/)");
+  eval_cmd->add_option("--env-option", eval.env_options,
+                       "an env option KEY=VALUE on top of the run's (repeatable), e.g. opponent=minimax");
 
   fleet::orchestrator::PlotOptions plot;
   auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");

@@ -101,6 +101,7 @@ EnvSpec TicTacToeSpec() {
   s.max_episode_steps = 9;
   s.reward_min = -1.0;
   s.reward_max = 1.0;
+  s.action_mask_offset = 9;
   return s;
 }
 
@@ -135,8 +136,8 @@ void TicTacToe::OpponentMove() {
     for (int i = 0; i < 9; ++i) flipped[i] = static_cast<int8_t>(-board_[i]);
     float obs[kObsDim];
     WriteObs(flipped, obs);
-    cell = plugged_(std::span<const float>(obs, kObsDim));
-    if (cell < 0 || cell > 8 || board_[cell] != 0) {
+    cell = plugged_(std::span<const float>(obs, kObsDim), opponent_new_game_);
+    if (cell != -1 && (cell < 0 || cell > 8 || board_[cell] != 0)) {
       ++opponent_illegal_moves_;
       cell = -1;
     }
@@ -154,11 +155,13 @@ void TicTacToe::OpponentMove() {
     cell = moves[pick(rng_)];
   }
   board_[cell] = -1;
+  opponent_new_game_ = false;
 }
 
 void TicTacToe::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
   board_.fill(0);
+  opponent_new_game_ = true;
   std::bernoulli_distribution first(options_.first_move_prob);
   agent_first_ = first(rng_);
   if (!agent_first_) OpponentMove();

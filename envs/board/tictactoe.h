@@ -42,24 +42,24 @@ std::vector<int> OptimalMoves(const Board& b, int to_move);
 
 }  // namespace tictactoe
 
-class TicTacToe : public Env {
+class TicTacToe : public Env, public OpponentSeat {
  public:
   enum class OpponentKind { kRandom, kMinimax };
   struct Options {
     OpponentKind opponent = OpponentKind::kRandom;
     double first_move_prob = 0.5;
   };
-  // A plugged-in opponent: the observation from the opponent's side (the same layout: its
-  // own marks +1) -> the cell it marks. An occupied cell is refused (the built-in
-  // opponent moves instead, counted in opponent_illegal_moves()).
-  using Opponent = std::function<int(std::span<const float> obs)>;
+  // A plugged-in opponent (OpponentSeat): the observation from the opponent's side (the
+  // same layout: its own marks +1) -> the cell it marks, or -1 to let the built-in
+  // opponent move. An occupied or out-of-range cell is refused (the built-in opponent moves
+  // instead, counted in opponent_illegal_moves()).
 
   static StatusOr<std::unique_ptr<Env>> Create(EnvOptions& options);
   explicit TicTacToe(Options options);
 
   // Replaces the built-in opponent (nullptr: back to the built-in one). Takes effect at
   // the opponent's next move.
-  void SetOpponent(Opponent opponent) { plugged_ = std::move(opponent); }
+  void SetOpponent(Opponent opponent) override { plugged_ = std::move(opponent); }
 
   // +1 the agent's marks, -1 the opponent's.
   const tictactoe::Board& board() const { return board_; }
@@ -82,6 +82,7 @@ class TicTacToe : public Env {
   Options options_;
   tictactoe::Board board_{};
   bool agent_first_ = true;
+  bool opponent_new_game_ = true;
   Opponent plugged_;
   int64_t illegal_moves_ = 0, opponent_illegal_moves_ = 0;
   std::mt19937_64 rng_;

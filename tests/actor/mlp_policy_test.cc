@@ -80,6 +80,64 @@ INSTANTIATE_TEST_SUITE_P(Heads, MlpPolicyTest,
                                   "_" + info.param.activation;
                          });
 
+// An env with an action mask (TicTacToe-v0's layout: 9 cells, then 9 mask entries): the
+// actors' policy never samples or picks a masked action, its log-probs equal the learner's
+// masked ones, and the learner gives masked actions probability 0.
+TEST(MlpPolicyMaskTest, MaskedActionsAreNeverChosenAndLogProbsMatchTheLearner) {
+  torch::manual_seed(5);
+  learner::NetworkOptions net;
+  net.obs_dim = 18;
+  net.action_dim = 9;
+  net.discrete = true;
+  net.action_mask_offset = 9;
+  net.mlp.hidden = {32, 32};
+  learner::ActorCritic model(net);
+  {
+    torch::NoGradGuard g;
+    for (auto& p : model->parameters()) p.add_(torch::randn_like(p) * 0.5);
+  }
+  proto::PolicyWeights w = learner::ExportWeights(model, 1);
+  auto policy = actor::MlpPolicy::FromProto(w, 18, 9, true, 9);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_FALSE(actor::MlpPolicy::FromProto(w, 18, 9, true, 10).ok());  // past the observation
+
+  const int batch = 64;
+  std::mt19937_64 rng(2);
+  std::bernoulli_distribution legal(0.3);
+  std::vector<float> obs(batch * 18);
+  for (int b = 0; b < batch; ++b) {
+    int n_legal = 0;
+    for (int j = 0; j < 9; ++j) {
+      const bool l = legal(rng) || (j == 8 && n_legal == 0);
+      n_legal += l;
+      obs[b * 18 + j] = l ? 0.0f : (j % 2 ? 1.0f : -1.0f);
+      obs[b * 18 + 9 + j] = l ? 1.0f : 0.0f;
+    }
+  }
+  std::vector<float> actions(batch), logp(batch), values(batch), greedy(batch);
+  for (int round = 0; round < 50; ++round) {
+    policy->Act(obs, batch, rng, actions, logp, values);
+    for (int b = 0; b < batch; ++b) {
+      ASSERT_EQ(obs[b * 18 + 9 + static_cast<int>(actions[b])], 1.0f) << "row " << b;
+    }
+  }
+  policy->ActGreedy(obs, batch, greedy);
+  for (int b = 0; b < batch; ++b) EXPECT_EQ(obs[b * 18 + 9 + static_cast<int>(greedy[b])], 1.0f);
+
+  torch::Tensor obs_t = torch::from_blob(obs.data(), {batch, 18}).clone();
+  torch::Tensor act_t = torch::tensor(std::vector<int64_t>(actions.begin(), actions.end()));
+  torch::NoGradGuard g;
+  learner::PolicyOutput out = model->Evaluate(obs_t, act_t);
+  torch::Tensor probs = torch::softmax(model->PolicyHead(obs_t), 1);
+  for (int b = 0; b < batch; ++b) {
+    EXPECT_NEAR(logp[b], out.logprob[b].item<float>(), 1e-4) << "logprob " << b;
+    EXPECT_TRUE(std::isfinite(out.entropy[b].item<float>()));
+    for (int j = 0; j < 9; ++j) {
+      if (obs[b * 18 + 9 + j] == 0.0f) EXPECT_EQ(probs[b][j].item<float>(), 0.0f);
+    }
+  }
+}
+
 TEST(MlpPolicyFromProtoTest, RejectsInconsistentWeights) {
   torch::manual_seed(0);
   learner::NetworkOptions net;

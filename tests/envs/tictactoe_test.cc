@@ -161,7 +161,7 @@ TEST(TicTacToeTest, EitherSideMovesFirstAtRandom) {
 
 // An opponent that marks the lowest empty cell makes the games scripted.
 void LowestEmpty(Env& env) {
-  Ttt(env).SetOpponent([](std::span<const float> obs) {
+  Ttt(env).SetOpponent([](std::span<const float> obs, bool) {
     for (int i = 0; i < 9; ++i) {
       if (obs[9 + i] == 1.0f) return i;
     }
@@ -256,7 +256,11 @@ TEST(TicTacToeTest, TheMinimaxOpponentNeverLosesAndPerfectPlayDraws) {
 
 TEST(TicTacToeTest, APluggedOpponentsIllegalMoveFallsBackToTheBuiltInOne) {
   auto env = Make({{"first_move_prob", "1"}});
-  Ttt(*env).SetOpponent([](std::span<const float>) { return 4; });  // always the centre
+  std::vector<bool> new_game;
+  Ttt(*env).SetOpponent([&](std::span<const float>, bool first) {
+    new_game.push_back(first);
+    return 4;  // always the centre
+  });
   float obs[18];
   env->Reset(5, obs);
   Play(*env, 4, obs);  // the agent takes the centre: the opponent's 4 is refused
@@ -264,6 +268,13 @@ TEST(TicTacToeTest, APluggedOpponentsIllegalMoveFallsBackToTheBuiltInOne) {
   int marks = 0;
   for (int i = 0; i < 9; ++i) marks += obs[i] == -1.0f;
   EXPECT_EQ(marks, 1);
+  int free_cell = 0;
+  while (obs[9 + free_cell] != 1.0f) ++free_cell;
+  EXPECT_FALSE(Play(*env, free_cell, obs).terminated);  // the opponent's second move of the game
+  EXPECT_EQ(new_game, (std::vector<bool>{true, false}));
+  env->Reset(6, obs);
+  Play(*env, 0, obs);  // a new game: its first move again
+  EXPECT_EQ(new_game.back(), true);
 }
 
 TEST(TicTacToeTest, SameSeedSameGame) {
