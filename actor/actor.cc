@@ -203,7 +203,9 @@ Status Actor::Run() {
   if (seats_) {
     std::string games;
     for (const auto& [v, count] : seats_->GamesByVersion()) {
-      games += (games.empty() ? "" : ", ") + std::string("v") + std::to_string(v) + ": " + std::to_string(count);
+      games += (games.empty() ? "" : ", ") +
+               (v == SelfPlaySeats::kBuiltin ? std::string("built-in") : "v" + std::to_string(v)) +
+               ": " + std::to_string(count);
     }
     std::string pool;
     for (uint64_t v : pool_->versions()) pool += (pool.empty() ? "v" : ", v") + std::to_string(v);

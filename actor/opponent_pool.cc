@@ -13,6 +13,13 @@ Status OpponentPool::Offer(const proto::PolicyWeights& weights) {
     return InvalidArgumentError("self-play needs a discrete action space; " + spec_.id + " has " +
                                 as.ToString());
   }
+  if (weights.weights_epoch() != epoch_) {
+    // a restarted learner counts versions again from its checkpoint: what the pool holds
+    // was published and stays; the counting starts over.
+    epoch_ = weights.weights_epoch();
+    latest_.reset();
+    last_joined_.reset();
+  }
   if (latest_ && weights.version() <= latest_->version()) return OkStatus();  // not newer
   auto made = MlpPolicy::FromProto(weights, spec_.observation_space.FlatDim(),
                                    static_cast<int>(as.n), true, spec_.action_mask_offset);
@@ -50,6 +57,12 @@ std::shared_ptr<const MlpPolicy> OpponentPool::Draw(std::mt19937_64& rng) const 
 }
 
 int SelfPlaySeats::Seat::Move(const OpponentPool& pool, std::span<const float> obs, bool new_game) {
+  if (new_game) {
+    std::bernoulli_distribution builtin_game(pool.config().builtin_prob);
+    builtin = builtin_game(rng);
+    if (builtin) ++games[kBuiltin];
+  }
+  if (builtin) return -1;  // the env's own opponent plays this game
   if (new_game || !has) {
     std::shared_ptr<const MlpPolicy> drawn = pool.Draw(rng);
     if (!drawn) return -1;  // no weights yet: the env's built-in opponent moves

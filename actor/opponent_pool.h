@@ -31,7 +31,9 @@ class OpponentPool {
 
   // A published policy: becomes the latest, and joins the pool when it is the first or at
   // least snapshot_every versions after the last one that joined (the oldest leaves past
-  // pool_size). InvalidArgument (nothing changes) for weights that do not fit the env.
+  // pool_size); an older version of the same weights epoch is ignored, weights of a new
+  // epoch (a restarted learner) start the counting over and keep the pool.
+  // InvalidArgument (nothing changes) for weights that do not fit the env.
   Status Offer(const proto::PolicyWeights& weights);
 
   // The versions held, oldest first, and the latest.
@@ -50,6 +52,7 @@ class OpponentPool {
   std::deque<std::shared_ptr<const MlpPolicy>> frozen_;
   std::shared_ptr<const MlpPolicy> latest_;
   std::optional<uint64_t> last_joined_;
+  uint64_t epoch_ = 0;  // PolicyWeights.weights_epoch of latest_
 };
 
 // Seats the pool's opponents in every env of `vec`: FailedPrecondition naming the env when
@@ -59,13 +62,16 @@ class SelfPlaySeats {
   static StatusOr<std::unique_ptr<SelfPlaySeats>> Install(envs::VectorEnv& vec,
                                                           const OpponentPool& pool, uint64_t seed);
 
-  // games started per opponent version, over all seats (for the log).
+  // games started per opponent version, over all seats (for the log); the env's built-in
+  // opponent's games under kBuiltin.
   std::map<uint64_t, int64_t> GamesByVersion() const;
+  static constexpr uint64_t kBuiltin = ~uint64_t{0};
 
  private:
   struct Seat {
     MlpPolicy policy;
     bool has = false;
+    bool builtin = false;  // this game's opponent is the env's own
     std::mt19937_64 rng;
     std::map<uint64_t, int64_t> games;
     int Move(const OpponentPool& pool, std::span<const float> obs, bool new_game);

@@ -231,6 +231,9 @@ struct SelfPlaySection {
   int snapshot_every = 10;
   // probability that a game's opponent is the actor's current policy instead of a frozen one.
   double latest_prob = 0.2;
+  // probability that a game's opponent is the env's built-in one instead (TicTacToe-v0's
+  // env.options.opponent: random by default): a mix of states past selves would not reach.
+  double builtin_prob = 0.0;
   // opponents take their most probable legal move instead of sampling.
   bool greedy = false;
 
@@ -240,6 +243,7 @@ struct SelfPlaySection {
     v("pool_size", pool_size);
     v("snapshot_every", snapshot_every);
     v("latest_prob", latest_prob);
+    v("builtin_prob", builtin_prob);
     v("greedy", greedy);
   }
 };

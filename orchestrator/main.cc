@@ -9,6 +9,7 @@
 #include <climits>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "orchestrator/eval.h"
+#include "orchestrator/play.h"
 #include "orchestrator/plot.h"
 #include "orchestrator/k8s.h"
 #include "orchestrator/run.h"
@@ -200,6 +202,15 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--env-option", eval.env_options,
                        "an env option KEY=VALUE on top of the run's (repeatable), e.g. opponent=minimax");
 
+  fleet::orchestrator::PlayOptions play;
+  auto* play_cmd = app.add_subcommand("play", "play a trained agent in the terminal (TicTacToe-v0)");
+  play_cmd->add_option("run", play.run, "run directory or final_policy.pb")->required();
+  play_cmd->add_option("--env", play.env_id, "env id (default: the run's)");
+  play_cmd->add_option("--games", play.games, "games to play");
+  play_cmd->add_option("--first", play.first, "who moves first: agent, you or random");
+  play_cmd->add_flag("--stochastic", play.stochastic, "the agent samples its moves instead of taking the best");
+  play_cmd->add_option("--seed", play.seed, "seed of the games (0: from the clock)");
+
   fleet::orchestrator::PlotOptions plot;
   auto* plot_cmd = app.add_subcommand("plot", "learning curves of runs to SVG");
   plot_cmd->add_option("run_dirs", plot.run_dirs, "run directories (several: mean and spread)")
@@ -303,6 +314,11 @@ int main(int argc, char** argv) {
     auto path = fleet::orchestrator::PlotRuns(plot);
     if (!path.ok()) return Fail("plot", path.status());
     std::printf("fleet plot: wrote %s\n", path->c_str());
+    return 0;
+  }
+  if (*play_cmd) {
+    auto r = fleet::orchestrator::Play(play, std::cin, std::cout);
+    if (!r.ok()) return Fail("play", r.status());
     return 0;
   }
   if (*eval_cmd) {

@@ -73,6 +73,40 @@ TEST(OpponentPoolTest, HoldsAndServesOnlyPublishedSnapshots) {
   // 13 and 19: 0.8 / 3 each; 25: 0.2 + 0.8 / 3.
   EXPECT_NEAR(drawn[13] / 3000.0, 0.8 / 3, 0.03);
   EXPECT_NEAR(drawn[25] / 3000.0, 0.2 + 0.8 / 3, 0.03);
+  // a restarted learner (a new weights epoch) resumes at version 20: taken, counted anew.
+  proto::PolicyWeights resumed = Published(20);
+  resumed.set_weights_epoch(77);
+  ASSERT_TRUE(pool.Offer(resumed).ok());
+  EXPECT_EQ(pool.latest_version(), 20u);
+  EXPECT_EQ(pool.versions(), (std::vector<uint64_t>{19, 25, 20}));
+}
+
+TEST(SelfPlaySeatsTest, BuiltinProbHandsGamesToTheEnvsOwnOpponent) {
+  auto vec = envs::VectorEnv::Create("TicTacToe-v0", 2);
+  ASSERT_TRUE(vec.ok());
+  SelfPlaySection c = Config();
+  c.builtin_prob = 0.5;
+  actor::OpponentPool pool(c, (*vec)->spec());
+  ASSERT_TRUE(pool.Offer(Published(1)).ok());
+  auto seats = actor::SelfPlaySeats::Install(**vec, pool, 5);
+  ASSERT_TRUE(seats.ok());
+  std::vector<float> obs(2 * 18), rewards(2), actions(2);
+  std::vector<uint8_t> term(2), trunc(2);
+  envs::VectorStepOutput out;
+  (*vec)->Reset(0, obs);
+  for (int step = 0; step < 1000; ++step) {
+    for (int e = 0; e < 2; ++e) {
+      int cell = 0;
+      while (obs[e * 18 + 9 + cell] != 1.0f) ++cell;
+      actions[e] = static_cast<float>(cell);
+    }
+    ASSERT_TRUE((*vec)->Step(actions, obs, rewards, term, trunc, out).ok());
+  }
+  auto games = (*seats)->GamesByVersion();
+  const double builtin = static_cast<double>(games[actor::SelfPlaySeats::kBuiltin]);
+  const double pooled = static_cast<double>(games[1]);
+  EXPECT_EQ(games.size(), 2u);
+  EXPECT_NEAR(builtin / (builtin + pooled), 0.5, 0.06);  // ~300 games
 }
 
 TEST(SelfPlaySeatsTest, OpponentsPlayLegalMovesFromThePoolInEveryEnv) {
