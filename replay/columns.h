@@ -16,7 +16,9 @@
 //   episodes/start, episodes/length (e) i64   episodes/return (e) f64
 //   episodes/actor_id, episodes/env_index (e) u32   episodes/cut (e) u8
 //   episodes/seed (e) u64: the seed of the env's RNG stream (its first reset; later
-//     episodes of the stream continue that generator)
+//     episodes of the stream continue that generator); under grouped seeding
+//     (env.group_size > 1) the seed this episode was reset with, except for an episode
+//     cut at close (its seed is reported only when it ends): the stream's seed
 //   episodes/final_observation (e x obs_dim) f32: the observation the episode ended in
 #pragma once
 

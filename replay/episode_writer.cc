@@ -169,6 +169,9 @@ Status EpisodeWriter::Add(const proto::TrajectoryChunk& c) {
         // grouped seeding: each episode's own reset seed
         if (it != final_at.end() && c.episode_seeds_size() > 0) ep.seed = c.episode_seeds(it->second);
         EndEpisode(ep, c.actor_id(), static_cast<uint32_t>(e), fo, /*cut=*/false);
+        // the next episode's own seed is reported when it ends; until then (and if it is
+        // cut at close) it carries the env's stream seed.
+        ep.seed = c.env_seed_base() + static_cast<uint64_t>(e);
         if (pending_.size() >= options_.flush_steps) FLEET_RETURN_IF_ERROR(Flush());
       }
     }
