@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "envs/env.h"
+
 namespace fleet::learner {
 namespace {
 
@@ -123,6 +125,21 @@ torch::Tensor ActorCriticImpl::LayerBias(int net, int i) const {
   torch::Tensor b = biases_[i][net][0];
   if (net == 1 && i + 1 == num_layers()) b = b.narrow(0, 0, 1);
   return b.detach().to(torch::kCPU).contiguous();
+}
+
+NetworkOptions NetworkOptionsFor(const envs::EnvSpec& spec, const MlpConfig& mlp) {
+  NetworkOptions net;
+  net.mlp = mlp;
+  net.obs_dim = spec.observation_space.FlatDim();
+  net.discrete = spec.action_space.is_discrete();
+  net.action_mask_offset = spec.action_mask_offset;
+  net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
+  return net;
+}
+
+ActorCritic MakeActorCritic(const NetworkOptions& net, uint64_t seed) {
+  torch::manual_seed(seed);
+  return ActorCritic(net);
 }
 
 }  // namespace fleet::learner

@@ -16,6 +16,10 @@
 #include "learner/mlp_config.h"
 #include "learner/pch.h"
 
+namespace fleet::envs {
+struct EnvSpec;
+}  // namespace fleet::envs
+
 namespace fleet::learner {
 
 struct NetworkOptions {
@@ -68,5 +72,12 @@ class ActorCriticImpl : public torch::nn::Module {
   torch::Tensor log_std_;               // (1 x action_dim), continuous only
 };
 TORCH_MODULE(ActorCritic);
+
+// The network for `spec`: its observation size, action space and action mask, with the
+// hidden layers of learner.network.
+NetworkOptions NetworkOptionsFor(const envs::EnvSpec& spec, const MlpConfig& mlp);
+
+// A freshly initialized network; the same seed gives the same weights.
+ActorCritic MakeActorCritic(const NetworkOptions& net, uint64_t seed);
 
 }  // namespace fleet::learner

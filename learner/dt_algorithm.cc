@@ -172,16 +172,8 @@ proto::PolicyWeights DtAlgorithm::ExportPolicy(uint64_t version) {
 }
 
 Status DtAlgorithm::Save(const std::string& dir, const std::string& prefix, std::string* state) {
-  try {
-    torch::serialize::OutputArchive model, optimizer;
-    model_->save(model);
-    model.save_to(dir + "/" + prefix + "model.pt");
-    optimizer_.save(optimizer);
-    optimizer.save_to(dir + "/" + prefix + "optimizer.pt");
-  } catch (const c10::Error& e) {
-    return UnavailableError("cannot write the Decision Transformer in " + dir + ": " +
-                            e.what_without_backtrace());
-  }
+  FLEET_RETURN_IF_ERROR(SaveTorchState(dir, prefix, "Decision Transformer",
+                                       {{"model", model_.get()}}, optimizer_));
   proto::DtState s;
   s.mutable_state_mean()->Add(state_mean_.begin(), state_mean_.end());
   s.mutable_state_std()->Add(state_std_.begin(), state_std_.end());
@@ -198,16 +190,8 @@ Status DtAlgorithm::Restore(const std::string& dir, const std::string& state) {
     return DataLossError("the checkpoint's state statistics have " + std::to_string(s.state_mean_size()) +
                          " dimensions, this run's dataset " + std::to_string(state_mean_.size()));
   }
-  try {
-    torch::serialize::InputArchive model, optimizer;
-    model.load_from(dir + "/model.pt");
-    model_->load(model);
-    optimizer.load_from(dir + "/optimizer.pt");
-    optimizer_.load(optimizer);
-  } catch (const c10::Error& e) {
-    return DataLossError("cannot load the Decision Transformer in " + dir + ": " +
-                         e.what_without_backtrace());
-  }
+  FLEET_RETURN_IF_ERROR(
+      LoadTorchState(dir, "Decision Transformer", {{"model", model_.get()}}, optimizer_));
   // the statistics the model was trained with, whatever the dataset now holds.
   state_mean_.assign(s.state_mean().begin(), s.state_mean().end());
   state_std_.assign(s.state_std().begin(), s.state_std().end());

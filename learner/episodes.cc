@@ -123,41 +123,42 @@ std::vector<float> DiscountedReturns(std::span<const float> rewards, double gamm
   return out;
 }
 
-std::vector<float> GroupAdvantages(std::span<const double> returns, double eps) {
-  const size_t n = returns.size();
-  std::vector<float> out(n, 0.0f);
-  if (n < 2) return out;
-  const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(n);
+SampleMoments Moments(std::span<const double> x) {
+  SampleMoments m;
+  const size_t n = x.size();
+  if (n == 0) return m;
+  m.mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(n);
+  if (n < 2) return m;
   double ss = 0.0;
-  for (double r : returns) ss += (r - mean) * (r - mean);
-  const double std = std::sqrt(ss / static_cast<double>(n - 1));
-  if (std == 0.0) return out;
-  for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>((returns[i] - mean) / (std + eps));
+  for (double v : x) ss += (v - m.mean) * (v - m.mean);
+  m.std = std::sqrt(ss / static_cast<double>(n - 1));
+  return m;
+}
+
+std::vector<float> GroupAdvantages(std::span<const double> returns, double eps) {
+  std::vector<float> out(returns.size(), 0.0f);
+  const SampleMoments m = Moments(returns);
+  if (m.std == 0.0) return out;
+  for (size_t i = 0; i < returns.size(); ++i) {
+    out[i] = static_cast<float>((returns[i] - m.mean) / (m.std + eps));
+  }
   return out;
 }
 
 std::vector<std::vector<float>> ProcessAdvantages(const std::vector<std::span<const float>>& rewards,
                                                   double eps) {
   std::vector<std::vector<float>> out;
-  double sum = 0.0;
-  size_t n = 0;
+  std::vector<double> all;
   for (const auto& r : rewards) {
     out.emplace_back(r.size(), 0.0f);
-    for (float x : r) sum += x;
-    n += r.size();
+    all.insert(all.end(), r.begin(), r.end());
   }
-  if (n < 2) return out;
-  const double mean = sum / static_cast<double>(n);
-  double ss = 0.0;
-  for (const auto& r : rewards) {
-    for (float x : r) ss += (x - mean) * (x - mean);
-  }
-  const double std = std::sqrt(ss / static_cast<double>(n - 1));
-  if (std == 0.0) return out;
+  const SampleMoments m = Moments(all);
+  if (m.std == 0.0) return out;
   for (size_t e = 0; e < rewards.size(); ++e) {
     double to_go = 0.0;
     for (size_t k = rewards[e].size(); k-- > 0;) {
-      to_go += (rewards[e][k] - mean) / (std + eps);
+      to_go += (rewards[e][k] - m.mean) / (m.std + eps);
       out[e][k] = static_cast<float>(to_go);
     }
   }

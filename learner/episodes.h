@@ -73,6 +73,13 @@ class EpisodeAssembler {
 // episode's end (no bootstrap: a truncated episode's return stops at its last reward).
 std::vector<float> DiscountedReturns(std::span<const float> rewards, double gamma);
 
+// Mean and sample standard deviation (n - 1) of `x`; std 0 for fewer than two values.
+struct SampleMoments {
+  double mean = 0.0;
+  double std = 0.0;
+};
+SampleMoments Moments(std::span<const double> x);
+
 // A group's advantages: (R_i - mean(R)) / (std(R) + eps), std the sample standard
 // deviation (n - 1; as TRL's GRPO trainer computes it). A group of one, or of equal
 // returns, gets zeros.

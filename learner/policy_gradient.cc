@@ -9,19 +9,10 @@
 namespace fleet::learner {
 namespace {
 
-ActorCritic MakeModel(const NetworkOptions& net, uint64_t seed) {
-  torch::manual_seed(seed);
-  return ActorCritic(net);
-}
-
 StatusOr<NetworkOptions> ReadNetwork(const ExperimentConfig& config, const envs::EnvSpec& spec) {
-  NetworkOptions net;
-  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", net.mlp));
-  net.obs_dim = spec.observation_space.FlatDim();
-  net.discrete = spec.action_space.is_discrete();
-  net.action_mask_offset = spec.action_mask_offset;
-  net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
-  return net;
+  MlpConfig mlp;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", mlp));
+  return NetworkOptionsFor(spec, mlp);
 }
 
 double Anneal(bool anneal, const UpdateProgress& p) {
@@ -79,7 +70,7 @@ EpisodicPolicyGradient::EpisodicPolicyGradient(const AlgorithmInfo* info, const 
       spec_(spec),
       net_(net),
       device_(ResolveDevice(device)),
-      model_(MakeModel(net, seed)),
+      model_(MakeActorCritic(net, seed)),
       optimizer_(model_->parameters(), torch::optim::AdamOptions(learning_rate)),
       assembler_(net.obs_dim, net.discrete ? 0 : net.action_dim) {
   model_->to(device_);
@@ -124,44 +115,20 @@ proto::PolicyWeights EpisodicPolicyGradient::ExportPolicy(uint64_t version) {
   return ExportWeights(model_, version);
 }
 
-Status EpisodicPolicyGradient::Save(const std::string& dir, const std::string& prefix,
-                                    std::string* state) {
-  try {
-    torch::serialize::OutputArchive model, optimizer;
-    model_->save(model);
-    model.save_to(dir + "/" + prefix + "model.pt");
-    optimizer_.save(optimizer);
-    optimizer.save_to(dir + "/" + prefix + "optimizer.pt");
-    for (auto& [name, module] : ExtraModules()) {
-      torch::serialize::OutputArchive a;
-      module->save(a);
-      a.save_to(dir + "/" + prefix + name + ".pt");
-    }
-  } catch (const c10::Error& e) {
-    return UnavailableError("cannot write the " + info_->name + " model in " + dir + ": " +
-                            e.what_without_backtrace());
-  }
-  state->clear();  // everything is in the files
-  return OkStatus();
+NamedModules EpisodicPolicyGradient::Modules() {
+  NamedModules modules = {{"model", model_.get()}};
+  for (auto& [name, module] : ExtraModules()) modules.emplace_back(name, module.get());
+  return modules;
 }
 
-Status EpisodicPolicyGradient::Restore(const std::string& dir, const std::string& state) {
-  try {
-    torch::serialize::InputArchive model, optimizer;
-    model.load_from(dir + "/model.pt");
-    model_->load(model);
-    optimizer.load_from(dir + "/optimizer.pt");
-    optimizer_.load(optimizer);
-    for (auto& [name, module] : ExtraModules()) {
-      torch::serialize::InputArchive a;
-      a.load_from(dir + "/" + name + ".pt");
-      module->load(a);
-    }
-  } catch (const c10::Error& e) {
-    return DataLossError("cannot load the " + info_->name + " model in " + dir + ": " +
-                         e.what_without_backtrace());
-  }
-  return OkStatus();
+Status EpisodicPolicyGradient::Save(const std::string& dir, const std::string& prefix,
+                                    std::string* state) {
+  state->clear();  // everything is in the files
+  return SaveTorchState(dir, prefix, info_->name + " model", Modules(), optimizer_);
+}
+
+Status EpisodicPolicyGradient::Restore(const std::string& dir, const std::string& /*state*/) {
+  return LoadTorchState(dir, info_->name + " model", Modules(), optimizer_);
 }
 
 void EpisodicPolicyGradient::Reseed(uint64_t seed) { torch::manual_seed(seed); }
@@ -320,16 +287,17 @@ StatusOr<std::vector<double>> GrpoAlgorithm::Update(RolloutBatch& batch,
   for (const auto& g : groups) {
     std::vector<double> returns;
     for (const Episode& e : g) returns.push_back(e.Return());
+    std_sum += Moments(returns).std;
     const bool process = config_.supervision == "process";
-    const std::vector<float> a = GroupAdvantages(returns, config_.adv_eps);
-    std::vector<std::span<const float>> rewards;
-    for (const Episode& e : g) rewards.emplace_back(e.rewards);
-    const std::vector<std::vector<float>> steps =
-        process ? ProcessAdvantages(rewards, config_.adv_eps) : std::vector<std::vector<float>>{};
-    double mean = 0.0, ss = 0.0;
-    for (double r : returns) mean += r / static_cast<double>(returns.size());
-    for (double r : returns) ss += (r - mean) * (r - mean);
-    std_sum += std::sqrt(ss / std::max<size_t>(1, returns.size() - 1));
+    std::vector<float> a;
+    std::vector<std::vector<float>> steps;
+    if (process) {
+      std::vector<std::span<const float>> rewards;
+      for (const Episode& e : g) rewards.emplace_back(e.rewards);
+      steps = ProcessAdvantages(rewards, config_.adv_eps);
+    } else {
+      a = GroupAdvantages(returns, config_.adv_eps);
+    }
     for (size_t i = 0; i < g.size(); ++i) {
       ptrs.push_back(&g[i]);
       if (process) {

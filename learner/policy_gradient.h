@@ -16,6 +16,7 @@
 #include "learner/algorithm.h"
 #include "learner/episodes.h"
 #include "learner/pg_config.h"
+#include "learner/torch_runtime.h"
 
 namespace fleet::learner {
 
@@ -63,6 +64,8 @@ class EpisodicPolicyGradient : public Algorithm {
   void SetLearningRate(double lr);
   // extra modules saved with the model (the reference policy), name -> module.
   virtual std::vector<std::pair<std::string, ActorCritic>> ExtraModules() { return {}; }
+  // The model and the extra modules, as the checkpoint stores them.
+  NamedModules Modules();
 
   const AlgorithmInfo* info_;
   envs::EnvSpec spec_;

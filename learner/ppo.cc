@@ -7,21 +7,13 @@
 
 namespace fleet::learner {
 
-namespace {
-
-ActorCritic MakeModel(const NetworkOptions& net, uint64_t seed) {
-  torch::manual_seed(seed);
-  return ActorCritic(net);
-}
-
-}  // namespace
 
 Ppo::Ppo(const NetworkOptions& network, const PpoConfig& config, uint64_t seed,
          const std::string& device)
     : net_(network),
       o_(config),
       device_(ResolveDevice(device)),
-      model_(MakeModel(network, seed)),
+      model_(MakeActorCritic(network, seed)),
       optimizer_(model_->parameters(), torch::optim::AdamOptions(config.learning_rate).eps(1e-5)),
       obs_rms_(network.obs_dim) {
   model_->to(device_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "learner/torch_runtime.h"
 #include "learner/weights.h"
 #include "proto/checkpoint.pb.h"
 
@@ -55,19 +56,16 @@ StatusOr<std::unique_ptr<PpoAlgorithm>> PpoAlgorithm::Create(const ExperimentCon
                                                               const envs::EnvSpec& spec) {
   FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* info, FindAlgorithm("ppo"));
   FLEET_RETURN_IF_ERROR(info->validate(config));
-  NetworkOptions net;
-  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", net.mlp));
+  MlpConfig mlp;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "network", mlp));
   PpoConfig ppo;
   FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "ppo", ppo));
-  net.obs_dim = spec.observation_space.FlatDim();
-  net.discrete = spec.action_space.is_discrete();
-  net.action_mask_offset = spec.action_mask_offset;
+  const NetworkOptions net = NetworkOptionsFor(spec, mlp);
   if (net.action_mask_offset >= 0 && ppo.norm_obs) {
     return InvalidArgumentError("learner.ppo.norm_obs: " + spec.id +
                                 "'s observation holds its action mask, which normalization "
                                 "would change; set norm_obs: false");
   }
-  net.action_dim = net.discrete ? static_cast<int>(spec.action_space.n) : spec.action_space.FlatDim();
   return std::unique_ptr<PpoAlgorithm>(
       new PpoAlgorithm(info, spec, net, ppo, static_cast<uint64_t>(config.run.seed),
                        config.learner.device, config.store.max_policy_lag));
@@ -152,15 +150,8 @@ proto::PolicyWeights PpoAlgorithm::ExportPolicy(uint64_t version) {
 }
 
 Status PpoAlgorithm::Save(const std::string& dir, const std::string& prefix, std::string* state) {
-  try {
-    torch::serialize::OutputArchive model, optimizer;
-    ppo_.model()->save(model);
-    model.save_to(dir + "/" + prefix + "model.pt");
-    ppo_.optimizer().save(optimizer);
-    optimizer.save_to(dir + "/" + prefix + "optimizer.pt");
-  } catch (const c10::Error& e) {
-    return UnavailableError("cannot write the PPO model in " + dir + ": " + e.what_without_backtrace());
-  }
+  FLEET_RETURN_IF_ERROR(
+      SaveTorchState(dir, prefix, "PPO model", {{"model", ppo_.model().get()}}, ppo_.optimizer()));
   proto::PpoState s;
   ToProto(ppo_.mutable_obs_rms(), s.mutable_obs_rms());
   ToProto(reward_scaler_.stats(), s.mutable_reward_rms());
@@ -174,15 +165,8 @@ Status PpoAlgorithm::Restore(const std::string& dir, const std::string& state) {
   if (!s.has_obs_rms() || !s.has_reward_rms()) {
     return DataLossError("the checkpoint's PPO state lacks its normalizer statistics");
   }
-  try {
-    torch::serialize::InputArchive model, optimizer;
-    model.load_from(dir + "/model.pt");
-    ppo_.model()->load(model);
-    optimizer.load_from(dir + "/optimizer.pt");
-    ppo_.optimizer().load(optimizer);
-  } catch (const c10::Error& e) {
-    return DataLossError("cannot load the PPO model in " + dir + ": " + e.what_without_backtrace());
-  }
+  FLEET_RETURN_IF_ERROR(
+      LoadTorchState(dir, "PPO model", {{"model", ppo_.model().get()}}, ppo_.optimizer()));
   FLEET_RETURN_IF_ERROR(FromProto(s.obs_rms(), "observation", ppo_.mutable_obs_rms()));
   return FromProto(s.reward_rms(), "reward", reward_scaler_.mutable_stats());
 }

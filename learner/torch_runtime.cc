@@ -46,4 +46,38 @@ void ConfigureLearnerProcess(const ExperimentConfig& config) {
 
 bool CudaAvailable() { return torch::cuda::is_available(); }
 
+Status SaveTorchState(const std::string& dir, const std::string& prefix, const std::string& what,
+                      const NamedModules& modules, torch::optim::Optimizer& optimizer) {
+  try {
+    for (const auto& [name, module] : modules) {
+      torch::serialize::OutputArchive a;
+      module->save(a);
+      a.save_to(dir + "/" + prefix + name + ".pt");
+    }
+    torch::serialize::OutputArchive o;
+    optimizer.save(o);
+    o.save_to(dir + "/" + prefix + "optimizer.pt");
+  } catch (const c10::Error& e) {
+    return UnavailableError("cannot write the " + what + " in " + dir + ": " + e.what_without_backtrace());
+  }
+  return OkStatus();
+}
+
+Status LoadTorchState(const std::string& dir, const std::string& what, const NamedModules& modules,
+                      torch::optim::Optimizer& optimizer) {
+  try {
+    for (const auto& [name, module] : modules) {
+      torch::serialize::InputArchive a;
+      a.load_from(dir + "/" + name + ".pt");
+      module->load(a);
+    }
+    torch::serialize::InputArchive o;
+    o.load_from(dir + "/optimizer.pt");
+    optimizer.load(o);
+  } catch (const c10::Error& e) {
+    return DataLossError("cannot load the " + what + " in " + dir + ": " + e.what_without_backtrace());
+  }
+  return OkStatus();
+}
+
 }  // namespace fleet::learner

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/experiment_config.h"
+#include "common/status.h"
 #include "learner/pch.h"
 
 namespace fleet::learner {
@@ -37,5 +40,16 @@ int SetBlasThreads(int threads);
 void ConfigureLearnerProcess(const ExperimentConfig& config);
 
 bool CudaAvailable();
+
+// An algorithm's torch state in a checkpoint directory: DIR/PREFIX<name>.pt for each
+// module (the policy's is "model") and DIR/PREFIXoptimizer.pt. Save writes with the
+// prefix (the checkpoint writer renames the files into place); Load reads the unprefixed
+// names. `what` names the model in errors; a load error is DataLoss, a write error
+// Unavailable.
+using NamedModules = std::vector<std::pair<std::string, torch::nn::Module*>>;
+Status SaveTorchState(const std::string& dir, const std::string& prefix, const std::string& what,
+                      const NamedModules& modules, torch::optim::Optimizer& optimizer);
+Status LoadTorchState(const std::string& dir, const std::string& what, const NamedModules& modules,
+                      torch::optim::Optimizer& optimizer);
 
 }  // namespace fleet::learner

@@ -8,7 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "proto/fleet.pb.h"
@@ -70,6 +74,26 @@ inline pid_t StartInOwnGroup(const std::string& cmd) {
   }
   ::setpgid(pid, pid);
   return pid;
+}
+
+// A CSV file with a header row (metrics.csv, evals.csv) as columns by name; an empty cell
+// is NaN.
+inline std::map<std::string, std::vector<double>> ReadCsv(const std::string& path) {
+  std::istringstream in(ReadFile(path));
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  std::getline(in, line);
+  std::istringstream h(line);
+  for (std::string n; std::getline(h, n, ',');) names.push_back(n);
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string cell;
+    for (size_t i = 0; i < names.size() && std::getline(row, cell, ','); ++i) {
+      cols[names[i]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
+    }
+  }
+  return cols;
 }
 
 inline Json ReadJson(const std::string& path) {

@@ -133,7 +133,9 @@ TEST(MlpPolicyMaskTest, MaskedActionsAreNeverChosenAndLogProbsMatchTheLearner) {
     EXPECT_NEAR(logp[b], out.logprob[b].item<float>(), 1e-4) << "logprob " << b;
     EXPECT_TRUE(std::isfinite(out.entropy[b].item<float>()));
     for (int j = 0; j < 9; ++j) {
-      if (obs[b * 18 + 9 + j] == 0.0f) EXPECT_EQ(probs[b][j].item<float>(), 0.0f);
+      if (obs[b * 18 + 9 + j] == 0.0f) {
+        EXPECT_EQ(probs[b][j].item<float>(), 0.0f);
+      }
     }
   }
 }

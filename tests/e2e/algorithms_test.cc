@@ -22,24 +22,6 @@ std::string ConfigPath(const std::string& name) {
   return std::string(FLEET_SOURCE_DIR) + "/configs/" + name;
 }
 
-std::map<std::string, std::vector<double>> ReadCsv(const std::string& path) {
-  std::istringstream in(testing::ReadFile(path));
-  std::string line;
-  std::vector<std::string> names;
-  std::map<std::string, std::vector<double>> cols;
-  std::getline(in, line);
-  std::istringstream h(line);
-  for (std::string n; std::getline(h, n, ',');) names.push_back(n);
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    std::string cell;
-    for (size_t i = 0; i < names.size() && std::getline(row, cell, ','); ++i) {
-      cols[names[i]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
-    }
-  }
-  return cols;
-}
-
 double Sum(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -52,7 +34,7 @@ TEST(AlgorithmsEndToEndTest, ReinforceLearnsCartPoleFromWholeEpisodes) {
   auto r = RunCommand(Fleet() + " run " + ConfigPath("cartpole_reinforce.yaml") + " --run-dir " +
                       run + " --set learner.total_env_steps=40960");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto m = ReadCsv(run + "/metrics.csv");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
   const auto& ret = m["mean_return_100"];
   ASSERT_GT(ret.size(), 20u);
   EXPECT_LT(ret.front(), 40.0);
@@ -72,7 +54,7 @@ TEST(AlgorithmsEndToEndTest, GroupRelativeRunTrainsOnCompleteGroupsAndLearns) {
   auto r = RunCommand(Fleet() + " run " + ConfigPath("cartpole_grpo.yaml") + " --run-dir " + run +
                       " --set learner.total_env_steps=61440 --set store.record=true");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto m = ReadCsv(run + "/metrics.csv");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
   const auto& ret = m["mean_return_100"];
   ASSERT_GT(ret.size(), 20u);
   EXPECT_GT(ret.back(), 2 * ret.front()) << "no learning";
@@ -103,7 +85,7 @@ TEST(AlgorithmsEndToEndTest, SelfPlayPlaysPublishedVersionsAndThePolicyIsPlayabl
   auto r = RunCommand(Fleet() + " run " + ConfigPath("tictactoe_selfplay.yaml") + " --run-dir " +
                       run + " --set learner.total_env_steps=40960 --set selfplay.snapshot_every=5");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto m = ReadCsv(run + "/metrics.csv");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
   const double last_version = m["policy_version"].back();
   // each actor logs its games by opponent version: only versions the learner published
   // (0 .. the last), and the built-in player.

@@ -23,25 +23,6 @@ using testing::RunCommand;
 std::string Fleet() { return std::string(FLEET_BIN_DIR) + "/fleet"; }
 std::string Config() { return std::string(FLEET_SOURCE_DIR) + "/configs/cartpole_ppo.yaml"; }
 
-// metrics.csv as columns.
-std::map<std::string, std::vector<double>> ReadCsv(const std::string& path) {
-  std::istringstream in(testing::ReadFile(path));
-  std::string line;
-  std::vector<std::string> names;
-  std::map<std::string, std::vector<double>> cols;
-  std::getline(in, line);
-  std::istringstream h(line);
-  for (std::string n; std::getline(h, n, ',');) names.push_back(n);
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    std::string cell;
-    for (size_t i = 0; i < names.size() && std::getline(row, cell, ','); ++i) {
-      cols[names[i]].push_back(cell.empty() ? std::nan("") : std::stod(cell));
-    }
-  }
-  return cols;
-}
-
 // 2 actors x 8 envs, 60k steps: a few seconds, enough for CartPole to learn visibly.
 const char* kShortRun =
     " --set learner.total_env_steps=60000 --set env.num_envs=8 --set actors.steps_per_chunk=64"
@@ -59,7 +40,7 @@ TEST(EndToEndTest, ShortRunLearnsAndWritesTheRunDirectory) {
                         "dataset/shard-00000.h5", "dataset/shard-00000.h5.json"}) {
     EXPECT_TRUE(std::filesystem::exists(run + "/" + f)) << f;
   }
-  auto m = ReadCsv(run + "/metrics.csv");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
   const auto& ret = m["mean_return_100"];
   ASSERT_GT(ret.size(), 10u);
   // the first updates see a random policy (~20); learning must at least triple that.
@@ -136,7 +117,7 @@ TEST(EndToEndTest, SynchronousRunsAreDeterministicUnderASeed) {
   auto b = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() + "/b" + flags);
   ASSERT_EQ(a.exit_code, 0) << a.output;
   ASSERT_EQ(b.exit_code, 0) << b.output;
-  auto ma = ReadCsv(dir.path() + "/a/metrics.csv"), mb = ReadCsv(dir.path() + "/b/metrics.csv");
+  auto ma = testing::ReadCsv(dir.path() + "/a/metrics.csv"), mb = testing::ReadCsv(dir.path() + "/b/metrics.csv");
   for (const char* col : {"env_steps", "episodes", "mean_return_100", "policy_loss",
                           "value_loss", "entropy", "approx_kl"}) {
     ASSERT_FALSE(ma[col].empty()) << col;
@@ -145,7 +126,7 @@ TEST(EndToEndTest, SynchronousRunsAreDeterministicUnderASeed) {
   auto c = RunCommand(Fleet() + " run " + Config() + " --run-dir " + dir.path() + "/c" + flags +
                       " --set run.seed=2");
   ASSERT_EQ(c.exit_code, 0) << c.output;
-  EXPECT_NE(ReadCsv(dir.path() + "/c/metrics.csv")["policy_loss"], ma["policy_loss"]);
+  EXPECT_NE(testing::ReadCsv(dir.path() + "/c/metrics.csv")["policy_loss"], ma["policy_loss"]);
 }
 
 // Continuous actions (Gaussian policy), observation and reward normalization, MuJoCo:
@@ -158,7 +139,7 @@ TEST(EndToEndTest, ContinuousControlRunsEndToEnd) {
                       " --set learner.total_env_steps=4096 --set learner.ppo.update_epochs=2"
                       " --set store.record=true");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto m = ReadCsv(run + "/metrics.csv");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
   ASSERT_EQ(m["update"].size(), 2u);
   for (double v : m["policy_loss"]) EXPECT_TRUE(std::isfinite(v));
   EXPECT_EQ(testing::ReadJson(run + "/summary.json")["env_id"], "HalfCheetah-v5");
@@ -203,7 +184,7 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
 
   auto resumed = RunCommand(Fleet() + " run --resume " + killed);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  auto m = ReadCsv(killed + "/metrics.csv");
+  auto m = testing::ReadCsv(killed + "/metrics.csv");
   const auto& update = m["update"];
   ASSERT_EQ(update.size(), 245u);  // ceil(250000 / 1024) updates, each exactly once
   for (size_t i = 0; i < update.size(); ++i) ASSERT_EQ(update[i], static_cast<double>(i + 1));
@@ -215,8 +196,8 @@ TEST(EndToEndTest, KilledRunResumesFromItsCheckpoint) {
 
   auto uninterrupted = RunCommand(Fleet() + " run " + Config() + " --run-dir " + full + flags);
   ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.output;
-  const double a = ReadCsv(killed + "/metrics.csv")["mean_return_100"].back();
-  const double b = ReadCsv(full + "/metrics.csv")["mean_return_100"].back();
+  const double a = testing::ReadCsv(killed + "/metrics.csv")["mean_return_100"].back();
+  const double b = testing::ReadCsv(full + "/metrics.csv")["mean_return_100"].back();
   RecordProperty("resumed_mean_return_100", std::to_string(a));
   RecordProperty("uninterrupted_mean_return_100", std::to_string(b));
   // near convergence (CartPole's maximum is 500) both runs should be close.
@@ -310,7 +291,7 @@ TEST(EndToEndTest, KilledStoreAndLearnerAreRestartedAndTheRunFinishes) {
   EXPECT_EQ(output.find("actor 1 exited"), std::string::npos) << output;
   EXPECT_GE(testing::ReadJson(run + "/summary.json").value("env_steps", int64_t{0}), 150000);
   // metrics.csv was cut back to the checkpoint: every update once, in order
-  const auto update = ReadCsv(run + "/metrics.csv")["update"];
+  const auto update = testing::ReadCsv(run + "/metrics.csv")["update"];
   for (size_t i = 0; i < update.size(); ++i) ASSERT_EQ(update[i], static_cast<double>(i + 1));
   const CommandResult check = RunCommand(
       "/usr/bin/python3 " + std::string(FLEET_SOURCE_DIR) + "/tests/replay/check_exactly_once.py"
