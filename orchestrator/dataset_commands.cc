@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "replay/d4rl.h"
 #include "replay/dataset_copy.h"
@@ -41,24 +42,38 @@ std::string DescribeBehaviour(const Json& b) {
   return out;
 }
 
+// A run directory (RUN/dataset holds its recording) stands for its dataset folder.
+std::string DatasetPath(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec) || !fs::is_directory(fs::path(path) / "dataset", ec)) return path;
+  for (const auto& e : fs::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("shard-", 0) == 0 || name.rfind("wal-", 0) == 0 || name == replay::kRecordingFile) {
+      return path;  // a dataset folder that happens to hold a "dataset" folder too
+    }
+  }
+  return (fs::path(path) / "dataset").string();
+}
+
 }  // namespace
 
 DatasetCommands::DatasetCommands(CLI::App& app) {
   dataset_ = app.add_subcommand("dataset", "inspect, check, convert and combine recorded datasets");
   dataset_->require_subcommand(1);
   info_ = dataset_->add_subcommand("info", "totals and return statistics per shard");
-  info_->add_option("path", path_, "dataset directory or shard .h5")->required();
+  info_->add_option("path", path_, "dataset directory, shard .h5 or run directory")->required();
   verify_ = dataset_->add_subcommand("verify", "check every shard; exit 1 on any inconsistency");
-  verify_->add_option("path", path_, "dataset directory or shard .h5")->required();
+  verify_->add_option("path", path_, "dataset directory, shard .h5 or run directory")->required();
   recover_ = dataset_->add_subcommand(
       "recover", "seal what a crashed recording left in its write-ahead log into shards "
                  "(on a disk with room); exit 65 when the log was damaged inside");
-  recover_->add_option("path", path_, "dataset directory")->required();
+  recover_->add_option("path", path_, "dataset directory or run directory")->required();
   export_ = dataset_->add_subcommand("export", "convert a dataset to Minari's layout");
   export_->add_option("--format", export_format_, "output format (minari)")
       ->check(CLI::IsMember({"minari"}));
   export_->add_option("--dataset-id", dataset_id_, "Minari dataset id (default fleet/<env>-v0)");
-  export_->add_option("path", path_, "dataset directory or shard .h5")->required();
+  export_->add_option("path", path_, "dataset directory, shard .h5 or run directory")->required();
   export_->add_option("out", export_out_, "output folder (the data goes to OUT/data)")->required();
   copy_ = dataset_->add_subcommand(
       "copy", "whole episodes of datasets into a new one (medium-replay, medium-expert)");
@@ -71,8 +86,9 @@ DatasetCommands::DatasetCommands(CLI::App& app) {
 }
 
 int DatasetCommands::Run() const {
+  const std::string path = DatasetPath(path_);
   if (*recover_) {
-    auto writer = replay::RecordingOptions(path_);
+    auto writer = replay::RecordingOptions(path);
     if (!writer.ok()) return Fail("recover", writer.status());
     replay::RecorderOptions ro;
     ro.writer = *writer;
@@ -82,7 +98,7 @@ int DatasetCommands::Run() const {
     if (Status st = (*rec)->Close(); !st.ok()) return Fail("recover", st);
     std::printf("fleet dataset recover: %s: %llu chunk(s) replayed from the log%s into %d "
                 "shard(s) after the %d sealed before; %llu steps, %llu episodes in all\n",
-                path_.c_str(), static_cast<unsigned long long>(report.replayed_chunks),
+                path.c_str(), static_cast<unsigned long long>(report.replayed_chunks),
                 report.torn_tail ? " (a torn last record, never acknowledged, cut off)" : "",
                 (*rec)->shards(), report.sealed_shards,
                 static_cast<unsigned long long>((*rec)->steps_written()),
@@ -96,7 +112,7 @@ int DatasetCommands::Run() const {
   if (*export_) {
     replay::MinariExportOptions o;
     o.dataset_id = dataset_id_;
-    auto r = replay::ExportMinari(path_, export_out_, o);
+    auto r = replay::ExportMinari(path, export_out_, o);
     if (!r.ok()) return Fail("export", r.status());
     std::printf("fleet dataset export: %lld episodes, %lld steps in Minari's layout at %s\n",
                 static_cast<long long>(r->episodes), static_cast<long long>(r->steps),
@@ -110,7 +126,9 @@ int DatasetCommands::Run() const {
     o.label = label_;
     o.shard_max_steps = shard_max_steps_;
     if (max_policy_version_ >= 0) o.max_policy_version = static_cast<uint64_t>(max_policy_version_);
-    auto r = replay::CopyEpisodes(sources_, o);
+    std::vector<std::string> sources;
+    for (const auto& src : sources_) sources.push_back(DatasetPath(src));
+    auto r = replay::CopyEpisodes(sources, o);
     if (!r.ok()) return Fail("copy", r.status());
     std::printf("fleet dataset copy: %lld episodes, %lld steps in %d shard(s) at %s (%lld episodes "
                 "filtered out)\n",
@@ -118,9 +136,9 @@ int DatasetCommands::Run() const {
                 copy_out_.c_str(), static_cast<long long>(r->skipped_episodes));
     return 0;
   }
-  auto report = replay::InspectDataset(path_);
+  auto report = replay::InspectDataset(path);
   if (!report.ok()) return Fail(*verify_ ? "verify" : "info", report.status());
-  std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n", path_.c_str(),
+  std::printf("dataset %s: env %s, %lld steps, %lld episodes, %zu shard(s)\n", path.c_str(),
               report->env_id.empty() ? "unknown" : report->env_id.c_str(), static_cast<long long>(report->steps),
               static_cast<long long>(report->episodes), report->shards.size());
   for (const auto& l : report->logs) {

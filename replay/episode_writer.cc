@@ -109,6 +109,13 @@ Status EpisodeWriter::OpenShard() {
 
 void EpisodeWriter::EndEpisode(OpenEpisode& ep, uint32_t actor, uint32_t env,
                                const float* final_obs, bool cut) {
+  if (options_.max_episodes > 0 && episodes_written() >= options_.max_episodes) {
+    ++episodes_over_limit_;
+    steps_over_limit_ += ep.steps.size();
+    ep.steps.Clear();
+    ep.last_next_obs.clear();
+    return;
+  }
   double ret = 0.0;
   for (float r : ep.steps.rewards) ret += r;
   EpisodeColumns& x = pending_index_;

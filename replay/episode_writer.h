@@ -52,6 +52,10 @@ struct EpisodeWriterOptions {
   Json behaviour;
   // deflate level of every dataset (0: no compression).
   int compression = 1;
+  // stop at this many episodes in the dataset (0: no limit): episodes that end after
+  // it is reached are not written (counted in episodes_over_limit), so a collect of N
+  // episodes stores exactly N, whatever its actors had under way when it stopped them.
+  uint64_t max_episodes = 0;
   // where numbering starts and the totals so far (a store recovering its log).
   int first_shard = 0;
   uint64_t steps_before = 0, episodes_before = 0;
@@ -92,6 +96,9 @@ class EpisodeWriter {
   // totals over all shards, sealed or open (written steps, buffered ones included).
   uint64_t steps_written() const { return steps_written_ + pending_.size(); }
   uint64_t episodes_written() const { return episodes_written_ + pending_index_.size(); }
+  // episodes ended after max_episodes was reached, and their steps: not written.
+  uint64_t episodes_over_limit() const { return episodes_over_limit_; }
+  uint64_t steps_over_limit() const { return steps_over_limit_; }
   // steps and episodes of sealed shards only.
   uint64_t sealed_steps() const { return sealed_steps_; }
   uint64_t sealed_episodes() const { return sealed_episodes_; }
@@ -125,6 +132,7 @@ class EpisodeWriter {
   StepColumns pending_;            // finished episodes' steps, not yet in the file
   EpisodeColumns pending_index_;   // and their index rows
   uint64_t steps_written_ = 0, episodes_written_ = 0;  // in files, sealed or open
+  uint64_t episodes_over_limit_ = 0, steps_over_limit_ = 0;
   uint64_t sealed_steps_ = 0, sealed_episodes_ = 0;
   int shard_index_ = 0;
   int shards_sealed_ = 0;

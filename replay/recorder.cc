@@ -47,6 +47,11 @@ StatusOr<std::unique_ptr<Recorder>> Recorder::Open(RecorderOptions options) {
   return r;
 }
 
+uint64_t RecordingEpisodeLimit(const ExperimentConfig& cfg, bool learner_fed) {
+  if (learner_fed || cfg.collect.episodes <= 0) return 0;
+  return static_cast<uint64_t>(cfg.collect.episodes);
+}
+
 StatusOr<EpisodeWriterOptions> RecordingOptions(const std::string& dir) {
   const std::string rec = dir + "/" + kRecordingFile;
   auto m = Manifest::ReadFor(rec.substr(0, rec.size() - 5));
@@ -71,6 +76,14 @@ StatusOr<EpisodeWriterOptions> RecordingOptions(const std::string& dir) {
   w.optional_columns = m->optional_columns;
   w.behaviour = m->behaviour;
   w.config_yaml = m->config_yaml;
+  // a collect's episode limit holds for its recovery too (the log has what the actors
+  // sent past it).
+  if (!m->config_yaml.empty()) {
+    auto cfg = ParseExperimentConfig(m->config_yaml);
+    const bool learner_fed = m->behaviour.is_object() && m->behaviour.contains("policy") &&
+                             m->behaviour["policy"] == "learner";
+    if (cfg.ok()) w.max_episodes = RecordingEpisodeLimit(*cfg, learner_fed);
+  }
   return w;
 }
 
@@ -281,6 +294,11 @@ Status Recorder::Close() {
   if (closed_ || !writer_) return OkStatus();
   closed_ = true;
   Status st = writer_->Close(CloseMode::kCutOpen);
+  if (writer_->episodes_over_limit() > 0) {
+    log_->info("{} episode(s) ({} steps) ended after the dataset reached its limit of {} "
+               "episodes: not recorded", writer_->episodes_over_limit(),
+               writer_->steps_over_limit(), o_.writer.max_episodes);
+  }
   if (!retired_wal_.empty()) {
     std::error_code ec;
     fs::remove(retired_wal_, ec);

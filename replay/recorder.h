@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/experiment_config.h"
 #include "common/logging.h"
 #include "common/status.h"
 #include "replay/dedup.h"
@@ -53,6 +54,9 @@ struct RecoveryReport {
 // dims, spaces, optional columns, behaviour, config), written at every Open, so that
 // `fleet dataset recover` rebuilds shards from a log without the run's config.
 inline constexpr const char* kRecordingFile = "recording.json";
+// The most episodes a recording made with `cfg` stores: collect.episodes for a collect
+// (not `learner_fed`), else no limit (0).
+uint64_t RecordingEpisodeLimit(const ExperimentConfig& cfg, bool learner_fed);
 // The writer options of the recording in `dir` (its recording.json), for recovery.
 StatusOr<EpisodeWriterOptions> RecordingOptions(const std::string& dir);
 

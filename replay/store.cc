@@ -209,6 +209,7 @@ Status Store::Run() {
     wo.action_space = envs::SpaceToJson(action_space_);
     wo.optional_columns = o_.record_infos;
     wo.behaviour = Behaviour(o_.config, o_.serve_rollouts);
+    wo.max_episodes = RecordingEpisodeLimit(o_.config, o_.serve_rollouts);
     ro.wal_fsync = o_.config.store.wal_fsync;
     FLEET_ASSIGN_OR_RETURN(recorder_, Recorder::Open(ro));
     if (recorder_->recovery().damaged()) {

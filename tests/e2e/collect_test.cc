@@ -230,7 +230,14 @@ TEST(CollectTest, ScriptedAndCheckpointPoliciesAndBadInput) {  // NOLINT
                 " --set collect.episodes=50 --set env.num_envs=4 --set actors.steps_per_chunk=64",
             &code);
   ASSERT_EQ(code, 0) << from_ckpt;
-  const std::string ck_info = Shell(Fleet() + " dataset info " + dir.path() + "/ck/dataset", &code);
+  // the run directory stands for its dataset folder.
+  const std::string ck_info = Shell(Fleet() + " dataset info " + dir.path() + "/ck", &code);
+  ASSERT_EQ(code, 0) << ck_info;
+  const std::string ck_verify = Shell(Fleet() + " dataset verify " + dir.path() + "/ck", &code);
+  EXPECT_EQ(code, 0) << ck_verify;
+  EXPECT_NE(ck_verify.find("verify: OK"), std::string::npos) << ck_verify;
+  // exactly the episodes asked for, though 4 envs were mid-episode when it stopped.
+  EXPECT_NE(ck_info.find(", 50 episodes,"), std::string::npos) << ck_info;
   ASSERT_TRUE(std::regex_search(ck_info, m, std::regex("mean length ([0-9.]+)"))) << ck_info;
   EXPECT_GT(std::stod(m[1]), 60.0) << ck_info;
 

@@ -128,6 +128,30 @@ TEST(EpisodeWriterTest, CutOpenEpisodesAtCloseKeepsEveryStep) {
   EXPECT_TRUE(report->ok());
 }
 
+// A collect of N episodes: episodes that end after the N-th (and those cut at the close)
+// are not written, whatever the actors had under way.
+TEST(EpisodeWriterTest, StopsAtMaxEpisodesAndCutsNothingPastIt) {
+  testing::TempDir dir;
+  EpisodeWriterOptions o = testing::CartPoleWriterOptions(dir.path());
+  o.max_episodes = 3;
+  auto w = EpisodeWriter::Create(o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // 4 episodes end in the chunk, written env by env: env 0's at t = 4 and 9, env 1's at
+  // t = 3 (the third), then env 1's at t = 8 (past the limit); env 1's fifth is open.
+  ASSERT_TRUE((*w)->Add(testing::CartPoleChunk(0, 0, 10, 2)).ok());
+  ASSERT_TRUE((*w)->Close(CloseMode::kCutOpen).ok());
+  EXPECT_EQ((*w)->episodes_written(), 3u);
+  EXPECT_EQ((*w)->episodes_over_limit(), 2u);  // the fourth ended, the fifth cut
+  EXPECT_EQ((*w)->steps_over_limit(), 5u + 1u);
+  const Shard shard = Read(dir.path() + "/shard-00000.h5");
+  EXPECT_EQ(shard.manifest.total_episodes, 3);
+  EXPECT_EQ(shard.episodes.length, (std::vector<int64_t>{5, 5, 4}));
+  EXPECT_EQ(shard.steps.rewards.size(), 14u);
+  auto report = InspectDataset(dir.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
 TEST(EpisodeWriterTest, UnwritablePathIsAnError) {
   EpisodeWriterOptions o;
   o.dir = "/nonexistent-dir";
