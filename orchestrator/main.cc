@@ -216,9 +216,13 @@ int main(int argc, char** argv) {
   plot_cmd->add_option("run_dirs", plot.run_dirs, "run directories (several: mean and spread)")
       ->required();
   plot_cmd->add_option("--out", plot.out, "SVG file (default RUN_DIR/curves.svg)");
-  plot_cmd->add_option("--x", plot.x, "metrics.csv column for the x axis");
+  plot_cmd->add_option("--x", plot.x,
+                       "x axis: steps (default), wall (wall-clock seconds) or a metrics.csv column");
   plot_cmd->add_option("--metric", plot.metrics, "metrics.csv columns, one panel each");
-  plot_cmd->add_option("--title", plot.title, "title");
+  plot_cmd->add_option("--title", plot.title, "title (the env id is always shown)");
+  plot_cmd->add_option("--threshold", plot.threshold,
+                       "return to mark with a line (default: the env's threshold from summary.json)");
+  plot_cmd->add_flag("--no-threshold", plot.no_threshold, "no threshold line");
 
   fleet::orchestrator::DatasetCommands dataset(app);
 

@@ -7,6 +7,9 @@
 #include <map>
 #include <sstream>
 
+#include "common/experiment_config.h"
+#include "common/json.h"
+
 namespace fleet::orchestrator {
 namespace {
 
@@ -58,19 +61,71 @@ double Interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
   return NAN;
 }
 
-std::string Fmt(double v) {
-  char buf[32];
-  if (std::abs(v) >= 1e6) std::snprintf(buf, sizeof(buf), "%.1fM", v / 1e6);
-  else if (std::abs(v) >= 1e3) std::snprintf(buf, sizeof(buf), "%.0fk", v / 1e3);
-  else std::snprintf(buf, sizeof(buf), "%.4g", v);
-  return buf;
+// The env id and reward threshold of a run: summary.json when it has ended, else the env
+// of its config.yaml (a run still under way).
+struct RunInfo {
+  std::string env_id;
+  std::optional<double> threshold;
+};
+
+RunInfo ReadRunInfo(const std::string& run_dir) {
+  RunInfo info;
+  if (auto j = ReadJsonFile(run_dir + "/summary.json"); j.ok() && j->is_object()) {
+    if (j->contains("env_id") && (*j)["env_id"].is_string()) info.env_id = (*j)["env_id"];
+    if (j->contains("threshold") && (*j)["threshold"].is_number()) {
+      info.threshold = (*j)["threshold"].get<double>();
+    }
+  }
+  if (info.env_id.empty()) {
+    if (auto c = LoadExperimentConfig(run_dir + "/config.yaml"); c.ok()) info.env_id = c->env.id;
+  }
+  return info;
+}
+
+std::string XLabel(const std::string& x) {
+  if (x == "env_steps") return "env steps";
+  if (x == "wall_seconds") return "wall-clock (s)";
+  return x;
 }
 
 }  // namespace
 
-StatusOr<std::string> PlotRuns(const PlotOptions& o) {
+std::vector<double> NiceTicks(double lo, double hi, int target) {
+  if (!(hi > lo)) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  const double raw = (hi - lo) / std::max(1, target);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double f = raw / mag;
+  const double step = (f <= 1.0 ? 1.0 : f <= 2.0 ? 2.0 : f <= 5.0 ? 5.0 : 10.0) * mag;
+  std::vector<double> ticks;
+  // multiples of the step (k * step, not a running sum: no drift like 0.6000000000000001)
+  const double k0 = std::floor(lo / step + 1e-9);
+  for (double k = k0;; k += 1.0) {
+    ticks.push_back(k == 0.0 ? 0.0 : k * step);
+    if (ticks.back() >= hi - step * 1e-9) break;
+  }
+  return ticks;
+}
+
+std::string TickLabel(double v) {
+  char buf[32];
+  const double a = std::abs(v);
+  if (a >= 1e6) std::snprintf(buf, sizeof(buf), "%.3gM", v / 1e6);
+  else if (a >= 1e4) std::snprintf(buf, sizeof(buf), "%.3gk", v / 1e3);
+  else std::snprintf(buf, sizeof(buf), "%.4g", v);
+  return buf;
+}
+
+StatusOr<std::string> PlotRuns(const PlotOptions& options) {
+  PlotOptions o = options;
+  if (o.x == "wall") o.x = "wall_seconds";
+  if (o.x == "steps") o.x = "env_steps";
   if (o.run_dirs.empty()) return InvalidArgumentError("fleet plot needs at least one run dir");
   std::vector<Columns> runs;
+  std::vector<std::string> envs;
+  std::optional<double> threshold = o.threshold;
   for (const auto& dir : o.run_dirs) {
     FLEET_ASSIGN_OR_RETURN(auto cols, ReadMetrics(dir));
     for (const auto& m : o.metrics) {
@@ -78,7 +133,15 @@ StatusOr<std::string> PlotRuns(const PlotOptions& o) {
     }
     if (!cols.count(o.x)) return InvalidArgumentError(dir + "/metrics.csv has no column '" + o.x + "'");
     runs.push_back(std::move(cols));
+    const RunInfo info = ReadRunInfo(dir);
+    if (!info.env_id.empty() && std::find(envs.begin(), envs.end(), info.env_id) == envs.end()) {
+      envs.push_back(info.env_id);
+    }
+    if (!threshold && info.threshold) threshold = info.threshold;
   }
+  if (o.no_threshold) threshold.reset();
+  std::string env_title;
+  for (const auto& e : envs) env_title += (env_title.empty() ? "" : ", ") + e;
   // common grid: 200 points up to the shortest run's last x.
   double x_max = INFINITY;
   for (auto& r : runs) x_max = std::min(x_max, r[o.x].empty() ? 0.0 : r[o.x].back());
@@ -113,31 +176,50 @@ StatusOr<std::string> PlotRuns(const PlotOptions& o) {
       hi.push_back(mx);
     }
     const double y0 = H * p;
-    std::string title = o.title.empty() ? metric : o.title + ": " + metric;
-    svg << "<text x='" << L << "' y='" << y0 + 22 << "' font-size='14'>" << title << " ("
-        << runs.size() << (runs.size() == 1 ? " run" : " runs, mean and min-max") << ")</text>\n";
+    std::string title = env_title.empty() ? metric : env_title + ": " + metric;
+    if (!o.title.empty()) title = o.title + " (" + title + ")";
+    svg << "<text x='" << L << "' y='" << y0 + 22 << "' font-size='14'>" << title << ", "
+        << runs.size() << (runs.size() == 1 ? " run" : " runs, mean and min-max") << "</text>\n";
     if (xs.empty()) {
       svg << "<text x='" << L << "' y='" << y0 + H / 2 << "'>no data</text>\n";
       continue;
     }
     double ymin = *std::min_element(lo.begin(), lo.end());
     double ymax = *std::max_element(hi.begin(), hi.end());
-    if (ymax == ymin) ymax = ymin + 1;
-    auto px = [&](double x) { return L + (W - L - R) * (x / std::max(1e-12, x_max)); };
+    const bool draw_threshold =
+        threshold && std::isfinite(*threshold) && metric.find("return") != std::string::npos;
+    if (draw_threshold) {
+      ymin = std::min(ymin, *threshold);
+      ymax = std::max(ymax, *threshold);
+    }
+    const std::vector<double> yt = NiceTicks(ymin, ymax);
+    const std::vector<double> xt = NiceTicks(0.0, x_max);
+    ymin = yt.front();
+    ymax = yt.back();
+    const double x_end = std::max(1e-12, xt.back());
+    auto px = [&](double x) { return L + (W - L - R) * (x / x_end); };
     auto py = [&](double y) { return y0 + T + (H - T - B) * (1 - (y - ymin) / (ymax - ymin)); };
-    // axes and ticks.
+    // axes, gridlines at the round ticks.
     svg << "<line x1='" << L << "' y1='" << py(ymin) << "' x2='" << W - R << "' y2='" << py(ymin)
         << "' stroke='black'/>\n<line x1='" << L << "' y1='" << py(ymin) << "' x2='" << L
         << "' y2='" << py(ymax) << "' stroke='black'/>\n";
-    for (int k = 0; k <= 4; ++k) {
-      const double xv = x_max * k / 4, yv = ymin + (ymax - ymin) * k / 4;
+    for (double yv : yt) {
+      svg << "<text x='" << L - 6 << "' y='" << py(yv) + 4 << "' text-anchor='end'>" << TickLabel(yv)
+          << "</text>\n<line x1='" << L << "' y1='" << py(yv) << "' x2='" << W - R << "' y2='"
+          << py(yv) << "' stroke='#ddd'/>\n";
+    }
+    for (double xv : xt) {
       svg << "<text x='" << px(xv) << "' y='" << py(ymin) + 18 << "' text-anchor='middle'>"
-          << Fmt(xv) << "</text>\n<text x='" << L - 6 << "' y='" << py(yv) + 4
-          << "' text-anchor='end'>" << Fmt(yv) << "</text>\n<line x1='" << L << "' y1='"
-          << py(yv) << "' x2='" << W - R << "' y2='" << py(yv) << "' stroke='#ddd'/>\n";
+          << TickLabel(xv) << "</text>\n";
     }
     svg << "<text x='" << (L + W - R) / 2 << "' y='" << y0 + H - 8 << "' text-anchor='middle'>"
-        << o.x << "</text>\n";
+        << XLabel(o.x) << "</text>\n";
+    if (draw_threshold) {
+      svg << "<line x1='" << L << "' y1='" << py(*threshold) << "' x2='" << W - R << "' y2='"
+          << py(*threshold) << "' stroke='#cb181d' stroke-dasharray='6,4'/>\n<text x='" << W - R
+          << "' y='" << py(*threshold) - 4 << "' text-anchor='end' fill='#cb181d'>threshold "
+          << TickLabel(*threshold) << "</text>\n";
+    }
     if (runs.size() > 1) {
       svg << "<polygon fill='#9ecae1' fill-opacity='0.5' stroke='none' points='";
       for (size_t i = 0; i < xs.size(); ++i) svg << px(xs[i]) << "," << py(hi[i]) << " ";
