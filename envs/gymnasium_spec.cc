@@ -44,6 +44,13 @@ constexpr Registration kRegistrations[] = {
      nullptr, nullptr},
     {"Swimmer-v5", "gymnasium.envs.mujoco.swimmer_v5:SwimmerEnv", nullptr, nullptr},
     {"Walker2d-v5", "gymnasium.envs.mujoco.walker2d_v5:Walker2dEnv", nullptr, nullptr},
+    {"InvertedDoublePendulum-v5",
+     "gymnasium.envs.mujoco.inverted_double_pendulum_v5:InvertedDoublePendulumEnv", nullptr,
+     nullptr},
+    {"Reacher-v5", "gymnasium.envs.mujoco.reacher_v5:ReacherEnv", nullptr, nullptr},
+    {"Pusher-v5", "gymnasium.envs.mujoco.pusher_v5:PusherEnv", nullptr, nullptr},
+    {"HumanoidStandup-v5", "gymnasium.envs.mujoco.humanoidstandup_v5:HumanoidStandupEnv",
+     nullptr, nullptr},
 };
 
 // an env option's text as the keyword argument's Python value: a boolean, an integer, a

@@ -1,4 +1,5 @@
-// HalfCheetah-v5, Hopper-v5, Walker2d-v5, Swimmer-v5 and InvertedPendulum-v5:
+// HalfCheetah-v5, Hopper-v5, Walker2d-v5, Swimmer-v5, InvertedPendulum-v5, Ant-v5,
+// Humanoid-v5 and HumanoidStandup-v5:
 // observation layouts, rewards and healthy conditions after Gymnasium's *_v5.py.
 #include <algorithm>
 #include <cmath>
@@ -11,24 +12,9 @@
 namespace fleet::envs {
 namespace {
 
-// observations unbounded float64; actions the actuators' ctrlrange, as Gymnasium does.
 EnvSpec LocomotionSpec(const std::string& id, int obs_dim, const mjModel* m,
                        std::optional<double> threshold) {
-  const double inf = std::numeric_limits<double>::infinity();
-  EnvSpec spec;
-  spec.id = id;
-  spec.observation_space =
-      Space::Box(std::vector<double>(obs_dim, -inf), std::vector<double>(obs_dim, inf),
-                 DType::kFloat64);
-  std::vector<double> low(m->nu), high(m->nu);
-  for (int i = 0; i < m->nu; ++i) {
-    low[i] = m->actuator_ctrlrange[2 * i];
-    high[i] = m->actuator_ctrlrange[2 * i + 1];
-  }
-  spec.action_space = Space::Box(low, high);
-  spec.max_episode_steps = 1000;
-  spec.reward_threshold = threshold;
-  return spec;
+  return MujocoSpec(id, obs_dim, m, threshold, /*max_episode_steps=*/1000);
 }
 
 // qpos without its first `skip` values, then qvel, optionally clipped to +-vel_clip.
@@ -250,8 +236,9 @@ StatusOr<std::unique_ptr<Env>> MakeAnt(EnvOptions& options) {
 // at 10.
 class Humanoid : public MujocoEnv {
  public:
-  Humanoid(std::shared_ptr<const mjModel> m, CommonOptions o, double contact_cost_weight)
-      : MujocoEnv(LocomotionSpec("Humanoid-v5", ObsSize(m.get(), o.exclude_x), m.get(), std::nullopt),
+  Humanoid(std::shared_ptr<const mjModel> m, CommonOptions o, double contact_cost_weight,
+           const char* id = "Humanoid-v5")
+      : MujocoEnv(LocomotionSpec(id, ObsSize(m.get(), o.exclude_x), m.get(), std::nullopt),
                   m, /*frame_skip=*/5, o.reset_noise_scale),
         o_(o),
         contact_cost_weight_(contact_cost_weight) {
@@ -301,6 +288,45 @@ class Humanoid : public MujocoEnv {
   CommonOptions o_;
   double contact_cost_weight_;
 };
+
+// HumanoidStandup-v5: the Humanoid's body and observation, lying on the floor at reset
+// (humanoidstandup.xml); reward qpos_z / timestep (Gymnasium's v5 leaves its
+// uph_cost_weight unused, and so does Fleet) - 0.1 |action|^2 - min(5e-7 sum(cfrc_ext^2),
+// 10) + 1; never terminates.
+class HumanoidStandup : public Humanoid {
+ public:
+  HumanoidStandup(std::shared_ptr<const mjModel> m, CommonOptions o, double impact_cost_weight,
+                  double impact_cost_max)
+      : Humanoid(m, o, 0.0, "HumanoidStandup-v5"),
+        ctrl_cost_weight_(o.ctrl_cost_weight),
+        impact_cost_weight_(impact_cost_weight),
+        impact_cost_max_(impact_cost_max) {}
+
+ protected:
+  StepResult Reward(double, const float* action) const override {
+    const mjData* d = data();
+    double impact = 0.0;
+    for (int i = 0; i < 6 * model()->nbody; ++i) impact += d->cfrc_ext[i] * d->cfrc_ext[i];
+    impact = std::min(impact_cost_weight_ * impact, impact_cost_max_);
+    StepResult r;
+    r.reward = qpos()[2] / model()->opt.timestep - ControlCost(action, ctrl_cost_weight_) - impact + 1.0;
+    return r;
+  }
+
+ private:
+  double ctrl_cost_weight_, impact_cost_weight_, impact_cost_max_;
+};
+
+StatusOr<std::unique_ptr<Env>> MakeHumanoidStandup(EnvOptions& options) {
+  CommonOptions o;
+  o.ctrl_cost_weight = 0.1;
+  o.reset_noise_scale = 1e-2;
+  FLEET_RETURN_IF_ERROR(ReadCommon(options, o, /*healthy=*/false));
+  FLEET_ASSIGN_OR_RETURN(double impact_w, options.GetDouble("impact_cost_weight", 0.5e-6));
+  FLEET_ASSIGN_OR_RETURN(double impact_max, options.GetDouble("impact_cost_max", 10.0));
+  FLEET_ASSIGN_OR_RETURN(auto model, LoadMujocoModel("humanoidstandup.xml"));
+  return std::unique_ptr<Env>(new HumanoidStandup(model, o, impact_w, impact_max));
+}
 
 StatusOr<std::unique_ptr<Env>> MakeHumanoid(EnvOptions& options) {
   CommonOptions o;
@@ -369,6 +395,8 @@ void RegisterMujocoEnvs() {
   RegisterEnv("Ant-v5", MakeAnt);
   RegisterEnv("Humanoid-v5", MakeHumanoid);
   RegisterEnv("InvertedPendulum-v5", MakeInvertedPendulum);
+  RegisterEnv("HumanoidStandup-v5", MakeHumanoidStandup);
+  RegisterMujocoControlEnvs();
 }
 
 }  // namespace fleet::envs

@@ -1,7 +1,10 @@
 #include "envs/mujoco/mujoco_env.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -81,13 +84,47 @@ void MujocoEnv::ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const {
   for (int i = 0; i < nv(); ++i) qvel[i] = u(rng);
 }
 
+EnvSpec MujocoSpec(const std::string& id, int obs_dim, const mjModel* m,
+                   std::optional<double> threshold, int max_episode_steps) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EnvSpec spec;
+  spec.id = id;
+  spec.observation_space =
+      Space::Box(std::vector<double>(obs_dim, -inf), std::vector<double>(obs_dim, inf),
+                 DType::kFloat64);
+  std::vector<double> low(m->nu), high(m->nu);
+  for (int i = 0; i < m->nu; ++i) {
+    low[i] = m->actuator_ctrlrange[2 * i];
+    high[i] = m->actuator_ctrlrange[2 * i + 1];
+  }
+  spec.action_space = Space::Box(low, high);
+  spec.max_episode_steps = max_episode_steps;
+  spec.reward_threshold = threshold;
+  return spec;
+}
+
+void MujocoEnv::ResetState(std::mt19937_64& rng, double* qpos, double* qvel) const {
+  std::uniform_real_distribution<double> u(-reset_noise_scale_, reset_noise_scale_);
+  for (int i = 0; i < nq(); ++i) qpos[i] += u(rng);
+  ResetVelocityNoise(rng, qvel);
+}
+
+const double* MujocoEnv::BodyPos(int body) const { return data_->xpos + 3 * body; }
+
+int MujocoEnv::BodyId(const char* name) const {
+  const int id = mj_name2id(model_.get(), mjOBJ_BODY, name);
+  if (id < 0) {
+    std::fprintf(stderr, "fleet: %s's model has no body '%s'\n", spec_.id.c_str(), name);
+    std::abort();
+  }
+  return id;
+}
+
 void MujocoEnv::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
   mj_resetData(model_.get(), data_);
   std::vector<double> qpos(model_->qpos0, model_->qpos0 + nq()), qvel(nv(), 0.0);
-  std::uniform_real_distribution<double> u(-reset_noise_scale_, reset_noise_scale_);
-  for (double& q : qpos) q += u(rng_);
-  ResetVelocityNoise(rng_, qvel.data());
+  ResetState(rng_, qpos.data(), qvel.data());
   std::copy(qpos.begin(), qpos.end(), data_->qpos);
   std::copy(qvel.begin(), qvel.end(), data_->qvel);
   mj_forward(model_.get(), data_);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -26,6 +27,11 @@ namespace fleet::envs {
 // A model loaded from one of Fleet's embedded MJCF files, shared by all envs of a process.
 // Thread-safe; the model is never modified after loading.
 StatusOr<std::shared_ptr<const mjModel_>> LoadMujocoModel(const std::string& name);
+
+// Observations unbounded float64 (obs_dim values); actions the actuators' ctrlrange, as
+// Gymnasium declares them.
+EnvSpec MujocoSpec(const std::string& id, int obs_dim, const mjModel_* m,
+                   std::optional<double> threshold, int max_episode_steps);
 
 class MujocoEnv : public Env {
  public:
@@ -58,6 +64,13 @@ class MujocoEnv : public Env {
   virtual double Progress() const;
   // noise for qvel at reset; HalfCheetah overrides (normal instead of uniform).
   virtual void ResetVelocityNoise(std::mt19937_64& rng, double* qvel) const;
+  // the state a reset starts from, given qpos0 and zero qvel: by default qpos + U(-s, s)
+  // and ResetVelocityNoise; envs that place a target (Reacher, Pusher) override.
+  virtual void ResetState(std::mt19937_64& rng, double* qpos, double* qvel) const;
+  // the world position of a body's frame (Gymnasium's get_body_com), by body index.
+  const double* BodyPos(int body) const;
+  // a body's index by name; the models are Fleet's own, so a missing name is a bug.
+  int BodyId(const char* name) const;
 
   const double* qpos() const;
   const double* qvel() const;
@@ -74,6 +87,9 @@ class MujocoEnv : public Env {
   std::mt19937_64 rng_;
 };
 
+// every MuJoCo env: the locomotion set (locomotion.cc) and InvertedDoublePendulum,
+// Reacher and Pusher (control.cc).
 void RegisterMujocoEnvs();
+void RegisterMujocoControlEnvs();
 
 }  // namespace fleet::envs

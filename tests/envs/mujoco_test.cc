@@ -17,6 +17,9 @@ struct Case {
   int obs_dim, act_dim;
   std::optional<double> threshold;
   double random_low, random_high;  // band for the mean random-policy return
+  double action_bound = 1.0;       // the actuators' ctrlrange is [-bound, bound]
+  int max_steps = 1000;
+  int random_episodes = 20;
 };
 
 class MujocoEnvTest : public ::testing::TestWithParam<Case> {};
@@ -42,11 +45,10 @@ TEST_P(MujocoEnvTest, RegistrationMatchesGymnasiumV5) {
   ASSERT_TRUE(env.ok()) << env.status().ToString();
   EXPECT_EQ((*env)->obs_dim(), c.obs_dim);
   EXPECT_EQ((*env)->action_width(), c.act_dim);
-  EXPECT_EQ((*env)->spec().max_episode_steps, 1000);
+  EXPECT_EQ((*env)->spec().max_episode_steps, c.max_steps);
   EXPECT_EQ((*env)->spec().reward_threshold, c.threshold);
   EXPECT_EQ((*env)->spec().observation_space.dtype, DType::kFloat64);
-  const std::string id = c.id;
-  const double bound = id == "InvertedPendulum-v5" ? 3.0 : (id == "Humanoid-v5" ? 0.4 : 1.0);
+  const double bound = c.action_bound;
   EXPECT_EQ((*env)->spec().action_space.low, std::vector<double>(c.act_dim, -bound));
   EXPECT_EQ((*env)->spec().action_space.high, std::vector<double>(c.act_dim, bound));
 }
@@ -55,7 +57,7 @@ TEST_P(MujocoEnvTest, RandomPolicyReturnNearD4rlRandomScore) {
   const Case c = GetParam();
   auto env = std::move(MakeEnv(c.id)).value();
   double sum = 0.0;
-  const int episodes = 20;
+  const int episodes = c.random_episodes;
   for (int e = 0; e < episodes; ++e) {
     int len = 0;
     sum += RandomReturn(*env, e, &len);
@@ -100,7 +102,11 @@ TEST_P(MujocoEnvTest, SetStateChecksSizesAndValues) {
 // hopper -20.27, walker2d 1.63, ant -325.6. Gymnasium v5 gives a healthy reward while the
 // hopper stands, and clips the Ant's contact forces before its contact cost (v2 did not),
 // so random Hopper-v5 and Ant-v5 policies score about +30 and -20 in Gymnasium 1.4.0 itself
-// (docs/RESULTS.md); the bands allow for that and for 20-episode noise.
+// (docs/RESULTS.md); the bands allow for that and for 20-episode noise. The envs without a
+// D4RL score: uniform random actions, Gymnasium 1.4.0 against Fleet (200 episodes; 20 for
+// HumanoidStandup): InvertedDoublePendulum 49.7 / 47.4, Reacher -42.9 / -42.8, Pusher
+// -149.7 / -149.2 (actions over its +-2 range; this test draws from +-1: about -80),
+// HumanoidStandup 33208 / 33882.
 INSTANTIATE_TEST_SUITE_P(
     Envs, MujocoEnvTest,
     ::testing::Values(Case{"HalfCheetah-v5", 17, 6, 4800.0, -400.0, -180.0},
@@ -108,8 +114,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"Walker2d-v5", 17, 6, std::nullopt, -20.0, 30.0},
                       Case{"Swimmer-v5", 8, 2, 360.0, -60.0, 60.0},
                       Case{"Ant-v5", 105, 8, 6000.0, -500.0, 50.0},
-                      Case{"Humanoid-v5", 348, 17, std::nullopt, 20.0, 300.0},
-                      Case{"InvertedPendulum-v5", 4, 1, 950.0, 1.0, 30.0}),
+                      Case{"Humanoid-v5", 348, 17, std::nullopt, 20.0, 300.0, 0.4},
+                      Case{"InvertedPendulum-v5", 4, 1, 950.0, 1.0, 30.0, 3.0},
+                      Case{"InvertedDoublePendulum-v5", 9, 1, 9100.0, 25.0, 80.0},
+                      Case{"Reacher-v5", 10, 2, -3.75, -50.0, -36.0, 1.0, 50},
+                      Case{"Pusher-v5", 23, 7, 0.0, -95.0, -65.0, 2.0, 100},
+                      // 1000 steps of lying on the floor at ~34 a step: 3 episodes
+                      Case{"HumanoidStandup-v5", 348, 17, std::nullopt, 28000.0, 40000.0, 0.4,
+                           1000, 3}),
     [](const auto& info) {
       std::string n = info.param.id;
       for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
