@@ -209,8 +209,9 @@ Status Actor::Run() {
     }
     std::string pool;
     for (uint64_t v : pool_->versions()) pool += (pool.empty() ? "v" : ", v") + std::to_string(v);
-    log_->info("actor {}: self-play games by opponent version {{{}}}; pool at the end {{{}}}",
-               o_.actor_id, games, pool);
+    log_->info("actor {}: self-play games by opponent version {{{}}} ({} with greedy "
+               "opponents); pool at the end {{{}}}",
+               o_.actor_id, games, seats_->GreedyGames(), pool);
   }
   const Status written = WriteStats();
   return st.ok() ? written : st;

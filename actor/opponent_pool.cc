@@ -61,6 +61,8 @@ int SelfPlaySeats::Seat::Move(const OpponentPool& pool, std::span<const float> o
     std::bernoulli_distribution builtin_game(pool.config().builtin_prob);
     builtin = builtin_game(rng);
     if (builtin) ++games[kBuiltin];
+    std::bernoulli_distribution greedy_game(pool.config().greedy_prob);
+    greedy = greedy_game(rng);
   }
   if (builtin) return -1;  // the env's own opponent plays this game
   if (new_game || !has) {
@@ -69,9 +71,10 @@ int SelfPlaySeats::Seat::Move(const OpponentPool& pool, std::span<const float> o
     policy = *drawn;
     has = true;
     ++games[policy.version()];
+    greedy_games += greedy ? 1 : 0;
   }
   float action = 0.0f, logprob = 0.0f, value = 0.0f;
-  if (pool.config().greedy) {
+  if (greedy) {
     policy.ActGreedy(obs, 1, std::span<float>(&action, 1));
   } else {
     policy.Act(obs, 1, rng, std::span<float>(&action, 1), std::span<float>(&logprob, 1),
@@ -99,6 +102,12 @@ StatusOr<std::unique_ptr<SelfPlaySeats>> SelfPlaySeats::Install(envs::VectorEnv&
     seats->seats_.push_back(std::move(seat));
   }
   return seats;
+}
+
+int64_t SelfPlaySeats::GreedyGames() const {
+  int64_t n = 0;
+  for (const auto& s : seats_) n += s->greedy_games;
+  return n;
 }
 
 std::map<uint64_t, int64_t> SelfPlaySeats::GamesByVersion() const {

@@ -66,14 +66,18 @@ class SelfPlaySeats {
   // opponent's games under kBuiltin.
   std::map<uint64_t, int64_t> GamesByVersion() const;
   static constexpr uint64_t kBuiltin = ~uint64_t{0};
+  // games whose pooled opponent played greedily (selfplay.greedy_prob).
+  int64_t GreedyGames() const;
 
  private:
   struct Seat {
     MlpPolicy policy;
     bool has = false;
     bool builtin = false;  // this game's opponent is the env's own
+    bool greedy = false;   // this game's opponent takes its most probable moves
     std::mt19937_64 rng;
     std::map<uint64_t, int64_t> games;
+    int64_t greedy_games = 0;
     int Move(const OpponentPool& pool, std::span<const float> obs, bool new_game);
   };
   std::vector<std::unique_ptr<Seat>> seats_;

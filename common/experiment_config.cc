@@ -83,6 +83,8 @@ Status ExperimentConfig::Validate() const {
                                 "selfplay.latest_prob", "must be in [0, 1]"));
   FLEET_RETURN_IF_ERROR(Require(selfplay.builtin_prob >= 0.0 && selfplay.builtin_prob <= 1.0,
                                 "selfplay.builtin_prob", "must be in [0, 1]"));
+  FLEET_RETURN_IF_ERROR(Require(selfplay.greedy_prob >= 0.0 && selfplay.greedy_prob <= 1.0,
+                                "selfplay.greedy_prob", "must be in [0, 1]"));
   FLEET_RETURN_IF_ERROR(Require(actors.count >= 1 && actors.count <= 4096, "actors.count",
                                 "must be 1 to 4096"));
   FLEET_RETURN_IF_ERROR(Require(actors.steps_per_chunk >= 1 && actors.steps_per_chunk <= 1000000,

@@ -234,8 +234,10 @@ struct SelfPlaySection {
   // probability that a game's opponent is the env's built-in one instead (TicTacToe-v0's
   // env.options.opponent: random by default): a mix of states past selves would not reach.
   double builtin_prob = 0.0;
-  // opponents take their most probable legal move instead of sampling.
-  bool greedy = false;
+  // probability that a game's opponent (a frozen version or the current policy) takes
+  // its most probable legal move throughout the game instead of sampling: 1 gives the
+  // strongest opponents, 0 the most varied games, between the two a mix.
+  double greedy_prob = 0.0;
 
   template <class V>
   void Visit(V& v) {
@@ -244,7 +246,7 @@ struct SelfPlaySection {
     v("snapshot_every", snapshot_every);
     v("latest_prob", latest_prob);
     v("builtin_prob", builtin_prob);
-    v("greedy", greedy);
+    v("greedy_prob", greedy_prob);
   }
 };
 

@@ -107,6 +107,33 @@ TEST(SelfPlaySeatsTest, BuiltinProbHandsGamesToTheEnvsOwnOpponent) {
   const double pooled = static_cast<double>(games[1]);
   EXPECT_EQ(games.size(), 2u);
   EXPECT_NEAR(builtin / (builtin + pooled), 0.5, 0.06);  // ~300 games
+  EXPECT_EQ((*seats)->GreedyGames(), 0);  // greedy_prob 0: every opponent samples
+}
+
+TEST(SelfPlaySeatsTest, GreedyProbDecidesPerGame) {
+  auto vec = envs::VectorEnv::Create("TicTacToe-v0", 2);
+  ASSERT_TRUE(vec.ok());
+  SelfPlaySection c = Config();
+  c.greedy_prob = 0.3;
+  actor::OpponentPool pool(c, (*vec)->spec());
+  ASSERT_TRUE(pool.Offer(Published(1)).ok());
+  auto seats = actor::SelfPlaySeats::Install(**vec, pool, 5);
+  ASSERT_TRUE(seats.ok());
+  std::vector<float> obs(2 * 18), rewards(2), actions(2);
+  std::vector<uint8_t> term(2), trunc(2);
+  envs::VectorStepOutput out;
+  (*vec)->Reset(0, obs);
+  for (int step = 0; step < 2000; ++step) {
+    for (int e = 0; e < 2; ++e) {
+      int cell = 0;
+      while (obs[e * 18 + 9 + cell] != 1.0f) ++cell;
+      actions[e] = static_cast<float>(cell);
+    }
+    ASSERT_TRUE((*vec)->Step(actions, obs, rewards, term, trunc, out).ok());
+  }
+  const double pooled = static_cast<double>((*seats)->GamesByVersion()[1]);
+  ASSERT_GT(pooled, 500);
+  EXPECT_NEAR(static_cast<double>((*seats)->GreedyGames()) / pooled, 0.3, 0.06);
 }
 
 TEST(SelfPlaySeatsTest, OpponentsPlayLegalMovesFromThePoolInEveryEnv) {
