@@ -242,6 +242,10 @@ void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
       b2RevoluteJointDef rjd;
       rjd.bodyA = a;
       rjd.bodyB = b;
+      // the joint angle counts from the bodies' angles at creation (the upper legs are
+      // made at +-0.05 rad), as pybox2d's revoluteJointDef sets it when Gymnasium leaves
+      // it out: the hip limits and the observed hip angles depend on it.
+      rjd.referenceAngle = b->GetAngle() - a->GetAngle();
       rjd.localAnchorA = V(0, anchor_a_y);
       rjd.localAnchorB = V(0, kLegH / 2);
       rjd.enableMotor = true;

@@ -168,6 +168,9 @@ void LunarLander::DoReset(std::optional<uint64_t> seed, float* obs) {
     b2RevoluteJointDef rjd;
     rjd.bodyA = lander_;
     rjd.bodyB = leg;
+    // the legs are made at +-0.05 rad; pybox2d's revoluteJointDef counts the joint angle
+    // (and so the limits below) from there, as Gymnasium's lander relies on.
+    rjd.referenceAngle = leg->GetAngle() - lander_->GetAngle();
     rjd.localAnchorA.Set(0, 0);
     rjd.localAnchorB.Set(static_cast<float>(i * kLegAway / kScale),
                          static_cast<float>(kLegDown / kScale));
