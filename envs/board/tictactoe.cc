@@ -117,6 +117,11 @@ StatusOr<std::unique_ptr<Env>> TicTacToe::Create(EnvOptions& options) {
     return InvalidArgumentError("TicTacToe-v0: option 'first_move_prob' must be in [0, 1], not " +
                                 std::to_string(o.first_move_prob));
   }
+  FLEET_ASSIGN_OR_RETURN(o.opponent_epsilon, options.GetDouble("opponent_epsilon", o.opponent_epsilon));
+  if (o.opponent_epsilon < 0.0 || o.opponent_epsilon > 1.0) {
+    return InvalidArgumentError("TicTacToe-v0: option 'opponent_epsilon' must be in [0, 1], not " +
+                                std::to_string(o.opponent_epsilon));
+  }
   return std::unique_ptr<Env>(new TicTacToe(o));
 }
 
@@ -140,6 +145,19 @@ void TicTacToe::OpponentMove() {
     if (cell != -1 && (cell < 0 || cell > 8 || board_[cell] != 0)) {
       ++opponent_illegal_moves_;
       cell = -1;
+    }
+  }
+  // the plugged-in opponent is asked even when epsilon overrides it: it keeps count of
+  // its games.
+  if (options_.opponent_epsilon > 0.0) {
+    std::bernoulli_distribution explore(options_.opponent_epsilon);
+    if (explore(rng_)) {
+      std::vector<int> empty;
+      for (int m = 0; m < 9; ++m) {
+        if (board_[m] == 0) empty.push_back(m);
+      }
+      std::uniform_int_distribution<size_t> pick(0, empty.size() - 1);
+      cell = empty[pick(rng_)];
     }
   }
   if (cell < 0) {

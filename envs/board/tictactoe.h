@@ -11,7 +11,8 @@
 // terminates the episode. Who moves first is drawn at reset (agent with probability
 // first_move_prob, 0.5 by default); when the opponent moves first, its mark is on the
 // board in the first observation. Options: opponent "random" (uniform over empty cells) or
-// "minimax" (uniform over the game-theoretically optimal moves); first_move_prob.
+// "minimax" (uniform over the game-theoretically optimal moves); first_move_prob;
+// opponent_epsilon.
 #pragma once
 
 #include <array>
@@ -48,6 +49,10 @@ class TicTacToe : public Env, public OpponentSeat {
   struct Options {
     OpponentKind opponent = OpponentKind::kRandom;
     double first_move_prob = 0.5;
+    // each opponent move (built-in or plugged in) is replaced, with this probability, by
+    // a uniformly random legal one: exploration for self-play, whose past selves never
+    // open on an edge nor stray from their plans (0 for evaluation).
+    double opponent_epsilon = 0.0;
   };
   // A plugged-in opponent (OpponentSeat): the observation from the opponent's side (the
   // same layout: its own marks +1) -> the cell it marks, or -1 to let the built-in

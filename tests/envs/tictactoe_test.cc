@@ -277,6 +277,37 @@ TEST(TicTacToeTest, APluggedOpponentsIllegalMoveFallsBackToTheBuiltInOne) {
   EXPECT_EQ(new_game.back(), true);
 }
 
+// opponent_epsilon replaces opponent moves by random ones: the minimax opponent never
+// loses to an agent that marks the lowest free cell, a fully random one often does, and
+// epsilon 0.3 lies between; bad values are named.
+TEST(TicTacToeTest, OpponentEpsilonMakesTheOpponentStray) {
+  auto wins = [](double eps) {
+    auto env = Make({{"opponent", "minimax"}, {"opponent_epsilon", std::to_string(eps)}});
+    float obs[18];
+    int won = 0;
+    for (uint64_t seed = 0; seed < 400; ++seed) {
+      env->Reset(seed, obs);
+      while (true) {
+        int cell = 0;
+        while (obs[9 + cell] != 1.0f) ++cell;
+        StepResult r = Play(*env, cell, obs);
+        if (r.terminated) {
+          won += r.reward > 0;
+          break;
+        }
+      }
+    }
+    return won;
+  };
+  const int none = wins(0.0), some = wins(0.3), all = wins(1.0);
+  EXPECT_EQ(none, 0);
+  EXPECT_GT(some, 20);
+  EXPECT_GT(all, some + 20);
+  auto refused = MakeEnv("TicTacToe-v0", {{"opponent_epsilon", "1.5"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("opponent_epsilon"), std::string::npos);
+}
+
 TEST(TicTacToeTest, SameSeedSameGame) {
   auto a = Make(), b = Make();
   float oa[18], ob[18];
