@@ -81,6 +81,25 @@ TEST(OpponentPoolTest, HoldsAndServesOnlyPublishedSnapshots) {
   EXPECT_EQ(pool.versions(), (std::vector<uint64_t>{19, 25, 20}));
 }
 
+// The agent's side of `steps` steps of every TicTacToe env in `vec`: the lowest free
+// cell. False if a step fails.
+bool PlayLowestFreeCell(envs::VectorEnv& vec, int steps) {
+  const int n = vec.num_envs();
+  std::vector<float> obs(n * 18), rewards(n), actions(n);
+  std::vector<uint8_t> term(n), trunc(n);
+  envs::VectorStepOutput out;
+  vec.Reset(0, obs);
+  for (int step = 0; step < steps; ++step) {
+    for (int e = 0; e < n; ++e) {
+      int cell = 0;
+      while (obs[e * 18 + 9 + cell] != 1.0f) ++cell;
+      actions[e] = static_cast<float>(cell);
+    }
+    if (!vec.Step(actions, obs, rewards, term, trunc, out).ok()) return false;
+  }
+  return true;
+}
+
 TEST(SelfPlaySeatsTest, BuiltinProbHandsGamesToTheEnvsOwnOpponent) {
   auto vec = envs::VectorEnv::Create("TicTacToe-v0", 2);
   ASSERT_TRUE(vec.ok());
@@ -90,18 +109,7 @@ TEST(SelfPlaySeatsTest, BuiltinProbHandsGamesToTheEnvsOwnOpponent) {
   ASSERT_TRUE(pool.Offer(Published(1)).ok());
   auto seats = actor::SelfPlaySeats::Install(**vec, pool, 5);
   ASSERT_TRUE(seats.ok());
-  std::vector<float> obs(2 * 18), rewards(2), actions(2);
-  std::vector<uint8_t> term(2), trunc(2);
-  envs::VectorStepOutput out;
-  (*vec)->Reset(0, obs);
-  for (int step = 0; step < 1000; ++step) {
-    for (int e = 0; e < 2; ++e) {
-      int cell = 0;
-      while (obs[e * 18 + 9 + cell] != 1.0f) ++cell;
-      actions[e] = static_cast<float>(cell);
-    }
-    ASSERT_TRUE((*vec)->Step(actions, obs, rewards, term, trunc, out).ok());
-  }
+  ASSERT_TRUE(PlayLowestFreeCell(**vec, 1000));
   auto games = (*seats)->GamesByVersion();
   const double builtin = static_cast<double>(games[actor::SelfPlaySeats::kBuiltin]);
   const double pooled = static_cast<double>(games[1]);
@@ -119,18 +127,7 @@ TEST(SelfPlaySeatsTest, GreedyProbDecidesPerGame) {
   ASSERT_TRUE(pool.Offer(Published(1)).ok());
   auto seats = actor::SelfPlaySeats::Install(**vec, pool, 5);
   ASSERT_TRUE(seats.ok());
-  std::vector<float> obs(2 * 18), rewards(2), actions(2);
-  std::vector<uint8_t> term(2), trunc(2);
-  envs::VectorStepOutput out;
-  (*vec)->Reset(0, obs);
-  for (int step = 0; step < 2000; ++step) {
-    for (int e = 0; e < 2; ++e) {
-      int cell = 0;
-      while (obs[e * 18 + 9 + cell] != 1.0f) ++cell;
-      actions[e] = static_cast<float>(cell);
-    }
-    ASSERT_TRUE((*vec)->Step(actions, obs, rewards, term, trunc, out).ok());
-  }
+  ASSERT_TRUE(PlayLowestFreeCell(**vec, 2000));
   const double pooled = static_cast<double>((*seats)->GamesByVersion()[1]);
   ASSERT_GT(pooled, 500);
   EXPECT_NEAR(static_cast<double>((*seats)->GreedyGames()) / pooled, 0.3, 0.06);
