@@ -7,10 +7,11 @@
 
 namespace fleet::actor {
 
-StatusOr<Mlp> Mlp::FromProto(const proto::Mlp& mlp) {
+StatusOr<Mlp> Mlp::FromProto(const proto::Mlp& mlp, bool activate_last) {
   if (mlp.layers_size() == 0) return InvalidArgumentError("weights: MLP has no layers");
   Mlp m;
   m.activation_ = mlp.activation();
+  m.activate_last_ = activate_last;
   for (int i = 0; i < mlp.layers_size(); ++i) {
     const auto& l = mlp.layers(i);
     const int in = static_cast<int>(l.in_dim()), out = static_cast<int>(l.out_dim());
@@ -37,7 +38,7 @@ void Mlp::Forward(const RowMatrix& x, RowMatrix& out) const {
     RowMatrix& y = (i + 1 == weights_.size()) ? out : scratch_[i];
     y.noalias() = *in * weights_[i].transpose();
     y.rowwise() += biases_[i];
-    if (i + 1 < weights_.size()) {
+    if (i + 1 < weights_.size() || activate_last_) {
       if (activation_ == proto::ACTIVATION_RELU) {
         y = y.cwiseMax(0.0f);
       } else {

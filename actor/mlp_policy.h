@@ -21,7 +21,9 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 // One MLP: hidden layers with an activation, linear output.
 class Mlp {
  public:
-  static StatusOr<Mlp> FromProto(const proto::Mlp& mlp);
+  // `activate_last`: the last layer is followed by the activation too (a trunk that
+  // heads read from), else it is linear.
+  static StatusOr<Mlp> FromProto(const proto::Mlp& mlp, bool activate_last = false);
   int in_dim() const { return static_cast<int>(weights_.front().cols()); }
   int out_dim() const { return static_cast<int>(weights_.back().rows()); }
   // x: (batch x in_dim) -> (batch x out_dim).
@@ -31,6 +33,7 @@ class Mlp {
   std::vector<RowMatrix> weights_;            // (out x in) each
   std::vector<Eigen::RowVectorXf> biases_;    // (out) each
   proto::Activation activation_ = proto::ACTIVATION_TANH;
+  bool activate_last_ = false;
   mutable std::vector<RowMatrix> scratch_;
 };
 

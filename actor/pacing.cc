@@ -35,7 +35,9 @@ class Free : public Pacing {
 }  // namespace
 
 std::unique_ptr<Pacing> MakePacing(const ExperimentConfig& config, bool learner_fed) {
-  if (!learner_fed) return std::make_unique<Free>();
+  // an off-policy run's replay table paces the actors: its rate limiter holds their
+  // chunks' acknowledgements while the learner is behind (replay/store.h)
+  if (!learner_fed || config.replay.capacity > 0) return std::make_unique<Free>();
   if (config.actors.sync) return std::make_unique<Lockstep>();
   return std::make_unique<LagBounded>(
       static_cast<double>(config.ChunksPerUpdate()) / static_cast<double>(config.actors.count),

@@ -6,7 +6,9 @@
 //   an actor may have sent (v - v0 + 1 + lag) * C / K chunks by the time it holds
 //   version v (v0: the first version it received). Chunks are then not made faster than
 //   the learner uses them (the store would only drop them as stale).
-// - free (collect mode, local policies): only the store's credit slows the actor.
+// - free (collect mode, local policies; off-policy runs with a replay table, whose rate
+//   limiter withholds acknowledgements while the learner is behind): only the store's
+//   credit slows the actor.
 #pragma once
 
 #include <cstdint>

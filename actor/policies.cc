@@ -79,6 +79,14 @@ StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& 
     return std::unique_ptr<Policy>(
         new DtPolicy(std::move(model), weights.version(), choice.target_return));
   }
+  if (weights.uniform_random()) return std::unique_ptr<Policy>(new RandomPolicy(spec, weights.version()));
+  if (weights.has_squashed_gaussian()) {
+    if (discrete) return InvalidArgumentError("weights: a squashed Gaussian needs a continuous action space");
+    FLEET_ASSIGN_OR_RETURN(SquashedGaussianPolicy sg,
+                           SquashedGaussianPolicy::FromProto(weights, spec.observation_space.FlatDim(),
+                                                             as.FlatDim(), choice.deterministic));
+    return std::unique_ptr<Policy>(new SquashedGaussianPolicy(std::move(sg)));
+  }
   FLEET_ASSIGN_OR_RETURN(MlpPolicy mlp,
                          MlpPolicy::FromProto(weights, spec.observation_space.FlatDim(),
                                               discrete ? static_cast<int>(as.n) : as.FlatDim(),

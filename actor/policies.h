@@ -7,6 +7,7 @@
 #include "actor/dt_policy.h"
 #include "actor/mlp_policy.h"
 #include "actor/policy.h"
+#include "actor/squashed_gaussian_policy.h"
 #include "common/experiment_config.h"
 #include "common/status.h"
 #include "envs/env.h"
@@ -37,11 +38,13 @@ class RandomPolicy : public Policy {
   explicit RandomPolicy(envs::Space action_space) : space_(std::move(action_space)) {}
   // An env with an action mask (envs::EnvSpec::action_mask_offset): uniform over the legal
   // actions of each observation.
-  explicit RandomPolicy(const envs::EnvSpec& spec)
+  // `version`: the learner's, when it asked for random actions (an off-policy warm-up).
+  explicit RandomPolicy(const envs::EnvSpec& spec, uint64_t version = 0)
       : space_(spec.action_space),
         mask_offset_(spec.action_mask_offset),
-        obs_dim_(spec.observation_space.FlatDim()) {}
-  uint64_t version() const override { return 0; }
+        obs_dim_(spec.observation_space.FlatDim()),
+        version_(version) {}
+  uint64_t version() const override { return version_; }
   PolicyOutputs outputs() const override { return {true, false}; }
   void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
            std::span<float> logprobs, std::span<float> values) override;
@@ -49,6 +52,7 @@ class RandomPolicy : public Policy {
  private:
   envs::Space space_;
   int mask_offset_ = -1, obs_dim_ = 0;
+  uint64_t version_ = 0;
 };
 
 // The env's scripted controller (envs::GetScriptedController), deterministic.
@@ -73,7 +77,8 @@ struct PolicyChoice {
   double target_return = 0.0;
 };
 
-// A PolicyWeights message for `spec` (an actor-critic or a Decision Transformer);
+// A PolicyWeights message for `spec` (an actor-critic, a Decision Transformer, a squashed
+// Gaussian or uniform random);
 // InvalidArgument when its shapes do not fit.
 StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
                                                     const envs::EnvSpec& spec, PolicyChoice choice);

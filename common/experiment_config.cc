@@ -49,6 +49,12 @@ std::string FirstKeyWithControlChar(const YAML::Node& node, const std::string& p
   return "";
 }
 
+std::string FormatNumber(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
 Status Require(bool ok, const std::string& key, const std::string& what) {
   if (ok) return OkStatus();
   return InvalidArgumentError("config key '" + key + "' " + what);
@@ -77,6 +83,23 @@ Status ExperimentConfig::Validate() const {
                                 "env.group_size",
                                 "must be >= 1 and divide env.num_envs (" +
                                     std::to_string(env.num_envs) + ")"));
+  FLEET_RETURN_IF_ERROR(Require(replay.capacity >= 0, "replay.capacity", "must be >= 0 (0: no replay table)"));
+  if (replay.capacity > 0) {
+    FLEET_RETURN_IF_ERROR(Require(replay.samples_per_insert > 0, "replay.samples_per_insert", "must be > 0"));
+    FLEET_RETURN_IF_ERROR(Require(replay.min_size >= 1 && replay.min_size <= replay.capacity,
+                                  "replay.min_size", "must be 1 to replay.capacity (" +
+                                      std::to_string(replay.capacity) + ")"));
+    FLEET_RETURN_IF_ERROR(Require(replay.max_sample >= 1, "replay.max_sample", "must be >= 1"));
+    // inserts of a chunk (n steps) and samples of up to max_sample (k) could block each
+    // other for ever below (n x samples_per_insert + k) / 2 (replay/rate_limiter.h)
+    const double chunk_steps = double(actors.steps_per_chunk) * env.num_envs;
+    const double least = (chunk_steps * replay.samples_per_insert + replay.max_sample) / 2;
+    FLEET_RETURN_IF_ERROR(Require(
+        replay.error_buffer == 0 || replay.error_buffer >= least, "replay.error_buffer",
+        "must be 0 (the default) or >= (actors.steps_per_chunk x env.num_envs x "
+        "replay.samples_per_insert + replay.max_sample) / 2 = " + FormatNumber(least) +
+            ", or inserts and samples could block each other for ever"));
+  }
   FLEET_RETURN_IF_ERROR(Require(selfplay.pool_size >= 1, "selfplay.pool_size", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(selfplay.snapshot_every >= 1, "selfplay.snapshot_every", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(selfplay.latest_prob >= 0.0 && selfplay.latest_prob <= 1.0,

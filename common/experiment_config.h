@@ -154,6 +154,36 @@ struct StoreSection {
   }
 };
 
+// The store's replay table for off-policy learners: accepted steps kept as transitions in
+// a bounded ring (the oldest overwritten) and served as uniform samples under Reverb's
+// samples-per-insert rate limiter (replay/rate_limiter.h): actors are slowed (the store
+// stops reading their chunks) when the learner falls behind the ratio, and the learner
+// waits when the actors do. capacity 0: no table; the store serves on-policy rollouts.
+struct ReplaySection {
+  // transitions held (CleanRL's SAC: buffer_size 1e6).
+  int64_t capacity = 0;
+  // transitions sampled per transition inserted: CleanRL's SAC draws one batch of 256 per
+  // env step.
+  double samples_per_insert = 256;
+  // no sample until the table holds this many transitions (CleanRL: learning_starts 5e3).
+  int64_t min_size = 5000;
+  // how far sampling may run ahead of or behind the ratio, in sampled transitions; 0: one
+  // chunk's steps x samples_per_insert + max_sample, twice the least that rules out
+  // inserts and samples blocking each other for ever (which is refused).
+  double error_buffer = 0;
+  // the largest sample a learner may ask for.
+  int max_sample = 4096;
+
+  template <class V>
+  void Visit(V& v) {
+    v("capacity", capacity);
+    v("samples_per_insert", samples_per_insert);
+    v("min_size", min_size);
+    v("error_buffer", error_buffer);
+    v("max_sample", max_sample);
+  }
+};
+
 // The learner's generic settings. Everything else under `learner:` belongs to the
 // algorithms (learner.ppo, learner.network, ...): it is kept as YAML here and read and
 // validated by the learner's algorithm registry (learner/algorithm_registry.h), so adding
@@ -361,6 +391,7 @@ struct ExperimentConfig {
   EnvSection env;
   ActorsSection actors;
   StoreSection store;
+  ReplaySection replay;
   LearnerSection learner;
   CollectSection collect;
   SelfPlaySection selfplay;
@@ -373,6 +404,7 @@ struct ExperimentConfig {
     v("env", env);
     v("actors", actors);
     v("store", store);
+    v("replay", replay);
     v("learner", learner);
     v("collect", collect);
     v("selfplay", selfplay);
@@ -380,6 +412,12 @@ struct ExperimentConfig {
     v("k8s", k8s);
   }
 
+  // the replay table's error buffer: replay.error_buffer, or its default (ReplaySection).
+  double ReplayErrorBuffer() const {
+    const double chunk_steps = double(actors.steps_per_chunk) * env.num_envs;
+    return replay.error_buffer > 0 ? replay.error_buffer
+                                   : chunk_steps * replay.samples_per_insert + replay.max_sample;
+  }
   int ChunksPerUpdate() const {
     return learner.chunks_per_update > 0 ? learner.chunks_per_update : actors.count;
   }

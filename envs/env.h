@@ -32,6 +32,10 @@ struct EnvSpec {
   // Discrete action spaces with legal moves: observation entries [offset, offset + n) are
   // the action mask (1 legal, 0 not); policies give masked actions probability 0. -1: none.
   int action_mask_offset = -1;
+  // Options that shape training data, not the task (exploration noise in a game's
+  // opponent, random openings): `fleet eval RUN` does not carry them over from the run's
+  // config, so that it measures the task itself (an explicit --env-option still sets them).
+  std::vector<std::string> training_only_options;
 };
 
 struct StepResult {

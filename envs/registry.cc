@@ -150,4 +150,19 @@ StatusOr<EnvSpec> GetSpec(const std::string& id,
   return env->spec();
 }
 
+std::vector<std::string> DropTrainingOnlyOptions(const std::string& id,
+                                                 std::map<std::string, std::string>& options) {
+  std::vector<std::string> dropped;
+  if (options.empty()) return dropped;
+  auto spec = GetSpec(id, options);
+  if (!spec.ok()) return dropped;
+  for (const std::string& key : spec->training_only_options) {
+    if (auto it = options.find(key); it != options.end()) {
+      dropped.push_back(key + "=" + it->second);
+      options.erase(it);
+    }
+  }
+  return dropped;
+}
+
 }  // namespace fleet::envs

@@ -51,6 +51,12 @@ StatusOr<std::unique_ptr<Env>> MakeEnv(const std::string& id,
 StatusOr<EnvSpec> GetSpec(const std::string& id,
                           const std::map<std::string, std::string>& options = {});
 
+// Removes from `options` (a run's env options) those `id` marks training-only
+// (EnvSpec::training_only_options) and returns them as "key=value": what evaluation and
+// play must not inherit from a run. Options `id` refuses are left for MakeEnv to name.
+std::vector<std::string> DropTrainingOnlyOptions(const std::string& id,
+                                                 std::map<std::string, std::string>& options);
+
 std::vector<std::string> RegisteredIds();
 
 // An env's scripted controller (the hand-written heuristics Gymnasium ships as demos):

@@ -17,6 +17,7 @@
 #include "learner/algorithm_registry.h"
 #include "learner/offline_source.h"
 #include "proto/fleet.pb.h"
+#include "replay/transition_batch.h"
 
 namespace fleet::learner {
 
@@ -39,6 +40,13 @@ struct OfflinePlan {
   int log_every = 1;  // a metrics row every this many updates
 };
 
+// What an off-policy algorithm asks the store's replay table for (BatchSource::kReplay).
+struct ReplayPlan {
+  int batch_size = 0;     // transitions per update
+  int publish_every = 1;  // new weights for the actors every this many updates
+  int log_every = 1;      // a metrics row every this many updates
+};
+
 struct UpdateProgress {
   int64_t update = 0;       // updates done before this one
   int64_t num_updates = 1;  // planned for the whole run
@@ -55,6 +63,8 @@ class Algorithm {
   virtual const std::vector<MetricSpec>& metrics() const = 0;
   // BatchSource::kOffline algorithms: what to draw.
   virtual OfflinePlan offline_plan() const { return {}; }
+  // BatchSource::kReplay algorithms: what to sample.
+  virtual ReplayPlan replay_plan() const { return {}; }
 
   // One update from on-policy chunks (BatchSource::kRollouts). May change the batch (e.g.
   // scale its rewards). InvalidArgument when the chunks lack what the algorithm needs.
@@ -64,6 +74,11 @@ class Algorithm {
   // One update from dataset windows (BatchSource::kOffline).
   virtual StatusOr<std::vector<double>> Update(const WindowBatch& batch, const UpdateProgress& progress) {
     return FailedPreconditionError(info().name + " does not train from dataset windows");
+  }
+  // One update from sampled transitions (BatchSource::kReplay).
+  virtual StatusOr<std::vector<double>> Update(const replay::TransitionBatch& batch,
+                                               const UpdateProgress& progress) {
+    return FailedPreconditionError(info().name + " does not train from sampled transitions");
   }
 
   // The policy actors run at `version` (published, checkpointed, evaluated).

@@ -3,6 +3,7 @@
 #include "learner/dt_algorithm.h"
 #include "learner/policy_gradient.h"
 #include "learner/ppo_algorithm.h"
+#include "learner/sac_algorithm.h"
 
 namespace fleet::learner {
 
@@ -25,6 +26,10 @@ StatusOr<std::unique_ptr<Algorithm>> MakeAlgorithm(const ExperimentConfig& confi
   }
   if (info->name == "grpo") {
     FLEET_ASSIGN_OR_RETURN(std::unique_ptr<GrpoAlgorithm> a, GrpoAlgorithm::Create(config, spec));
+    return std::unique_ptr<Algorithm>(std::move(a));
+  }
+  if (info->name == "sac") {
+    FLEET_ASSIGN_OR_RETURN(std::unique_ptr<SacAlgorithm> a, SacAlgorithm::Create(config, spec));
     return std::unique_ptr<Algorithm>(std::move(a));
   }
   return InternalError("algorithm '" + info->name + "' is registered but has no implementation");

@@ -6,6 +6,7 @@
 #include "learner/dt_config.h"
 #include "learner/pg_config.h"
 #include "learner/ppo_config.h"
+#include "learner/sac_config.h"
 
 namespace fleet::learner {
 namespace {
@@ -40,6 +41,35 @@ Status ValidateGrpo(const ExperimentConfig& config) {
   return c.Validate(config);
 }
 
+Status ValidateSac(const ExperimentConfig& config) {
+  SacConfig c;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "sac", c));
+  return c.Validate();
+}
+
+// SAC as a run: its batches come from the store's replay table, which must exist, serve
+// its batch and start sampling when SAC's warm-up ends.
+Status ValidateSacRun(const ExperimentConfig& config) {
+  FLEET_RETURN_IF_ERROR(ValidateSac(config));
+  SacConfig c;
+  FLEET_RETURN_IF_ERROR(ReadLearnerSection(config, "sac", c));
+  if (config.replay.capacity == 0) {
+    return InvalidArgumentError("config key 'replay.capacity' must be > 0 for learner.algo sac: "
+                                "it samples from the store's replay table (CleanRL: 1000000)");
+  }
+  if (config.replay.max_sample < c.batch_size) {
+    return InvalidArgumentError("config key 'replay.max_sample' (" + std::to_string(config.replay.max_sample) +
+                                ") is below learner.sac.batch_size (" + std::to_string(c.batch_size) + ")");
+  }
+  if (config.replay.min_size != c.learning_starts) {
+    return InvalidArgumentError(
+        "config key 'replay.min_size' (" + std::to_string(config.replay.min_size) +
+        ") must equal learner.sac.learning_starts (" + std::to_string(c.learning_starts) +
+        "): the actors act at random until the table first serves a sample");
+  }
+  return OkStatus();
+}
+
 template <class T>
 void Resolve(ExperimentConfig& config, const std::string& name) {
   T value;
@@ -57,7 +87,7 @@ struct SectionOwner {
 };
 constexpr SectionOwner kSections[] = {
     {"network", ValidateNetwork}, {"ppo", ValidatePpo}, {"dt", ValidateDt},
-    {"reinforce", ValidateReinforce}, {"grpo", ValidateGrpo}};
+    {"reinforce", ValidateReinforce}, {"grpo", ValidateGrpo}, {"sac", ValidateSac}};
 
 }  // namespace
 
@@ -118,6 +148,14 @@ const std::vector<AlgorithmInfo>& Algorithms() {
          Resolve<MlpConfig>(c, "network");
          Resolve<GrpoConfig>(c, "grpo");
        }},
+      {"sac",
+       "Soft Actor-Critic (Haarnoja et al. 2018) with automatic entropy tuning, CleanRL's "
+       "sac_continuous_action.py, sampling the store's replay table",
+       BatchSource::kReplay,
+       {},  // trains from (s, a, r, s') alone
+       {"sac"},
+       ValidateSacRun,
+       [](ExperimentConfig& c) { Resolve<SacConfig>(c, "sac"); }},
   };
   return algorithms;
 }
@@ -144,6 +182,12 @@ Status ValidateLearnerConfig(const ExperimentConfig& config) {
                                   known + ")");
     }
     FLEET_RETURN_IF_ERROR(owner->validate(config));
+  }
+  if (algo->source != BatchSource::kReplay && config.replay.capacity > 0) {
+    return InvalidArgumentError("config key 'replay.capacity' is for off-policy algorithms "
+                                "(learner.algo sac); " + algo->name + " takes " +
+                                (algo->source == BatchSource::kOffline ? "dataset windows" : "rollouts") +
+                                ": set it to 0");
   }
   return algo->validate(config);
 }

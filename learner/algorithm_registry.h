@@ -24,6 +24,7 @@ namespace fleet::learner {
 enum class BatchSource {
   kRollouts,  // FIFO on-policy chunks from the store, policy-lag bounded (PPO)
   kOffline,   // windows from the recorded dataset learner.dataset (the Decision Transformer)
+  kReplay,    // uniform samples of transitions from the store's replay table (SAC)
 };
 
 struct AlgorithmInfo {

@@ -32,7 +32,8 @@ using std::chrono::milliseconds;
 // weights broadcast after it, metrics.csv / TensorBoard rows, checkpoints, summary.json.
 class LearnerRole {
  public:
-  // `offline`: the dataset of a BatchSource::kOffline algorithm; null for rollouts.
+  // `offline`: the dataset of a BatchSource::kOffline algorithm; null for rollouts and
+  // replay samples (both from the store).
   LearnerRole(const LearnerOptions& o, const envs::EnvSpec& spec, std::unique_ptr<Algorithm> algo,
               OfflineSource* offline)
       : o_(o),
@@ -57,6 +58,10 @@ class LearnerRole {
  private:
   Status RunOnline();
   Status RunOffline();
+  Status RunReplay();
+  // what the role does while it waits for the store: beats, notices a restarted store,
+  // repeats the latest weights (often until `first_batch` shows the actors have them).
+  void Idle(bool first_batch);
   Status Step(Rollout& rollout, int64_t num_updates);
   // after update number updates_: checkpoint and policy snapshot when due.
   Status SaveWhenDue();
@@ -359,8 +364,105 @@ Status LearnerRole::Run() {
   if (resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
   FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv", resume ? updates_ : -1));
   FLEET_ASSIGN_OR_RETURN(events_, EventWriter::Create(o_.run_dir));
-  FLEET_RETURN_IF_ERROR(offline_ ? RunOffline() : RunOnline());
+  if (offline_) {
+    FLEET_RETURN_IF_ERROR(RunOffline());
+  } else if (algo_->info().source == BatchSource::kReplay) {
+    FLEET_RETURN_IF_ERROR(RunReplay());
+  } else {
+    FLEET_RETURN_IF_ERROR(RunOnline());
+  }
   return Finish();
+}
+
+void LearnerRole::Idle(bool first_batch) {
+  Beat();  // waiting for a batch is not a hang
+  if (rollouts_->store_reconnects() != store_reconnects_) {
+    // a restarted store: the chunks it held for this batch are gone. A new weights
+    // epoch lets the actors (a synchronous one waits for newer weights) send again.
+    store_reconnects_ = rollouts_->store_reconnects();
+    log_->warn("the store's connection came back (a restarted store): batch asked for "
+               "again, weights v{} republished under a new epoch", version_);
+    broadcast_.NewEpoch();
+  }
+  // late joiners miss a PUB message: repeat the weights
+  broadcast_.RepublishIfDue(first_batch ? milliseconds(10) : milliseconds(250));
+}
+
+Status LearnerRole::RunReplay() {
+  const ReplayPlan plan = algo_->replay_plan();
+  log_->info("{}: samples of {} transitions from the store's replay table until {} env steps; "
+             "new weights every {} updates",
+             algo_->Describe(), plan.batch_size, cfg_.learner.total_env_steps, plan.publish_every);
+  PublishWeights();  // before its first update: uniform random actions (the warm-up)
+  double update_seconds = 0.0;
+  int in_row = 0;
+  while (metrics_.env_steps() < cfg_.learner.total_env_steps && !StopRequested()) {
+    FLEET_ASSIGN_OR_RETURN(std::optional<ReplaySample> sample,
+                           rollouts_->NextSample(plan.batch_size, [&] { Idle(updates_ == 0); }));
+    if (!sample) break;
+    store_ = sample->store;
+    metrics_.AddEnvSteps(static_cast<int64_t>(sample->inserted_steps));
+    for (size_t i = 0; i < sample->episode_returns.size(); ++i) {
+      metrics_.AddEpisode(sample->episode_returns[i], sample->episode_lengths[i]);
+    }
+    metrics_.CheckThreshold();
+    const auto t0 = Clock::now();
+    FLEET_ASSIGN_OR_RETURN(std::vector<double> values, algo_->Update(sample->batch, {updates_, 0}));
+    update_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    ++updates_;
+    ++in_row;
+    if (updates_ == 1 || updates_ % plan.publish_every == 0) {
+      ++version_;
+      PublishWeights();
+    }
+    if (updates_ % plan.log_every == 0) {
+      const double wall = metrics_.wall_seconds();
+      const double sps = metrics_.env_steps() / std::max(1e-9, wall);
+      const double ratio = store_.replay_inserts() > 0
+                               ? static_cast<double>(store_.replay_samples()) / store_.replay_inserts()
+                               : 0.0;
+      std::vector<std::pair<std::string, double>> row = {
+          {"update", static_cast<double>(updates_)},
+          {"policy_version", static_cast<double>(version_)},
+          {"env_steps", static_cast<double>(metrics_.env_steps())},
+          {"wall_seconds", wall},
+          {"episodes", static_cast<double>(metrics_.episodes())},
+          {"mean_return_100", metrics_.mean_return_100()},
+          {"steps_per_second", sps}};
+      std::vector<std::pair<std::string, double>> scalars = {
+          {"charts/mean_return_100", metrics_.mean_return_100()},
+          {"charts/mean_length_100", metrics_.mean_length_100()},
+          {"charts/episodes", static_cast<double>(metrics_.episodes())},
+          {"charts/SPS", sps},
+          {"charts/samples_per_insert", ratio}};
+      const auto& specs = algo_->metrics();
+      if (values.size() != specs.size()) {
+        return InternalError("the algorithm reported " + std::to_string(values.size()) +
+                             " metrics for " + std::to_string(specs.size()) + " names");
+      }
+      for (size_t i = 0; i < specs.size(); ++i) {
+        row.emplace_back(specs[i].column, values[i]);
+        scalars.emplace_back(specs[i].tag, values[i]);
+      }
+      row.insert(row.end(), {{"update_seconds", update_seconds / in_row},
+                             {"replay_size", static_cast<double>(store_.replay_size())},
+                             {"samples_per_insert", ratio},
+                             {"store_rejected_chunks", static_cast<double>(store_.rejected_chunks())}});
+      FLEET_RETURN_IF_ERROR(metrics_.WriteRow(row));
+      FLEET_RETURN_IF_ERROR(events_->WriteScalars(metrics_.env_steps(), scalars));
+      update_seconds = 0.0;
+      in_row = 0;
+      PublishStats(false, 0.0);
+    }
+    FLEET_RETURN_IF_ERROR(SaveWhenDue());
+    Beat();
+    if (cfg_.run.stop_at_threshold && metrics_.threshold_step()) {
+      log_->info("reached the reward threshold {} at {} env steps", *metrics_.threshold(),
+                 *metrics_.threshold_step());
+      break;
+    }
+  }
+  return OkStatus();
 }
 
 Status LearnerRole::RunOnline() {
@@ -370,22 +472,8 @@ Status LearnerRole::RunOnline() {
   log_->info("{}: {} updates of {} steps", algo_->Describe(), num_updates, batch_steps);
   PublishWeights();
   while (metrics_.env_steps() < cfg_.learner.total_env_steps && !StopRequested()) {
-    // late joiners miss a PUB message: repeat the weights, often until the first batch
-    // shows that the actors have them.
-    const auto every = updates_ == 0 ? milliseconds(10) : milliseconds(250);
-    auto idle = [&] {
-      Beat();  // waiting for a batch is not a hang
-      if (rollouts_->store_reconnects() != store_reconnects_) {
-        // a restarted store: the chunks it held for this batch are gone. A new weights
-        // epoch lets the actors (a synchronous one waits for newer weights) send again.
-        store_reconnects_ = rollouts_->store_reconnects();
-        log_->warn("the store's connection came back (a restarted store): batch asked for "
-                   "again, weights v{} republished under a new epoch", version_);
-        broadcast_.NewEpoch();
-      }
-      broadcast_.RepublishIfDue(every);
-    };
-    FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout, rollouts_->Next(version_, idle));
+    FLEET_ASSIGN_OR_RETURN(std::optional<Rollout> rollout,
+                           rollouts_->Next(version_, [&] { Idle(updates_ == 0); }));
     if (!rollout) break;
     FLEET_RETURN_IF_ERROR(Step(*rollout, num_updates));
     Beat();
@@ -403,7 +491,7 @@ Status LearnerRole::RunOnline() {
 Status LearnerOptions::Validate() const {
   if (run_dir.empty()) return InvalidArgumentError("learner needs --run-dir");
   FLEET_ASSIGN_OR_RETURN(const AlgorithmInfo* info, FindAlgorithm(config.learner.algo));
-  if (info->source == BatchSource::kRollouts) {
+  if (info->source != BatchSource::kOffline) {
     if (rollout_endpoint.empty()) return InvalidArgumentError("learner needs --rollout");
     if (weights_endpoint.empty()) return InvalidArgumentError("learner needs --weights");
   }

@@ -44,18 +44,15 @@ bool RolloutSource::Reconnected() {
   return again;
 }
 
-StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
-                                                     const std::function<void()>& idle) {
-  proto::RolloutRequest req;
-  req.set_learner_version(version);
-  req.set_num_chunks(static_cast<uint32_t>(chunks_per_batch_));
+StatusOr<bool> RolloutSource::Request(const proto::RolloutRequest& req,
+                                      const std::function<void()>& idle) {
   // a store restarted since the last batch lost the chunks it held: counted, so that the
   // caller can have the actors send again
   if (Reconnected()) ++reconnects_;
   FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
   bool got = false;
   while (!got) {
-    if (StopRequested()) return std::optional<Rollout>();
+    if (StopRequested()) return false;
     if (Reconnected()) {  // a restarted store: the request it held died with it
       ++reconnects_;
       FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
@@ -65,8 +62,57 @@ StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
     }
     idle();
   }
+  return true;
+}
+
+StatusOr<std::optional<ReplaySample>> RolloutSource::NextSample(int transitions,
+                                                                const std::function<void()>& idle) {
+  proto::RolloutRequest req;
+  req.set_sample_transitions(static_cast<uint32_t>(transitions));
+  FLEET_ASSIGN_OR_RETURN(bool got, Request(req, idle));
+  if (!got) return std::optional<ReplaySample>();
   proto::RolloutHeader header;
   FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
+  if (!header.error().empty()) return FailedPreconditionError("the store refused: " + header.error());
+  const proto::TransitionSample& s = header.sample();
+  const size_t n = s.size(), d = s.obs_dim(), a = std::max<uint32_t>(1, s.action_dim());
+  if (frames_.size() != 1 || n != static_cast<size_t>(transitions) ||
+      static_cast<size_t>(s.observations_size()) != n * d ||
+      static_cast<size_t>(s.next_observations_size()) != n * d ||
+      static_cast<size_t>(s.actions_size()) != n * a || static_cast<size_t>(s.rewards_size()) != n ||
+      s.terminated().size() != n ||
+      header.inserted_episode_returns_size() != header.inserted_episode_lengths_size()) {
+    return DataLossError("malformed sample reply: " + std::to_string(n) + " transitions for " +
+                         std::to_string(transitions) + " asked, " + std::to_string(s.observations_size()) +
+                         " observation and " + std::to_string(s.actions_size()) + " action values");
+  }
+  ReplaySample r;
+  r.store = header.stats();
+  r.inserted_steps = header.inserted_steps();
+  r.episode_returns.assign(header.inserted_episode_returns().begin(),
+                           header.inserted_episode_returns().end());
+  r.episode_lengths.assign(header.inserted_episode_lengths().begin(),
+                           header.inserted_episode_lengths().end());
+  replay::TransitionBatch& b = r.batch;
+  b.size = static_cast<int>(n);
+  b.obs.assign(s.observations().begin(), s.observations().end());
+  b.next_obs.assign(s.next_observations().begin(), s.next_observations().end());
+  b.actions.assign(s.actions().begin(), s.actions().end());
+  b.rewards.assign(s.rewards().begin(), s.rewards().end());
+  b.terminated.assign(s.terminated().begin(), s.terminated().end());
+  return std::optional<ReplaySample>(std::move(r));
+}
+
+StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
+                                                     const std::function<void()>& idle) {
+  proto::RolloutRequest req;
+  req.set_learner_version(version);
+  req.set_num_chunks(static_cast<uint32_t>(chunks_per_batch_));
+  FLEET_ASSIGN_OR_RETURN(bool got, Request(req, idle));
+  if (!got) return std::optional<Rollout>();
+  proto::RolloutHeader header;
+  FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
+  if (!header.error().empty()) return FailedPreconditionError("the store refused: " + header.error());
   if (frames_.size() != header.num_chunks() + 1) {
     return DataLossError("rollout reply has " + std::to_string(frames_.size() - 1) +
                          " chunk frames, header says " + std::to_string(header.num_chunks()));

@@ -21,6 +21,7 @@
 
 #include "common/status.h"
 #include "proto/fleet.pb.h"
+#include "replay/transition_batch.h"
 
 namespace fleet::learner {
 
@@ -33,6 +34,16 @@ struct Rollout {
   std::vector<uint32_t> dropped_episode_lengths;
 };
 
+// A sample of transitions from the store's replay table (BatchSource::kReplay), with the
+// steps and episodes the table took in since the previous sample.
+struct ReplaySample {
+  replay::TransitionBatch batch;
+  proto::StoreStats store;
+  uint64_t inserted_steps = 0;
+  std::vector<float> episode_returns;
+  std::vector<uint32_t> episode_lengths;
+};
+
 class RolloutSource {
  public:
   RolloutSource(zmq::context_t& ctx, const std::string& endpoint, int chunks_per_batch);
@@ -40,6 +51,11 @@ class RolloutSource {
   // The next batch for a learner at `version`; nullopt when a stop was requested while
   // waiting. DataLoss for a malformed reply.
   StatusOr<std::optional<Rollout>> Next(uint64_t version, const std::function<void()>& idle);
+  // A uniform sample of `transitions` from the store's replay table, once its rate
+  // limiter lets it; the same waiting, idling and reconnection as Next. FailedPrecondition
+  // when the store refuses (no replay table, too large a sample), DataLoss for a
+  // malformed reply.
+  StatusOr<std::optional<ReplaySample>> NextSample(int transitions, const std::function<void()>& idle);
   // How often the store's connection came back (a restarted store, which lost the
   // chunks and the request it held; a request in wait is sent again). Counted before
   // `idle` runs.
@@ -49,6 +65,9 @@ class RolloutSource {
   // true when the connection to the store was made again since the last call (the
   // monitor's events are read and dropped).
   bool Reconnected();
+  // sends `req` and waits for the reply's frames (frames_), resending it to a restarted
+  // store; false when a stop was requested.
+  StatusOr<bool> Request(const proto::RolloutRequest& req, const std::function<void()>& idle);
 
   zmq::socket_t socket_;
   zmq::socket_t monitor_;  // PAIR: ZMQ_EVENT_CONNECTED events of socket_

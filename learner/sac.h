@@ -29,6 +29,7 @@ class SacMlpImpl : public torch::nn::Module {
  public:
   SacMlpImpl(int in, const std::vector<int>& hidden, int out);
   torch::Tensor forward(torch::Tensor x);
+  const std::vector<torch::nn::Linear>& layers() const { return layers_; }
 
  private:
   std::vector<torch::nn::Linear> layers_;
@@ -51,6 +52,11 @@ class SacActorImpl : public torch::nn::Module {
   SquashedSample Sample(const torch::Tensor& obs);
   const torch::Tensor& action_scale() const { return scale_; }
   const torch::Tensor& action_bias() const { return bias_; }
+  // the layers, for export to the actors (learner/sac_algorithm.h): the trunk's every
+  // layer is followed by ReLU, the heads read its output.
+  SacMlp& trunk() { return trunk_; }
+  torch::nn::Linear& mean_head() { return mean_; }
+  torch::nn::Linear& log_std_head() { return log_std_; }
 
  private:
   SacMlp trunk_{nullptr};
@@ -94,6 +100,11 @@ class Sac {
   SacMlp& qf2_target() { return qf2_target_; }
   double alpha() const;
   int64_t steps() const { return steps_; }
+  // a checkpoint's step count (the policy_frequency and target_network_frequency phases)
+  void set_steps(int64_t steps) { steps_ = steps; }
+  torch::Tensor& log_alpha() { return log_alpha_; }
+  // null without autotune
+  torch::optim::Adam* alpha_optimizer() { return alpha_opt_.get(); }
   double target_entropy() const { return target_entropy_; }
   torch::optim::Adam& q_optimizer() { return q_opt_; }
   torch::optim::Adam& actor_optimizer() { return actor_opt_; }

@@ -24,6 +24,8 @@ Status SacConfig::Validate() const {
       Check(target_network_frequency > 0, "target_network_frequency", "must be > 0"));
   FLEET_RETURN_IF_ERROR(Check(learning_starts >= 0, "learning_starts", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Check(alpha > 0, "alpha", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Check(publish_every > 0, "publish_every", "must be > 0"));
+  FLEET_RETURN_IF_ERROR(Check(log_every > 0, "log_every", "must be > 0"));
   return OkStatus();
 }
 

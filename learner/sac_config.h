@@ -32,6 +32,11 @@ struct SacConfig {
   double alpha = 0.2;
   // 0: -(action dimension), SAC's heuristic.
   double target_entropy = 0.0;
+  // Fleet's, not CleanRL's (whose one process acts with the newest policy every step):
+  // new weights go to the actors every this many updates (gradient steps).
+  int publish_every = 10;
+  // a metrics.csv row (and TensorBoard scalars) every this many updates.
+  int log_every = 1000;
 
   template <class V>
   void Visit(V& v) {
@@ -47,6 +52,8 @@ struct SacConfig {
     v("autotune", autotune);
     v("alpha", alpha);
     v("target_entropy", target_entropy);
+    v("publish_every", publish_every);
+    v("log_every", log_every);
   }
   // Names the offending key under learner.sac.
   Status Validate() const;

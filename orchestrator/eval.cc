@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,11 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
     if (logs.empty()) logs = (run_dir / "logs").string();
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
+  // the run's exploration knobs shape its training data, not the task: not carried over.
+  for (const std::string& kv : envs::DropTrainingOnlyOptions(env_id, env_options)) {
+    std::fprintf(stderr, "fleet: eval: not carrying over the run's training-only env option %s\n",
+                 kv.c_str());
+  }
   for (const std::string& kv : o.env_options) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -50,6 +50,8 @@ StatusOr<PlayTally> Play(const PlayOptions& o, std::istream& in, std::ostream& o
     env_options = cfg->env.options;
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when RUN is a policy file");
+  // a person plays the task itself: no random openings or opponent noise from training
+  (void)envs::DropTrainingOnlyOptions(env_id, env_options);
   if (o.first != "random") env_options["first_move_prob"] = o.first == "agent" ? "1" : "0";
   FLEET_ASSIGN_OR_RETURN(std::unique_ptr<envs::Env> env, envs::MakeEnv(env_id, env_options));
   auto* board_env = dynamic_cast<envs::TicTacToe*>(env.get());

@@ -68,6 +68,15 @@ Status CheckSizes(const ExperimentConfig& cfg, const envs::EnvSpec& spec, int64_
                                 mib(chunk) + ") would hold more than half of this machine's " +
                                 mib(memory_bytes) + " of memory");
   }
+  // the replay table: s and s', the action, the reward and a flag per transition
+  const int64_t transition = (2 * int64_t{spec.observation_space.FlatDim()} +
+                              (spec.action_space.is_discrete() ? 1 : spec.action_space.FlatDim()) + 1) * 4 + 1;
+  if (memory_bytes > 0 && cfg.replay.capacity > 0 &&
+      cfg.replay.capacity > memory_bytes / 2 / transition) {
+    return InvalidArgumentError("config key 'replay.capacity' (" + std::to_string(cfg.replay.capacity) +
+                                " transitions of " + std::to_string(transition) + " bytes) would hold more "
+                                "than half of this machine's " + mib(memory_bytes) + " of memory");
+  }
   if (memory_bytes > 0 && int64_t{cfg.actors.max_in_flight + 1} * chunk > memory_bytes / 2) {
     return InvalidArgumentError("config key 'actors.max_in_flight' (" +
                                 std::to_string(cfg.actors.max_in_flight) + " chunks of about " +

@@ -19,21 +19,41 @@ RateLimiter::RateLimiter(const RateLimiterOptions& o)
       min_diff_(o.min_size_to_sample * o.samples_per_insert - o.error_buffer),
       max_diff_(o.min_size_to_sample * o.samples_per_insert + o.error_buffer) {}
 
-bool RateLimiter::CanInsert() const {
+bool RateLimiter::CanInsertLocked(int64_t n) const {
   if (size_ < o_.min_size_to_sample) return true;
   const double diff = inserts_ * o_.samples_per_insert - samples_;
-  return diff + o_.samples_per_insert <= max_diff_;
+  return diff + n * o_.samples_per_insert <= max_diff_;
 }
 
-bool RateLimiter::CanSample() const {
+bool RateLimiter::CanSampleLocked(int64_t n) const {
   if (size_ < o_.min_size_to_sample) return false;
   const double diff = inserts_ * o_.samples_per_insert - samples_;
-  return diff - 1 >= min_diff_;
+  return diff - n >= min_diff_;
+}
+
+bool RateLimiter::CanInsert(int64_t n) const {
+  std::lock_guard lock(mu_);
+  return CanInsertLocked(n);
+}
+
+void RateLimiter::Inserted(int64_t n) {
+  std::lock_guard lock(mu_);
+  inserts_ += n;
+  size_ += n;
+  cv_.notify_all();
+}
+
+bool RateLimiter::TrySample(int64_t n) {
+  std::lock_guard lock(mu_);
+  if (!CanSampleLocked(n)) return false;
+  samples_ += n;
+  cv_.notify_all();
+  return true;
 }
 
 Status RateLimiter::AwaitInsert(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, timeout, [&] { return cancelled_ || CanInsert(); })) {
+  if (!cv_.wait_for(lock, timeout, [&] { return cancelled_ || CanInsertLocked(1); })) {
     return DeadlineExceededError("insert blocked by the rate limiter (samples " +
                                  std::to_string(samples_) + ", inserts " + std::to_string(inserts_) + ")");
   }
@@ -46,7 +66,7 @@ Status RateLimiter::AwaitInsert(std::chrono::milliseconds timeout) {
 
 Status RateLimiter::AwaitSample(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, timeout, [&] { return cancelled_ || CanSample(); })) {
+  if (!cv_.wait_for(lock, timeout, [&] { return cancelled_ || CanSampleLocked(1); })) {
     return DeadlineExceededError("sample blocked by the rate limiter (size " + std::to_string(size_) +
                                  ", samples " + std::to_string(samples_) + ", inserts " +
                                  std::to_string(inserts_) + ")");

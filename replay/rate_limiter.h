@@ -6,7 +6,9 @@
 //   a sample may proceed once size >= min_size and diff - 1 >= min_diff
 // with min_diff = min_size * spi - error_buffer, max_diff = min_size * spi + error_buffer.
 // A blocked caller waits (a learner sampling faster than actors insert, or the reverse);
-// a timeout returns DeadlineExceeded, Cancel() wakes everyone with Cancelled. Thread-safe.
+// a timeout returns DeadlineExceeded, Cancel() wakes everyone with Cancelled. An event
+// loop (the store's) uses the non-blocking calls instead: CanInsert(n) before it reads a
+// chunk of n steps, Inserted(n) once it has, TrySample(n) for a batch of n. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -34,6 +36,21 @@ class RateLimiter {
   Status AwaitSample(std::chrono::milliseconds timeout);
   // An item left the table (eviction): size shrinks, counters stay.
   void Removed();
+
+  // Non-blocking. Whether n inserts may proceed now: the table is below its minimum size,
+  // or diff + n * samples_per_insert <= max_diff (a chunk goes in whole).
+  bool CanInsert(int64_t n) const;
+  // Counts n inserts (size grows by n) without waiting: the caller checked CanInsert(n).
+  void Inserted(int64_t n);
+  // Counts a sample of n items when size >= min_size and diff - n >= min_diff, and returns
+  // true; false (nothing counted) otherwise.
+  bool TrySample(int64_t n);
+  // The two can never both refuse for ever when error_buffer >= (n * samples_per_insert +
+  // k) / 2, for inserts of n and samples of k (replay/transition_table.h checks it).
+  static double MinErrorBuffer(int64_t insert_n, double samples_per_insert, int64_t sample_k) {
+    return (insert_n * samples_per_insert + sample_k) / 2.0;
+  }
+  const RateLimiterOptions& options() const { return o_; }
   void Cancel();
 
   int64_t inserts() const;
@@ -42,8 +59,8 @@ class RateLimiter {
 
  private:
   explicit RateLimiter(const RateLimiterOptions& o);
-  bool CanInsert() const;
-  bool CanSample() const;
+  bool CanInsertLocked(int64_t n) const;
+  bool CanSampleLocked(int64_t n) const;
 
   RateLimiterOptions o_;
   double min_diff_, max_diff_;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include <zmq.hpp>
@@ -21,6 +22,7 @@
 #include "replay/manifest.h"
 #include "replay/recorder.h"
 #include "replay/rollout_queue.h"
+#include "replay/transition_table.h"
 
 namespace fleet::replay {
 namespace {
@@ -47,6 +49,25 @@ struct PendingRequest {
   int num_chunks = 0;
 };
 
+struct PendingSample {
+  std::string identity;
+  int transitions = 0;
+};
+
+// An off-policy run's replay table (config replay.capacity > 0), or null.
+std::unique_ptr<TransitionTable> MakeReplayTable(const ExperimentConfig& cfg, int obs_dim,
+                                                 int action_dim) {
+  if (cfg.replay.capacity == 0) return nullptr;
+  RateLimiterOptions lo;
+  lo.samples_per_insert = cfg.replay.samples_per_insert;
+  lo.min_size_to_sample = cfg.replay.min_size;
+  lo.error_buffer = cfg.ReplayErrorBuffer();
+  auto limiter = RateLimiter::Create(lo);
+  FLEET_CHECK_MSG(limiter.ok(), limiter.status().ToString());  // the config was validated
+  return std::make_unique<TransitionTable>(obs_dim, action_dim, cfg.replay.capacity,
+                                           std::move(*limiter));
+}
+
 class Store {
  public:
   Store(const StoreOptions& o, ChunkExpectations expect, const envs::EnvSpec& spec)
@@ -56,6 +77,10 @@ class Store {
         log_(GetLogger("store")),
         expect_(std::move(expect)),
         queue_(o.config.store.queue_chunks, o.config.store.max_policy_lag),
+        table_(o.serve_rollouts ? MakeReplayTable(o.config, expect_.obs_dim, expect_.action_dim)
+                                : nullptr),
+        chunk_steps_(int64_t{o.config.actors.steps_per_chunk} * o.config.env.num_envs),
+        rng_(o.config.run.seed),
         zap_(StartZapIfSecure(ctx_)),
         ingest_(ctx_, zmq::socket_type::router),
         rollout_(ctx_, zmq::socket_type::router) {
@@ -74,12 +99,31 @@ class Store {
   void Reply(const std::string& identity, const proto::ChunkAck& ack);
   void Reject(const std::string& identity, proto::ChunkAck& ack, const std::string& reason);
   void ServeRollout();
+  void ServeSample();
+  // the rollout socket's requests, until none is left to read.
+  void ReadRequests(std::vector<zmq::message_t>& frames);
+  // answers a request at once with an error header (nothing else follows).
+  void RefuseRequest(const zmq::message_t& identity, const std::string& why);
+  // while false the ingest socket is not read: actors run out of credit and wait.
+  bool CanTakeChunk() const {
+    if (!o_.serve_rollouts) return true;
+    return table_ ? table_->CanInsert(chunk_steps_) : !queue_.full();
+  }
+  void UpdateReplayStats();
 
   const StoreOptions& o_;
   envs::Space observation_space_, action_space_;
   std::shared_ptr<spdlog::logger> log_;
   ChunkExpectations expect_;
   RolloutQueue queue_;
+  std::unique_ptr<TransitionTable> table_;  // off-policy runs, instead of the queue
+  int64_t chunk_steps_;                     // steps of a chunk, as configured
+  std::mt19937_64 rng_;
+  std::optional<PendingSample> pending_sample_;
+  // what the table took in since the last sample reply
+  uint64_t inserted_steps_ = 0;
+  std::vector<float> inserted_returns_;
+  std::vector<uint32_t> inserted_lengths_;
   DedupIndex dedup_;                    // without recording
   std::unique_ptr<Recorder> recorder_;  // with recording: dedup, log and shards
   zmq::context_t ctx_{1};
@@ -148,7 +192,15 @@ Status Store::HandleChunk(const std::string& identity, const zmq::message_t& pay
     return OkStatus();
   }
   const uint64_t steps = uint64_t{chunk.num_steps()} * chunk.num_envs();
-  if (o_.serve_rollouts) {
+  if (table_) {
+    table_->InsertChunkNow(chunk);
+    inserted_steps_ += steps;
+    inserted_returns_.insert(inserted_returns_.end(), chunk.episode_returns().begin(),
+                             chunk.episode_returns().end());
+    inserted_lengths_.insert(inserted_lengths_.end(), chunk.episode_lengths().begin(),
+                             chunk.episode_lengths().end());
+    UpdateReplayStats();
+  } else if (o_.serve_rollouts) {
     QueuedChunk q;
     q.actor_id = chunk.actor_id();
     q.sequence = chunk.sequence();
@@ -194,6 +246,102 @@ void Store::ServeRollout() {
   pending_.reset();
 }
 
+void Store::UpdateReplayStats() {
+  if (!table_) return;
+  stats_.set_replay_size(table_->size());
+  stats_.set_replay_inserts(table_->limiter().inserts());
+  stats_.set_replay_samples(table_->limiter().samples());
+  stats_.set_replay_evicted(table_->evicted());
+}
+
+void Store::RefuseRequest(const zmq::message_t& identity, const std::string& why) {
+  log_->warn("refused a learner request: {}", why);
+  proto::RolloutHeader header;
+  header.set_error(why);
+  *header.mutable_stats() = stats_;
+  zmq::message_t id(identity.data(), identity.size());
+  (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(id, zmq::send_flags::sndmore); });
+  (void)zmqu::SendProto(rollout_, header);
+}
+
+void Store::ServeSample() {
+  if (!pending_sample_) return;
+  TransitionBatch batch;
+  if (!table_->TrySample(pending_sample_->transitions, rng_, batch)) return;
+  UpdateReplayStats();
+  proto::RolloutHeader header;
+  *header.mutable_stats() = stats_;
+  proto::TransitionSample& sample = *header.mutable_sample();
+  sample.set_size(static_cast<uint32_t>(batch.size));
+  sample.set_obs_dim(static_cast<uint32_t>(expect_.obs_dim));
+  sample.set_action_dim(static_cast<uint32_t>(expect_.action_dim));
+  sample.mutable_observations()->Add(batch.obs.begin(), batch.obs.end());
+  sample.mutable_actions()->Add(batch.actions.begin(), batch.actions.end());
+  sample.mutable_rewards()->Add(batch.rewards.begin(), batch.rewards.end());
+  sample.mutable_next_observations()->Add(batch.next_obs.begin(), batch.next_obs.end());
+  sample.set_terminated(std::string(batch.terminated.begin(), batch.terminated.end()));
+  header.set_inserted_steps(inserted_steps_);
+  header.mutable_inserted_episode_returns()->Add(inserted_returns_.begin(), inserted_returns_.end());
+  header.mutable_inserted_episode_lengths()->Add(inserted_lengths_.begin(), inserted_lengths_.end());
+  inserted_steps_ = 0;
+  inserted_returns_.clear();
+  inserted_lengths_.clear();
+  zmq::message_t id(pending_sample_->identity.data(), pending_sample_->identity.size());
+  (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(id, zmq::send_flags::sndmore); });
+  (void)zmqu::SendProto(rollout_, header);
+  pending_sample_.reset();
+}
+
+void Store::ReadRequests(std::vector<zmq::message_t>& frames) {
+  while (zmqu::RecvMultipart(rollout_, frames)) {
+    proto::RolloutRequest req;
+    if (frames.size() != 2 || !zmqu::ParseProto(frames[1], req).ok()) {
+      log_->warn("ignored malformed rollout request");
+      continue;
+    }
+    if (req.stats_only()) {
+      UpdateReplayStats();
+      proto::RolloutHeader header;
+      *header.mutable_stats() = stats_;
+      (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(frames[0], zmq::send_flags::sndmore); });
+      (void)zmqu::SendProto(rollout_, header);
+      continue;
+    }
+    if (!o_.serve_rollouts) {
+      RefuseRequest(frames[0], "this store only records (fleet collect): it serves no learner");
+      continue;
+    }
+    if (req.sample_transitions() > 0) {
+      if (!table_) {
+        RefuseRequest(frames[0], "a sample of transitions was asked for, but this store has no "
+                                 "replay table (config replay.capacity is 0): it serves rollouts");
+      } else if (req.num_chunks() > 0) {
+        RefuseRequest(frames[0], "a request asked for both chunks and a sample of transitions");
+      } else if (static_cast<int64_t>(req.sample_transitions()) > o_.config.replay.max_sample) {
+        RefuseRequest(frames[0], "a sample of " + std::to_string(req.sample_transitions()) +
+                                     " transitions is over replay.max_sample (" +
+                                     std::to_string(o_.config.replay.max_sample) + ")");
+      } else {
+        // one request at a time per store: a newer one (a learner that reconnected)
+        // replaces it
+        pending_sample_ = PendingSample{frames[0].to_string(), static_cast<int>(req.sample_transitions())};
+      }
+      continue;
+    }
+    if (req.num_chunks() == 0) {
+      RefuseRequest(frames[0], "a rollout request asked for no chunks");
+      continue;
+    }
+    if (table_) {
+      RefuseRequest(frames[0], "this store serves samples from its replay table (config "
+                               "replay.capacity > 0), not rollouts: ask with sample_transitions");
+      continue;
+    }
+    pending_ = PendingRequest{frames[0].to_string(), req.learner_version(),
+                              static_cast<int>(req.num_chunks())};
+  }
+}
+
 Status Store::Run() {
   if (o_.config.store.record) {
     RecorderOptions ro;
@@ -225,48 +373,30 @@ Status Store::Run() {
   }
   char host[256] = "?";
   ::gethostname(host, sizeof(host) - 1);
-  log_->info("on {}: serving ingest at {}, rollouts at {}", host, o_.ingest_endpoint,
-             o_.rollout_endpoint);
+  log_->info("on {}: serving ingest at {}, {} at {}", host, o_.ingest_endpoint,
+             table_ ? "replay samples" : "rollouts", o_.rollout_endpoint);
+  if (table_) {
+    log_->info("replay table: {} transitions, {} samples per insert, minimum size {}, error "
+               "buffer {}", o_.config.replay.capacity, o_.config.replay.samples_per_insert,
+               o_.config.replay.min_size, o_.config.ReplayErrorBuffer());
+  }
   std::vector<zmq::message_t> frames;
   while (!StopRequested()) {
     Beat();  // the supervisor's liveness check (common/heartbeat.h)
     zmq::pollitem_t items[] = {{rollout_.handle(), 0, ZMQ_POLLIN, 0},
                                {ingest_.handle(), 0, ZMQ_POLLIN, 0}};
-    // backpressure: a full queue is not read from until the learner takes a batch.
-    const int n_items = o_.serve_rollouts && queue_.full() ? 1 : 2;
+    // backpressure: while the queue is full (or the replay table's rate limiter refuses a
+    // chunk) the ingest socket is not read until the learner takes a batch (or a sample).
+    const int n_items = CanTakeChunk() ? 2 : 1;
     try {
       zmq::poll(items, n_items, std::chrono::milliseconds(100));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return InternalError(std::string("poll failed: ") + e.what());
     }
-    if (items[0].revents & ZMQ_POLLIN) {
-      while (zmqu::RecvMultipart(rollout_, frames)) {
-        proto::RolloutRequest req;
-        if (frames.size() != 2 || !zmqu::ParseProto(frames[1], req).ok()) {
-          log_->warn("ignored malformed rollout request");
-          continue;
-        }
-        if (req.stats_only()) {
-          proto::RolloutHeader header;
-          *header.mutable_stats() = stats_;
-          (void)zmqu::RetryOnInterrupt([&] { return rollout_.send(frames[0], zmq::send_flags::sndmore); });
-          (void)zmqu::SendProto(rollout_, header);
-          continue;
-        }
-        if (req.num_chunks() == 0 || !o_.serve_rollouts) {
-          log_->warn("ignored rollout request ({})",
-                     o_.serve_rollouts ? "no chunks asked for" : "this store only records");
-          continue;
-        }
-        pending_ = PendingRequest{frames[0].to_string(), req.learner_version(),
-                                  static_cast<int>(req.num_chunks())};
-      }
-    }
+    if (items[0].revents & ZMQ_POLLIN) ReadRequests(frames);
     if (n_items == 2 && (items[1].revents & ZMQ_POLLIN)) {
-      for (int i = 0; i < 256 && !(o_.serve_rollouts && queue_.full()) &&
-                      zmqu::RecvMultipart(ingest_, frames);
-           ++i) {
+      for (int i = 0; i < 256 && CanTakeChunk() && zmqu::RecvMultipart(ingest_, frames); ++i) {
         if (frames.size() != 2) {
           proto::ChunkAck ack;
           Reject(frames[0].to_string(), ack,
@@ -276,6 +406,7 @@ Status Store::Run() {
         FLEET_RETURN_IF_ERROR(HandleChunk(frames[0].to_string(), frames[1]));
       }
     }
+    ServeSample();
     ServeRollout();
   }
   if (recorder_) {
@@ -286,6 +417,12 @@ Status Store::Run() {
   log_->info("stopped: {} accepted ({} steps), {} rejected, {} duplicate, {} dropped stale chunks",
              stats_.accepted_chunks(), stats_.accepted_steps(), stats_.rejected_chunks(),
              stats_.duplicate_chunks(), stats_.dropped_stale_chunks());
+  if (table_) {
+    UpdateReplayStats();
+    log_->info("replay table: {} of {} transitions held, {} inserted, {} sampled, {} evicted",
+               stats_.replay_size(), table_->capacity(), stats_.replay_inserts(),
+               stats_.replay_samples(), stats_.replay_evicted());
+  }
   return OkStatus();
 }
 

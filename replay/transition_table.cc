@@ -16,15 +16,15 @@ TransitionTable::TransitionTable(int obs_dim, int action_dim, int64_t capacity,
       next_obs_(capacity * obs_dim),
       terminated_(capacity) {}
 
-Status TransitionTable::InsertChunk(const proto::TrajectoryChunk& c,
-                                    std::chrono::milliseconds timeout) {
+template <class F>
+Status TransitionTable::Write(const proto::TrajectoryChunk& c, F before_each) {
   const int T = c.num_steps(), N = c.num_envs(), D = obs_dim_, A = action_width_;
   std::vector<int> final_at(static_cast<size_t>(T) * N, -1);
   for (int k = 0; k < c.final_indices_size(); ++k) final_at[c.final_indices(k)] = k;
   for (int t = 0; t < T; ++t) {
     for (int e = 0; e < N; ++e) {
-      FLEET_RETURN_IF_ERROR(limiter_->AwaitInsert(timeout));
-      const int i = t * N + e;
+      FLEET_RETURN_IF_ERROR(before_each());
+      const int64_t i = int64_t{t} * N + e;
       // s': the observation the step ended in (the final one when the episode ended).
       const float* next = final_at[i] >= 0 ? c.final_observations().data() + final_at[i] * D
                           : t + 1 < T     ? c.observations().data() + (i + N) * D
@@ -42,6 +42,7 @@ Status TransitionTable::InsertChunk(const proto::TrajectoryChunk& c,
       terminated_[slot] = static_cast<uint8_t>(c.terminated()[i]);
       next_ = (next_ + 1) % capacity_;
       if (size_ == capacity_) {
+        ++evicted_;
         limiter_->Removed();  // the oldest transition was overwritten
       } else {
         ++size_;
@@ -51,21 +52,48 @@ Status TransitionTable::InsertChunk(const proto::TrajectoryChunk& c,
   return OkStatus();
 }
 
+Status TransitionTable::InsertChunk(const proto::TrajectoryChunk& c,
+                                    std::chrono::milliseconds timeout) {
+  return Write(c, [&] { return limiter_->AwaitInsert(timeout); });
+}
+
+void TransitionTable::InsertChunkNow(const proto::TrajectoryChunk& c) {
+  limiter_->Inserted(int64_t{c.num_steps()} * c.num_envs());
+  (void)Write(c, [] { return OkStatus(); });
+}
+
+void TransitionTable::DrawLocked(int b, std::mt19937_64& rng, TransitionBatch& out) const {
+  const int D = obs_dim_, A = action_width_;
+  const int64_t j = std::uniform_int_distribution<int64_t>(0, size_ - 1)(rng);
+  std::copy_n(obs_.data() + j * D, D, out.obs.data() + int64_t{b} * D);
+  std::copy_n(next_obs_.data() + j * D, D, out.next_obs.data() + int64_t{b} * D);
+  std::copy_n(actions_.data() + j * A, A, out.actions.data() + int64_t{b} * A);
+  out.rewards[b] = rewards_[j];
+  out.terminated[b] = terminated_[j];
+}
+
 Status TransitionTable::Sample(int batch, std::mt19937_64& rng, TransitionBatch& out,
                                std::chrono::milliseconds timeout) {
-  const int D = obs_dim_, A = action_width_;
-  out.Resize(batch, D, A);
+  out.Resize(batch, obs_dim_, action_width_);
   for (int b = 0; b < batch; ++b) {
     FLEET_RETURN_IF_ERROR(limiter_->AwaitSample(timeout));
     std::lock_guard lock(mu_);
-    const int64_t j = std::uniform_int_distribution<int64_t>(0, size_ - 1)(rng);
-    std::copy_n(obs_.data() + j * D, D, out.obs.data() + b * D);
-    std::copy_n(next_obs_.data() + j * D, D, out.next_obs.data() + b * D);
-    std::copy_n(actions_.data() + j * A, A, out.actions.data() + b * A);
-    out.rewards[b] = rewards_[j];
-    out.terminated[b] = terminated_[j];
+    DrawLocked(b, rng, out);
   }
   return OkStatus();
+}
+
+bool TransitionTable::TrySample(int batch, std::mt19937_64& rng, TransitionBatch& out) {
+  if (!limiter_->TrySample(batch)) return false;
+  out.Resize(batch, obs_dim_, action_width_);
+  std::lock_guard lock(mu_);
+  for (int b = 0; b < batch; ++b) DrawLocked(b, rng, out);
+  return true;
+}
+
+int64_t TransitionTable::evicted() const {
+  std::lock_guard lock(mu_);
+  return evicted_;
 }
 
 int64_t TransitionTable::size() const {

@@ -102,6 +102,7 @@ EnvSpec TicTacToeSpec() {
   s.reward_min = -1.0;
   s.reward_max = 1.0;
   s.action_mask_offset = 9;
+  s.training_only_options = {"opponent_epsilon", "random_opening_prob"};
   return s;
 }
 
@@ -122,6 +123,12 @@ StatusOr<std::unique_ptr<Env>> TicTacToe::Create(EnvOptions& options) {
     return InvalidArgumentError("TicTacToe-v0: option 'opponent_epsilon' must be in [0, 1], not " +
                                 std::to_string(o.opponent_epsilon));
   }
+  FLEET_ASSIGN_OR_RETURN(o.random_opening_prob,
+                         options.GetDouble("random_opening_prob", o.random_opening_prob));
+  if (o.random_opening_prob < 0.0 || o.random_opening_prob > 1.0) {
+    return InvalidArgumentError("TicTacToe-v0: option 'random_opening_prob' must be in [0, 1], not " +
+                                std::to_string(o.random_opening_prob));
+  }
   return std::unique_ptr<Env>(new TicTacToe(o));
 }
 
@@ -134,7 +141,16 @@ void TicTacToe::WriteObs(const tictactoe::Board& b, float* obs) {
   }
 }
 
-void TicTacToe::OpponentMove() {
+int TicTacToe::RandomEmptyCell() {
+  std::vector<int> empty;
+  for (int m = 0; m < 9; ++m) {
+    if (board_[m] == 0) empty.push_back(m);
+  }
+  std::uniform_int_distribution<size_t> pick(0, empty.size() - 1);
+  return empty[pick(rng_)];
+}
+
+void TicTacToe::OpponentMove(bool random_move) {
   int cell = -1;
   if (plugged_) {
     tictactoe::Board flipped;
@@ -147,18 +163,13 @@ void TicTacToe::OpponentMove() {
       cell = -1;
     }
   }
-  // the plugged-in opponent is asked even when epsilon overrides it: it keeps count of
-  // its games.
-  if (options_.opponent_epsilon > 0.0) {
+  // the plugged-in opponent is asked even when a random move overrides it: it keeps
+  // count of its games.
+  if (random_move) {
+    cell = RandomEmptyCell();
+  } else if (options_.opponent_epsilon > 0.0) {
     std::bernoulli_distribution explore(options_.opponent_epsilon);
-    if (explore(rng_)) {
-      std::vector<int> empty;
-      for (int m = 0; m < 9; ++m) {
-        if (board_[m] == 0) empty.push_back(m);
-      }
-      std::uniform_int_distribution<size_t> pick(0, empty.size() - 1);
-      cell = empty[pick(rng_)];
-    }
+    if (explore(rng_)) cell = RandomEmptyCell();
   }
   if (cell < 0) {
     std::vector<int> moves;
@@ -182,7 +193,20 @@ void TicTacToe::DoReset(std::optional<uint64_t> seed, float* obs) {
   opponent_new_game_ = true;
   std::bernoulli_distribution first(options_.first_move_prob);
   agent_first_ = first(rng_);
-  if (!agent_first_) OpponentMove();
+  // a random opening: the game's first mark, whoever makes it, on a uniformly random
+  // cell; when it is the agent's, the opponent answers it before the first observation.
+  // Drawn only when the option is on, so that games without it replay as before.
+  bool random_opening = false;
+  if (options_.random_opening_prob > 0.0) {
+    std::bernoulli_distribution opening(options_.random_opening_prob);
+    random_opening = opening(rng_);
+  }
+  if (agent_first_ && random_opening) {
+    board_[RandomEmptyCell()] = 1;
+    OpponentMove();
+  } else if (!agent_first_) {
+    OpponentMove(random_opening);
+  }
   WriteObs(board_, obs);
 }
 

@@ -3,16 +3,17 @@
 // has no Tic-Tac-Toe; the conventions follow PettingZoo's tictactoe_v3 where it has them
 // (an illegal move ends the game as a loss).
 //
-// Observation Box(-1, 1, (18,)): cells 0-8 (row-major, cell = 3 row + col) from the
-// agent's side, +1 its marks, -1 the opponent's, 0 empty; entries 9-17 the action mask, 1
-// where the cell is empty (a legal move). Action Discrete(9): the cell to mark.
+// Observation (18,): cells 0-8 (row-major, cell = 3 row + col) from the agent's side, +1
+// its marks, -1 the opponent's, 0 empty (bounds [-1, 1]); entries 9-17 the action mask, 1
+// where the cell is empty (a legal move; bounds [0, 1]). Action Discrete(9): the cell.
 // Reward +1 when the agent completes a line, -1 when the opponent does or when the agent
 // marks an occupied cell (counted in illegal_moves()), 0 otherwise; the game's end
 // terminates the episode. Who moves first is drawn at reset (agent with probability
 // first_move_prob, 0.5 by default); when the opponent moves first, its mark is on the
 // board in the first observation. Options: opponent "random" (uniform over empty cells) or
 // "minimax" (uniform over the game-theoretically optimal moves); first_move_prob;
-// opponent_epsilon.
+// opponent_epsilon and random_opening_prob (training-only: `fleet eval` does not inherit
+// them from a run).
 #pragma once
 
 #include <array>
@@ -53,6 +54,12 @@ class TicTacToe : public Env, public OpponentSeat {
     // a uniformly random legal one: exploration for self-play, whose past selves never
     // open on an edge nor stray from their plans (0 for evaluation).
     double opponent_epsilon = 0.0;
+    // with this probability a game opens on a uniformly random cell, whoever moves first
+    // (when the agent does, the env marks the cell for it and the opponent answers before
+    // the first observation): self-play's exploration of openings that neither side's
+    // policy plays, for both seats, so that past selves learn to punish bad answers to
+    // them (0 for evaluation). Drawn per game.
+    double random_opening_prob = 0.0;
   };
   // A plugged-in opponent (OpponentSeat): the observation from the opponent's side (the
   // same layout: its own marks +1) -> the cell it marks, or -1 to let the built-in
@@ -82,7 +89,10 @@ class TicTacToe : public Env, public OpponentSeat {
   StepResult DoStep(const float* action, float* obs) override;
 
  private:
-  void OpponentMove();
+  // the opponent's move: the plugged-in opponent's, else the built-in one's; a uniformly
+  // random cell when `random_move` (or with probability opponent_epsilon).
+  void OpponentMove(bool random_move = false);
+  int RandomEmptyCell();
 
   Options options_;
   tictactoe::Board board_{};

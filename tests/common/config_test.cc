@@ -66,6 +66,33 @@ TEST(ExperimentConfigTest, OutOfRangeValueIsNamed) {
   EXPECT_NE(cfg2.status().message().find("'run.transport'"), std::string::npos);
 }
 
+// replay: (the store's replay table) is checked only when it is on; an error buffer that
+// could let inserts and samples block each other is refused with the least that works.
+TEST(ExperimentConfigTest, ReplayTableSettingsAreChecked) {
+  auto off = ParseExperimentConfig("replay:\n  min_size: 0\n");
+  EXPECT_TRUE(off.ok()) << off.status().ToString();  // capacity 0: no table, nothing to check
+  auto big_min = ParseExperimentConfig("replay:\n  capacity: 100\n  min_size: 101\n");
+  ASSERT_FALSE(big_min.ok());
+  EXPECT_NE(big_min.status().message().find("'replay.min_size' must be 1 to replay.capacity (100)"),
+            std::string::npos) << big_min.status().message();
+  // 4 actor steps x 2 envs x spi 10 + max_sample 20 = 100: at least 50
+  const std::string base = "env:\n  num_envs: 2\nactors:\n  steps_per_chunk: 4\nreplay:\n"
+                           "  capacity: 100\n  min_size: 10\n  samples_per_insert: 10\n  max_sample: 20\n";
+  auto small = ParseExperimentConfig(base + "  error_buffer: 49\n");
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("'replay.error_buffer'"), std::string::npos);
+  EXPECT_NE(small.status().message().find("= 50"), std::string::npos) << small.status().message();
+  auto enough = ParseExperimentConfig(base + "  error_buffer: 50\n");
+  ASSERT_TRUE(enough.ok()) << enough.status().ToString();
+  EXPECT_DOUBLE_EQ(enough->ReplayErrorBuffer(), 50.0);
+  auto by_default = ParseExperimentConfig(base);
+  ASSERT_TRUE(by_default.ok()) << by_default.status().ToString();
+  EXPECT_DOUBLE_EQ(by_default->ReplayErrorBuffer(), 100.0);  // twice the least
+  auto negative = ParseExperimentConfig("replay:\n  capacity: -1\n");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("'replay.capacity'"), std::string::npos);
+}
+
 TEST(ExperimentConfigTest, OverridesApplyAndAreCheckedLikeFileKeys) {
   auto cfg = ParseExperimentConfig("env:\n  num_envs: 4\n",
                                    {"env.num_envs=8", "env.options.sutton_barto_reward=true",

@@ -1,7 +1,9 @@
 // End-to-end for the episode-based algorithms and self-play: `fleet run` with real store,
 // learner and actor processes. REINFORCE and the group-relative policy gradient learn
 // CartPole from whole episodes assembled across chunks; a TicTacToe self-play run plays
-// opponents from its own published versions, and `fleet eval` / `fleet play` use its policy.
+// opponents from its own published versions, and `fleet eval` / `fleet play` use its policy;
+// SAC trains from samples of the store's replay table and its actors run its squashed
+// Gaussian.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -83,7 +85,8 @@ TEST(AlgorithmsEndToEndTest, SelfPlayPlaysPublishedVersionsAndThePolicyIsPlayabl
   testing::TempDir dir;
   const std::string run = dir.path() + "/run";
   auto r = RunCommand(Fleet() + " run " + ConfigPath("tictactoe_selfplay.yaml") + " --run-dir " +
-                      run + " --set learner.total_env_steps=40960 --set selfplay.snapshot_every=5");
+                      run + " --set learner.total_env_steps=40960 --set selfplay.snapshot_every=5"
+                      " --set env.options.random_opening_prob=0.25");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto m = testing::ReadCsv(run + "/metrics.csv");
   const double last_version = m["policy_version"].back();
@@ -103,8 +106,16 @@ TEST(AlgorithmsEndToEndTest, SelfPlayPlaysPublishedVersionsAndThePolicyIsPlayabl
     }
     EXPECT_GT(versions, 3) << games;
   }
-  auto eval = RunCommand(Fleet() + " eval " + run + " --episodes 200 --env-option opponent=minimax");
-  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  // the run's random openings are training-only: the evaluation plays real games (its
+  // notice on stderr, the result alone on stdout)
+  const std::string eval_err = dir.path() + "/eval.err";
+  auto eval = RunCommand("{ " + Fleet() + " eval " + run +
+                         " --episodes 200 --env-option opponent=minimax 2>" + eval_err + "; }");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output << testing::ReadFile(eval_err);
+  EXPECT_NE(testing::ReadFile(eval_err).find(
+                "not carrying over the run's training-only env option random_opening_prob=0.25"),
+            std::string::npos)
+      << testing::ReadFile(eval_err);
   auto result = ParseJson(eval.output, "fleet eval's output");
   ASSERT_TRUE(result.ok()) << eval.output;
   const Json& det = (*result)["deterministic"];
@@ -117,6 +128,43 @@ TEST(AlgorithmsEndToEndTest, SelfPlayPlaysPublishedVersionsAndThePolicyIsPlayabl
   auto refused = RunCommand(Fleet() + " eval " + run + " --episodes 2 --env-option opponent");
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("not KEY=VALUE"), std::string::npos) << refused.output;
+}
+
+// SAC through the store's replay table: the actors act at random until the table holds
+// replay.min_size transitions and the learner's first update, then with the learner's
+// squashed Gaussian; the rate limiter holds 64 sampled transitions per inserted one (one
+// update of 64 per env step); `fleet eval` runs the final policy deterministically.
+TEST(AlgorithmsEndToEndTest, SacTrainsFromTheReplayTableAtTheConfiguredRatio) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  auto r = RunCommand(Fleet() + " run " + ConfigPath("pendulum_sac.yaml") + " --run-dir " + run +
+                      " --set learner.total_env_steps=3000 --set replay.min_size=500"
+                      " --set learner.sac.learning_starts=500 --set replay.samples_per_insert=64"
+                      " --set learner.sac.batch_size=64 --set learner.sac.hidden=[32,32]"
+                      " --set learner.sac.log_every=100 --set learner.checkpoint_every=1000");
+  ASSERT_EQ(r.exit_code, 0) << r.output << testing::ReadFile(run + "/logs/learner.log");
+  auto m = testing::ReadCsv(run + "/metrics.csv");
+  ASSERT_GE(m["update"].size(), 15u);
+  const double steps = m["env_steps"].back(), updates = m["update"].back();
+  // one update per env step past the first 500, within the error buffer (8 x 64 + 4096
+  // samples = 72 updates) and a chunk
+  EXPECT_NEAR(updates, steps - 500, 90) << "steps " << steps;
+  EXPECT_NEAR(m["samples_per_insert"].back(), 64.0 * (steps - 500) / steps, 3.0);
+  EXPECT_GT(m["replay_size"].back(), 2000);
+  for (double a : m["alpha"]) EXPECT_GT(a, 0.0);
+  auto summary = testing::ReadJson(run + "/summary.json");
+  EXPECT_GE(summary.value("env_steps", int64_t{0}), 3000);
+  EXPECT_EQ(summary.value("algo", std::string()), "sac");
+  const std::string store_log = testing::ReadFile(run + "/logs/store.log");
+  EXPECT_NE(store_log.find("replay table: 100000 transitions, 64 samples per insert"), std::string::npos)
+      << store_log;
+  auto eval = RunCommand(Fleet() + " eval " + run + " --episodes 4");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  auto result = ParseJson(eval.output, "fleet eval's output");
+  ASSERT_TRUE(result.ok()) << eval.output;
+  const double ret = (*result)["deterministic"]["mean"].get<double>();
+  EXPECT_LT(ret, 0.0);  // Pendulum's rewards are all <= 0
+  EXPECT_GT(ret, -2000.0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 namespace fleet::envs {
 namespace {
@@ -306,6 +307,77 @@ TEST(TicTacToeTest, OpponentEpsilonMakesTheOpponentStray) {
   auto refused = MakeEnv("TicTacToe-v0", {{"opponent_epsilon", "1.5"}});
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("opponent_epsilon"), std::string::npos);
+}
+
+// random_opening_prob: the game's first mark, whoever makes it, lands on a uniformly
+// random cell. The plugged-in opponent always asks for the centre (or the lowest free
+// cell): without the option its opening is always the centre and the agent's first
+// observation holds no mark of its own; with it, both sides' openings cover every cell,
+// the agent's opening is answered before its first observation, and the opponent is
+// still asked (new game) for the move that was overridden.
+TEST(TicTacToeTest, RandomOpeningsCoverEveryCellForBothSides) {
+  auto count = [](double p, std::array<int, 9>& agent_open, std::array<int, 9>& opp_open,
+                  int& asked_new_game) {
+    auto env = Make({{"random_opening_prob", std::to_string(p)}});
+    asked_new_game = 0;
+    Ttt(*env).SetOpponent([&](std::span<const float> obs, bool first) {
+      asked_new_game += first;
+      if (obs[9 + 4] == 1.0f) return 4;
+      int cell = 0;
+      while (obs[9 + cell] != 1.0f) ++cell;
+      return cell;
+    });
+    agent_open.fill(0);
+    opp_open.fill(0);
+    float obs[18];
+    for (uint64_t seed = 0; seed < 900; ++seed) {
+      env->Reset(seed, obs);
+      int mine = 0, theirs = 0, my_cell = -1, their_cell = -1;
+      for (int i = 0; i < 9; ++i) {
+        if (obs[i] == 1.0f) ++mine, my_cell = i;
+        if (obs[i] == -1.0f) ++theirs, their_cell = i;
+      }
+      if (Ttt(*env).agent_moved_first()) {
+        if (mine == 0) {
+          EXPECT_EQ(theirs, 0);
+          continue;
+        }
+        EXPECT_EQ(mine, 1);
+        EXPECT_EQ(theirs, 1);  // answered before the agent's first observation
+        EXPECT_EQ(their_cell, my_cell == 4 ? 0 : 4);
+        ++agent_open[my_cell];
+      } else {
+        EXPECT_EQ(mine, 0);
+        EXPECT_EQ(theirs, 1);
+        ++opp_open[their_cell];
+      }
+    }
+  };
+  std::array<int, 9> agent_open, opp_open;
+  int asked = 0;
+  count(0.0, agent_open, opp_open, asked);
+  EXPECT_EQ(*std::max_element(agent_open.begin(), agent_open.end()), 0);
+  EXPECT_EQ(opp_open[4], std::accumulate(opp_open.begin(), opp_open.end(), 0));
+  count(1.0, agent_open, opp_open, asked);
+  const int agent_games = std::accumulate(agent_open.begin(), agent_open.end(), 0);
+  const int opp_games = std::accumulate(opp_open.begin(), opp_open.end(), 0);
+  EXPECT_EQ(agent_games + opp_games, 900);
+  EXPECT_EQ(asked, 900);  // every game's first opponent move was asked for, overridden or not
+  for (int c = 0; c < 9; ++c) {
+    EXPECT_GT(agent_open[c], agent_games / 9 / 2) << "cell " << c;
+    EXPECT_GT(opp_open[c], opp_games / 9 / 2) << "cell " << c;
+  }
+  auto refused = MakeEnv("TicTacToe-v0", {{"random_opening_prob", "-0.1"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("random_opening_prob"), std::string::npos);
+  // exploration knobs are training-only: `fleet eval` does not inherit them from a run
+  const auto spec = Make()->spec();
+  EXPECT_NE(std::find(spec.training_only_options.begin(), spec.training_only_options.end(),
+                      "random_opening_prob"),
+            spec.training_only_options.end());
+  EXPECT_NE(std::find(spec.training_only_options.begin(), spec.training_only_options.end(),
+                      "opponent_epsilon"),
+            spec.training_only_options.end());
 }
 
 TEST(TicTacToeTest, SameSeedSameGame) {

@@ -20,7 +20,7 @@ std::string Error(const std::string& yaml, const std::vector<std::string>& overr
 
 TEST(AlgorithmRegistryTest, UnknownAlgorithmNamesTheKnownOnes) {
   const std::string e = Error("learner:\n  algo: dqn\n");
-  EXPECT_NE(e.find("'learner.algo': unknown algorithm 'dqn' (known: ppo, dt, reinforce, grpo)"), std::string::npos) << e;
+  EXPECT_NE(e.find("'learner.algo': unknown algorithm 'dqn' (known: ppo, dt, reinforce, grpo, sac)"), std::string::npos) << e;
   EXPECT_EQ(FindAlgorithm("ppo").value()->name, "ppo");
 }
 
@@ -30,8 +30,11 @@ TEST(AlgorithmRegistryTest, SectionsAreCheckedStrictlyWithTheirPath) {
   EXPECT_NE(e.find("learning_rate"), std::string::npos) << e;  // what is known there
   e = Error("learner:\n  network:\n    hidden: 64\n");
   EXPECT_NE(e.find("'learner.network.hidden' must be a list of integers"), std::string::npos) << e;
-  e = Error("learner:\n  sac:\n    tau: 0.005\n");
-  EXPECT_NE(e.find("unknown config key 'learner.sac'"), std::string::npos) << e;
+  e = Error("learner:\n  dqn:\n    tau: 0.005\n");
+  EXPECT_NE(e.find("unknown config key 'learner.dqn'"), std::string::npos) << e;
+  // a section of an algorithm not selected is still checked
+  e = Error("learner:\n  sac:\n    tua: 0.005\n");
+  EXPECT_NE(e.find("unknown config key 'learner.sac.tua'"), std::string::npos) << e;
   e = Error("", {"learner.ppo.gama=0.9"});
   EXPECT_NE(e.find("'learner.ppo.gama'"), std::string::npos) << e;
   e = Error("learner:\n  ppo: 3\n");

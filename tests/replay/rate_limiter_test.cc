@@ -80,6 +80,29 @@ TEST(RateLimiterTest, RatioIsHeldUnderConcurrentInsertAndSample) {
   EXPECT_NEAR(static_cast<double>(rl->samples()) / (rl->inserts() - 100), spi, 0.1);
 }
 
+// The event loop's calls, by hand: spi 2, min size 4, buffer 10 -> min_diff -2,
+// max_diff 18 (diff = 2 inserts - samples).
+TEST(RateLimiterTest, NonBlockingCallsFollowTheSameBounds) {
+  auto rl = Limiter(2.0, 4, 10.0);
+  EXPECT_TRUE(rl->CanInsert(3));  // size 0 < 4: free
+  rl->Inserted(3);                // size 3, diff 6
+  EXPECT_FALSE(rl->TrySample(1));  // size 3 < 4
+  EXPECT_TRUE(rl->CanInsert(100));  // still below the minimum size: free
+  rl->Inserted(3);                  // size 6, diff 12
+  EXPECT_TRUE(rl->CanInsert(3));    // 12 + 6 <= 18
+  EXPECT_FALSE(rl->CanInsert(4));   // 12 + 8 > 18: a chunk goes in whole or waits
+  EXPECT_TRUE(rl->TrySample(14));   // 12 - 14 = -2 >= -2
+  EXPECT_EQ(rl->samples(), 14);
+  EXPECT_FALSE(rl->TrySample(1));   // -3 < -2
+  EXPECT_EQ(rl->samples(), 14);     // a refused sample counts nothing
+  EXPECT_TRUE(rl->CanInsert(10));   // -2 + 20 <= 18
+  EXPECT_FALSE(rl->CanInsert(11));
+  EXPECT_EQ(rl->inserts(), 6);
+  EXPECT_EQ(rl->size(), 6);
+  // both refuse at once only below the least buffer: (n spi + k) / 2
+  EXPECT_DOUBLE_EQ(RateLimiter::MinErrorBuffer(16, 4.0, 32), 48.0);
+}
+
 TEST(RateLimiterTest, BadOptionsAreRejected) {
   EXPECT_FALSE(RateLimiter::Create({0.0, 1, 1.0}).ok());
   EXPECT_FALSE(RateLimiter::Create({1.0, 0, 1.0}).ok());

@@ -62,5 +62,35 @@ TEST(TransitionTableTest, RingEvictsTheOldestAndSamplingIsUniform) {
   }
 }
 
+// The store's calls: a chunk goes in whole without waiting, overwritten transitions are
+// counted, and a sample the limiter refuses draws and counts nothing.
+TEST(TransitionTableTest, NonBlockingInsertAndSampleFollowTheLimiter) {
+  // spi 1, min size 30, buffer 10: samples from 30 transitions, diff 20..40
+  TransitionTable table(4, 0, 25, RateLimiter::Create({1.0, 30, 10.0}).value());
+  TransitionBatch b;
+  std::mt19937_64 rng(3);
+  EXPECT_TRUE(table.CanInsert(20));
+  table.InsertChunkNow(testing::CartPoleChunk(0, 0, 10, 2));  // 20 in
+  EXPECT_FALSE(table.TrySample(1, rng, b));                  // the limiter's size 20 < 30
+  EXPECT_EQ(b.size, 0);
+  table.InsertChunkNow(testing::CartPoleChunk(0, 1, 10, 2));  // 40 in, 15 overwritten
+  EXPECT_EQ(table.size(), 25);
+  EXPECT_EQ(table.evicted(), 15);
+  EXPECT_EQ(table.limiter().size(), 25);  // eviction shrinks the limiter's size too
+  EXPECT_FALSE(table.TrySample(1, rng, b));  // 25 < min size 30
+  table.InsertChunkNow(testing::CartPoleChunk(0, 2, 5, 2));  // 50 in, size 25 (cap)
+  // the limiter's size never reaches 30 with capacity 25: a misconfiguration the config
+  // refuses (replay.min_size <= replay.capacity); here it shows that nothing is drawn
+  EXPECT_FALSE(table.TrySample(1, rng, b));
+  TransitionTable ok(4, 0, 100, RateLimiter::Create({1.0, 20, 10.0}).value());
+  ok.InsertChunkNow(testing::CartPoleChunk(0, 0, 10, 2));  // 20 in: diff 20
+  EXPECT_TRUE(ok.TrySample(10, rng, b));                   // diff 10 = min_diff
+  EXPECT_EQ(b.size, 10);
+  EXPECT_FALSE(ok.TrySample(1, rng, b));
+  EXPECT_EQ(ok.limiter().samples(), 10);
+  EXPECT_TRUE(ok.CanInsert(10));   // 10 + 10 <= 30
+  EXPECT_FALSE(ok.CanInsert(21));  // 10 + 21 > 30
+}
+
 }  // namespace
 }  // namespace fleet::replay
