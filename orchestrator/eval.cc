@@ -104,7 +104,7 @@ StatusOr<std::vector<double>> RunEvalActors(const EvalOptions& o, const std::str
 }  // namespace
 
 Json EvalResult::ToJson() const {
-  Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", transformer ? "decision_transformer" : "actor_critic"}};
+  Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", policy}};
   if (transformer) j["target_return"] = target_return;
   j["deterministic"] = ModeJson(deterministic);
   if (stochastic) j["stochastic"] = ModeJson(*stochastic);
@@ -164,6 +164,9 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   result.env_id = env_id;
   result.episodes = o.episodes;
   result.transformer = weights.has_transformer();
+  result.policy = result.transformer                  ? "decision_transformer"
+                  : weights.has_squashed_gaussian() ? "squashed_gaussian"
+                                                    : "actor_critic";
   result.target_return = o.target_return != 0.0 ? o.target_return : weights.transformer().target_return();
   const auto t0 = std::chrono::steady_clock::now();
   StatusOr<std::vector<double>> det = RunEvalActors(o, pb.string(), env_id, env_options, true, logs, "eval-deterministic");

@@ -45,6 +45,9 @@ struct EvalResult {
   std::string env_id;
   int episodes = 0;
   bool transformer = false;
+  // what the policy file holds: "actor_critic", "squashed_gaussian" (SAC) or
+  // "decision_transformer"
+  std::string policy = "actor_critic";
   double target_return = 0;
   ModeResult deterministic;
   std::optional<ModeResult> stochastic;  // actor-critic policies only

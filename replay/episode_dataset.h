@@ -50,6 +50,7 @@ class EpisodeDataset {
  private:
   friend class WindowSampler;
   friend class EpisodeTransitionSampler;
+  friend class TransitionTable;
   int obs_dim_, action_width_;
   mutable std::shared_mutex mu_;
   std::vector<float> obs_, actions_, rewards_, rtg_;

@@ -43,6 +43,15 @@ void RateLimiter::Inserted(int64_t n) {
   cv_.notify_all();
 }
 
+void RateLimiter::Restored(int64_t n) {
+  std::lock_guard lock(mu_);
+  inserts_ += n;
+  size_ += n;
+  const double balanced = static_cast<double>(std::min(size_, o_.min_size_to_sample)) * o_.samples_per_insert;
+  samples_ = std::max<int64_t>(0, static_cast<int64_t>(inserts_ * o_.samples_per_insert - balanced));
+  cv_.notify_all();
+}
+
 bool RateLimiter::TrySample(int64_t n) {
   std::lock_guard lock(mu_);
   if (!CanSampleLocked(n)) return false;

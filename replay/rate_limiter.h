@@ -42,6 +42,11 @@ class RateLimiter {
   bool CanInsert(int64_t n) const;
   // Counts n inserts (size grows by n) without waiting: the caller checked CanInsert(n).
   void Inserted(int64_t n);
+  // n items put back into the table (a resumed run's replay from its recorded data):
+  // size and inserts grow by n, and samples are set as if the table had been sampled at
+  // the ratio since it reached its minimum size (diff = min(size, min_size) x
+  // samples_per_insert): a refilled table serves at once and takes inserts at once.
+  void Restored(int64_t n);
   // Counts a sample of n items when size >= min_size and diff - n >= min_diff, and returns
   // true; false (nothing counted) otherwise.
   bool TrySample(int64_t n);

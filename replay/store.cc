@@ -19,6 +19,7 @@
 #include "envs/registry.h"
 #include "replay/chunk_validator.h"
 #include "replay/dedup.h"
+#include "replay/episode_dataset.h"
 #include "replay/manifest.h"
 #include "replay/recorder.h"
 #include "replay/rollout_queue.h"
@@ -370,6 +371,20 @@ Status Store::Run() {
     stats_.set_recorded_steps(recorder_->steps_written());
     stats_.set_recorded_episodes(recorder_->episodes_written());
     log_->info("recording to {}/shard-*.h5", wo.dir);
+    if (table_ && recorder_->steps_written() > 0) {
+      // a resumed off-policy run: its replay table starts from what the run recorded
+      std::vector<std::string> warnings;
+      auto episodes = EpisodeDataset::Load(wo.dir, &warnings);
+      for (const auto& w : warnings) log_->warn("replay refill: {}", w);
+      if (episodes.ok()) {
+        const int64_t n = table_->Refill(**episodes);
+        UpdateReplayStats();
+        log_->info("replay table refilled with {} transitions from the recorded dataset ({} "
+                   "episodes, {} steps)", n, (*episodes)->episodes(), (*episodes)->steps());
+      } else {
+        log_->warn("replay table not refilled: {}", episodes.status().ToString());
+      }
+    }
   }
   char host[256] = "?";
   ::gethostname(host, sizeof(host) - 1);

@@ -9,7 +9,9 @@
 // RolloutHeader frame followed by the chunks' bytes (FIFO, policy-lag bounded).
 // Recording (store.record): every accepted chunk goes to the write-ahead log before its
 // ack, and its steps to run_dir/dataset/ as HDF5 shards (replay/recorder.h); a store
-// started on an existing dataset recovers it first. A RolloutRequest with stats_only is
+// started on an existing dataset recovers it first, and with a replay table (replay:,
+// off-policy runs) refills the table with the dataset's newest transitions (a resumed
+// SAC run continues from its replay data). A RolloutRequest with stats_only is
 // answered at once with the counters (the orchestrator's progress line).
 #pragma once
 

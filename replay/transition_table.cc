@@ -91,6 +91,41 @@ bool TransitionTable::TrySample(int batch, std::mt19937_64& rng, TransitionBatch
   return true;
 }
 
+int64_t TransitionTable::Refill(const EpisodeDataset& d) {
+  std::shared_lock read(d.mu_);
+  const int D = obs_dim_, A = action_width_;
+  if (d.obs_dim_ != D || d.action_width_ != A) return 0;
+  // the newest `capacity_` steps: from the episode holding step (total - capacity) on
+  const int64_t total = d.ends_.empty() ? 0 : d.ends_.back();
+  const int64_t first = std::max<int64_t>(0, total - capacity_);
+  int64_t n = 0;
+  std::lock_guard lock(mu_);
+  int64_t begin = 0;
+  for (size_t e = 0; e < d.ends_.size(); ++e) {
+    const int64_t end = d.ends_[e];
+    for (int64_t t = std::max(begin, first); t < end; ++t) {
+      const bool last = t + 1 == end;
+      const float* next = last ? d.final_obs_.data() + e * D : d.obs_.data() + (t + 1) * D;
+      const int64_t slot = next_;
+      std::copy_n(d.obs_.data() + t * D, D, obs_.data() + slot * D);
+      std::copy_n(next, D, next_obs_.data() + slot * D);
+      std::copy_n(d.actions_.data() + t * A, A, actions_.data() + slot * A);
+      rewards_[slot] = d.rewards_[t];
+      terminated_[slot] = static_cast<uint8_t>(last && d.terminated_[e]);
+      next_ = (next_ + 1) % capacity_;
+      if (size_ == capacity_) {
+        ++evicted_;
+      } else {
+        ++size_;
+      }
+      ++n;
+    }
+    begin = end;
+  }
+  limiter_->Restored(n);
+  return n;
+}
+
 int64_t TransitionTable::evicted() const {
   std::lock_guard lock(mu_);
   return evicted_;

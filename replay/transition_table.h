@@ -15,6 +15,7 @@
 
 #include "common/status.h"
 #include "proto/fleet.pb.h"
+#include "replay/episode_dataset.h"
 #include "replay/rate_limiter.h"
 #include "replay/transition_batch.h"
 
@@ -40,6 +41,11 @@ class TransitionTable {
   // `batch` uniform draws when the limiter lets a sample of `batch` proceed now; false
   // (nothing drawn or counted) otherwise.
   bool TrySample(int batch, std::mt19937_64& rng, TransitionBatch& out);
+  // Puts back the newest transitions of recorded episodes (up to the capacity, oldest
+  // first; s' the next step's observation or the episode's final one), counted by the
+  // limiter as restored (RateLimiter::Restored). Returns how many went in. For a resumed
+  // run, before any chunk arrives.
+  int64_t Refill(const EpisodeDataset& episodes);
 
   int64_t size() const;
   int64_t capacity() const { return capacity_; }

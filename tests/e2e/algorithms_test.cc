@@ -162,9 +162,38 @@ TEST(AlgorithmsEndToEndTest, SacTrainsFromTheReplayTableAtTheConfiguredRatio) {
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   auto result = ParseJson(eval.output, "fleet eval's output");
   ASSERT_TRUE(result.ok()) << eval.output;
+  EXPECT_EQ((*result)["policy"].get<std::string>(), "squashed_gaussian") << eval.output;
   const double ret = (*result)["deterministic"]["mean"].get<double>();
   EXPECT_LT(ret, 0.0);  // Pendulum's rewards are all <= 0
   EXPECT_GT(ret, -2000.0);
+}
+
+// A resumed SAC run starts with its replay table refilled from the run's recorded
+// dataset: it trains at once (one update per new env step) instead of waiting for
+// replay.min_size new transitions.
+TEST(AlgorithmsEndToEndTest, ResumedSacRefillsItsReplayTableFromTheRecordedDataset) {
+  testing::TempDir dir;
+  const std::string run = dir.path() + "/run";
+  const std::string small =
+      " --set replay.min_size=500 --set learner.sac.learning_starts=500"
+      " --set replay.samples_per_insert=64 --set learner.sac.batch_size=64"
+      " --set learner.sac.hidden=[32,32] --set learner.sac.log_every=50 --set store.record=true";
+  auto first = RunCommand(Fleet() + " run " + ConfigPath("pendulum_sac.yaml") + " --run-dir " + run +
+                          small + " --set learner.total_env_steps=1500");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const double updates_before = testing::ReadCsv(run + "/metrics.csv")["update"].back();
+  const double steps_before = testing::ReadJson(run + "/summary.json").value("env_steps", 0.0);
+  auto resumed = RunCommand(Fleet() + " run --resume " + run + " --set learner.total_env_steps=2500");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const std::string store_log = testing::ReadFile(run + "/logs/store.log");
+  EXPECT_NE(store_log.find("replay table refilled with"), std::string::npos) << store_log;
+  auto m = testing::ReadCsv(run + "/metrics.csv");
+  const double new_steps = m["env_steps"].back() - steps_before;
+  const double new_updates = m["update"].back() - updates_before;
+  ASSERT_GT(new_steps, 900);
+  // without the refill the first 500 new steps would only fill the table
+  EXPECT_GT(new_updates, new_steps - 150) << new_steps << " new steps";
+  EXPECT_NE(testing::ReadFile(run + "/logs/learner.log").find("resumed from"), std::string::npos);
 }
 
 }  // namespace

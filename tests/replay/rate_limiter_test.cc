@@ -103,6 +103,23 @@ TEST(RateLimiterTest, NonBlockingCallsFollowTheSameBounds) {
   EXPECT_DOUBLE_EQ(RateLimiter::MinErrorBuffer(16, 4.0, 32), 48.0);
 }
 
+// A refilled table (a resumed run) is balanced at once: spi 2, min size 4, buffer 10:
+// after 6 restored items diff = 4 x 2 = 8 (the middle of [-2, 18]); below the minimum size
+// the samples stay 0.
+TEST(RateLimiterTest, RestoredItemsLeaveTheTableBalanced) {
+  auto rl = Limiter(2.0, 4, 10.0);
+  rl->Restored(3);  // size 3 < 4: diff 6, nothing sampled
+  EXPECT_EQ(rl->samples(), 0);
+  EXPECT_FALSE(rl->TrySample(1));
+  rl->Restored(3);  // size 6: samples = 12 - 8 = 4
+  EXPECT_EQ(rl->inserts(), 6);
+  EXPECT_EQ(rl->size(), 6);
+  EXPECT_EQ(rl->samples(), 4);
+  EXPECT_TRUE(rl->CanInsert(5));    // 8 + 10 <= 18
+  EXPECT_FALSE(rl->CanInsert(6));
+  EXPECT_TRUE(rl->TrySample(10));   // 8 - 10 = -2 >= -2
+}
+
 TEST(RateLimiterTest, BadOptionsAreRejected) {
   EXPECT_FALSE(RateLimiter::Create({0.0, 1, 1.0}).ok());
   EXPECT_FALSE(RateLimiter::Create({1.0, 0, 1.0}).ok());

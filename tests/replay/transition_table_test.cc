@@ -92,5 +92,43 @@ TEST(TransitionTableTest, NonBlockingInsertAndSampleFollowTheLimiter) {
   EXPECT_FALSE(ok.CanInsert(21));  // 10 + 21 > 30
 }
 
+// A resumed run's table starts from its recorded episodes: the newest `capacity`
+// transitions, s' the next observation or the episode's final one, terminated only on a
+// terminated episode's last step; the limiter counts them restored and serves at once.
+TEST(TransitionTableTest, RefillKeepsTheNewestRecordedTransitions) {
+  EpisodeDataset d(1, 1);
+  // episode 0: obs 0..3, final 4, truncated; episode 1: obs 10..12, final 13, terminated
+  d.AppendEpisode(std::vector<float>{0, 1, 2, 3}, std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f},
+                  std::vector<float>{1, 1, 1, 1}, std::vector<float>{4}, false);
+  d.AppendEpisode(std::vector<float>{10, 11, 12}, std::vector<float>{-0.5f, -0.5f, -0.5f},
+                  std::vector<float>{2, 2, 2}, std::vector<float>{13}, true);
+  // spi 1, min size 4, buffer 10: restored, diff = 4 (min size x spi), a sample of up
+  // to 10 is served at once
+  TransitionTable table(1, 1, 5, RateLimiter::Create({1.0, 4, 10.0}).value());
+  EXPECT_EQ(table.Refill(d), 5);  // steps 2, 3 of episode 0 and all of episode 1
+  EXPECT_EQ(table.size(), 5);
+  EXPECT_EQ(table.limiter().inserts(), 5);
+  EXPECT_EQ(table.limiter().samples(), 1);
+  std::mt19937_64 rng(4);
+  TransitionBatch b;
+  EXPECT_TRUE(table.TrySample(10, rng, b));
+  EXPECT_FALSE(table.TrySample(1, rng, b));
+  // the content, through a table whose limiter never refuses
+  TransitionTable open(1, 1, 5, Unlimited());
+  ASSERT_EQ(open.Refill(d), 5);
+  ASSERT_TRUE(open.TrySample(2000, rng, b));
+  std::map<int, int> seen;
+  for (int i = 0; i < b.size; ++i) {
+    const int o = static_cast<int>(b.obs[i]);
+    ++seen[o];
+    EXPECT_FLOAT_EQ(b.next_obs[i], static_cast<float>(o + 1)) << o;
+    EXPECT_EQ(b.terminated[i], o == 12 ? 1 : 0) << o;
+    EXPECT_FLOAT_EQ(b.rewards[i], o < 10 ? 1.0f : 2.0f);
+    EXPECT_FLOAT_EQ(b.actions[i], o < 10 ? 0.5f : -0.5f);
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  for (int o : {0, 1}) EXPECT_EQ(seen.count(o), 0u) << "older than the capacity";
+}
+
 }  // namespace
 }  // namespace fleet::replay
