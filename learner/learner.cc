@@ -63,6 +63,11 @@ class LearnerRole {
   // repeats the latest weights (often until `first_batch` shows the actors have them).
   void Idle(bool first_batch);
   Status Step(Rollout& rollout, int64_t num_updates);
+  // An online update's metrics.csv row and TensorBoard scalars: the role's progress
+  // columns, `gauge` (a column and a charts/ scalar: PPO's policy lag, SAC's samples per
+  // insert), the algorithm's named metrics, then the `tail` columns.
+  Status WriteOnlineRow(const std::vector<double>& values, const std::pair<std::string, double>& gauge,
+                        const std::vector<std::pair<std::string, double>>& tail);
   // after update number updates_: checkpoint and policy snapshot when due.
   Status SaveWhenDue();
   // evaluations (offline): start one when due, log those that finished.
@@ -226,6 +231,17 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
   PublishWeights();
   const double lag = lag_sum / std::max<size_t>(1, batch.chunks.size());
   PublishStats(false, lag);
+  FLEET_RETURN_IF_ERROR(WriteOnlineRow(
+      values, {"policy_lag", lag},
+      {{"update_seconds", update_s},
+       {"store_rejected_chunks", static_cast<double>(store_.rejected_chunks())},
+       {"store_dropped_stale_chunks", static_cast<double>(store_.dropped_stale_chunks())}}));
+  return SaveWhenDue();
+}
+
+Status LearnerRole::WriteOnlineRow(const std::vector<double>& values,
+                                   const std::pair<std::string, double>& gauge,
+                                   const std::vector<std::pair<std::string, double>>& tail) {
   const double sps = metrics_.env_steps() / std::max(1e-9, metrics_.wall_seconds());
   std::vector<std::pair<std::string, double>> row = {
       {"update", static_cast<double>(updates_)},
@@ -235,14 +251,14 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
       {"episodes", static_cast<double>(metrics_.episodes())},
       {"mean_return_100", metrics_.mean_return_100()},
       {"steps_per_second", sps},
-      {"policy_lag", lag}};
+      gauge};
   // TensorBoard, against env steps, with CleanRL's tag names where it has them.
   std::vector<std::pair<std::string, double>> scalars = {
       {"charts/mean_return_100", metrics_.mean_return_100()},
       {"charts/mean_length_100", metrics_.mean_length_100()},
       {"charts/episodes", static_cast<double>(metrics_.episodes())},
       {"charts/SPS", sps},
-      {"charts/policy_lag", lag}};
+      {"charts/" + gauge.first, gauge.second}};
   const auto& specs = algo_->metrics();
   if (values.size() != specs.size()) {
     return InternalError("the algorithm reported " + std::to_string(values.size()) +
@@ -252,13 +268,9 @@ Status LearnerRole::Step(Rollout& rollout, int64_t num_updates) {
     row.emplace_back(specs[i].column, values[i]);
     scalars.emplace_back(specs[i].tag, values[i]);
   }
-  row.insert(row.end(),
-             {{"update_seconds", update_s},
-              {"store_rejected_chunks", static_cast<double>(store_.rejected_chunks())},
-              {"store_dropped_stale_chunks", static_cast<double>(store_.dropped_stale_chunks())}});
+  row.insert(row.end(), tail.begin(), tail.end());
   FLEET_RETURN_IF_ERROR(metrics_.WriteRow(row));
-  FLEET_RETURN_IF_ERROR(events_->WriteScalars(metrics_.env_steps(), scalars));
-  return SaveWhenDue();
+  return events_->WriteScalars(metrics_.env_steps(), scalars);
 }
 
 Status LearnerRole::SaveWhenDue() {
@@ -416,40 +428,14 @@ Status LearnerRole::RunReplay() {
       PublishWeights();
     }
     if (updates_ % plan.log_every == 0) {
-      const double wall = metrics_.wall_seconds();
-      const double sps = metrics_.env_steps() / std::max(1e-9, wall);
       const double ratio = store_.replay_inserts() > 0
                                ? static_cast<double>(store_.replay_samples()) / store_.replay_inserts()
                                : 0.0;
-      std::vector<std::pair<std::string, double>> row = {
-          {"update", static_cast<double>(updates_)},
-          {"policy_version", static_cast<double>(version_)},
-          {"env_steps", static_cast<double>(metrics_.env_steps())},
-          {"wall_seconds", wall},
-          {"episodes", static_cast<double>(metrics_.episodes())},
-          {"mean_return_100", metrics_.mean_return_100()},
-          {"steps_per_second", sps}};
-      std::vector<std::pair<std::string, double>> scalars = {
-          {"charts/mean_return_100", metrics_.mean_return_100()},
-          {"charts/mean_length_100", metrics_.mean_length_100()},
-          {"charts/episodes", static_cast<double>(metrics_.episodes())},
-          {"charts/SPS", sps},
-          {"charts/samples_per_insert", ratio}};
-      const auto& specs = algo_->metrics();
-      if (values.size() != specs.size()) {
-        return InternalError("the algorithm reported " + std::to_string(values.size()) +
-                             " metrics for " + std::to_string(specs.size()) + " names");
-      }
-      for (size_t i = 0; i < specs.size(); ++i) {
-        row.emplace_back(specs[i].column, values[i]);
-        scalars.emplace_back(specs[i].tag, values[i]);
-      }
-      row.insert(row.end(), {{"update_seconds", update_seconds / in_row},
-                             {"replay_size", static_cast<double>(store_.replay_size())},
-                             {"samples_per_insert", ratio},
-                             {"store_rejected_chunks", static_cast<double>(store_.rejected_chunks())}});
-      FLEET_RETURN_IF_ERROR(metrics_.WriteRow(row));
-      FLEET_RETURN_IF_ERROR(events_->WriteScalars(metrics_.env_steps(), scalars));
+      FLEET_RETURN_IF_ERROR(WriteOnlineRow(
+          values, {"samples_per_insert", ratio},
+          {{"update_seconds", update_seconds / in_row},
+           {"replay_size", static_cast<double>(store_.replay_size())},
+           {"store_rejected_chunks", static_cast<double>(store_.rejected_chunks())}}));
       update_seconds = 0.0;
       in_row = 0;
       PublishStats(false, 0.0);

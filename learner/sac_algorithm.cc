@@ -116,13 +116,17 @@ const char* kExtraFile = "sac_extra.pt";
 
 }  // namespace
 
+NamedModules SacAlgorithm::Modules() {
+  return {{"actor", sac_.actor().get()},
+          {"qf1", sac_.qf1().get()},
+          {"qf2", sac_.qf2().get()},
+          {"qf1_target", sac_.qf1_target().get()},
+          {"qf2_target", sac_.qf2_target().get()}};
+}
+
 Status SacAlgorithm::Save(const std::string& dir, const std::string& prefix, std::string* state) {
   FLEET_RETURN_IF_ERROR(SaveTorchState(dir, prefix, "SAC networks",
-                                       {{"actor", sac_.actor().get()},
-                                        {"qf1", sac_.qf1().get()},
-                                        {"qf2", sac_.qf2().get()},
-                                        {"qf1_target", sac_.qf1_target().get()},
-                                        {"qf2_target", sac_.qf2_target().get()}},
+                                       Modules(),
                                        sac_.q_optimizer()));
   try {
     torch::serialize::OutputArchive a;
@@ -148,11 +152,7 @@ Status SacAlgorithm::Restore(const std::string& dir, const std::string& state) {
   proto::SacState s;
   if (!s.ParseFromString(state)) return DataLossError("the checkpoint's SAC state is unparseable");
   FLEET_RETURN_IF_ERROR(LoadTorchState(dir, "SAC networks",
-                                       {{"actor", sac_.actor().get()},
-                                        {"qf1", sac_.qf1().get()},
-                                        {"qf2", sac_.qf2().get()},
-                                        {"qf1_target", sac_.qf1_target().get()},
-                                        {"qf2_target", sac_.qf2_target().get()}},
+                                       Modules(),
                                        sac_.q_optimizer()));
   try {
     torch::serialize::InputArchive a, actor_opt, alpha_opt;

@@ -12,6 +12,7 @@
 
 #include "learner/algorithm.h"
 #include "learner/sac.h"
+#include "learner/torch_runtime.h"
 
 namespace fleet::learner {
 
@@ -39,6 +40,9 @@ class SacAlgorithm : public Algorithm {
   SacAlgorithm(const AlgorithmInfo* info, const envs::EnvSpec& spec, const SacConfig& config,
                std::vector<float> low, std::vector<float> high, uint64_t seed,
                const std::string& device);
+
+  // its networks as checkpoint files name them (actor.pt, qf1.pt, ...)
+  NamedModules Modules();
 
   const AlgorithmInfo* info_;
   envs::EnvSpec spec_;
