@@ -65,15 +65,20 @@ StatusOr<bool> RolloutSource::Request(const proto::RolloutRequest& req,
   return true;
 }
 
+StatusOr<proto::RolloutHeader> RolloutSource::ReplyHeader() const {
+  proto::RolloutHeader header;
+  FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
+  if (!header.error().empty()) return FailedPreconditionError("the store refused: " + header.error());
+  return header;
+}
+
 StatusOr<std::optional<ReplaySample>> RolloutSource::NextSample(int transitions,
                                                                 const std::function<void()>& idle) {
   proto::RolloutRequest req;
   req.set_sample_transitions(static_cast<uint32_t>(transitions));
   FLEET_ASSIGN_OR_RETURN(bool got, Request(req, idle));
   if (!got) return std::optional<ReplaySample>();
-  proto::RolloutHeader header;
-  FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
-  if (!header.error().empty()) return FailedPreconditionError("the store refused: " + header.error());
+  FLEET_ASSIGN_OR_RETURN(proto::RolloutHeader header, ReplyHeader());
   const proto::TransitionSample& s = header.sample();
   const size_t n = s.size(), d = s.obs_dim(), a = std::max<uint32_t>(1, s.action_dim());
   if (frames_.size() != 1 || n != static_cast<size_t>(transitions) ||
@@ -110,9 +115,7 @@ StatusOr<std::optional<Rollout>> RolloutSource::Next(uint64_t version,
   req.set_num_chunks(static_cast<uint32_t>(chunks_per_batch_));
   FLEET_ASSIGN_OR_RETURN(bool got, Request(req, idle));
   if (!got) return std::optional<Rollout>();
-  proto::RolloutHeader header;
-  FLEET_RETURN_IF_ERROR(zmqu::ParseProto(frames_[0], header));
-  if (!header.error().empty()) return FailedPreconditionError("the store refused: " + header.error());
+  FLEET_ASSIGN_OR_RETURN(proto::RolloutHeader header, ReplyHeader());
   if (frames_.size() != header.num_chunks() + 1) {
     return DataLossError("rollout reply has " + std::to_string(frames_.size() - 1) +
                          " chunk frames, header says " + std::to_string(header.num_chunks()));

@@ -68,6 +68,8 @@ class RolloutSource {
   // sends `req` and waits for the reply's frames (frames_), resending it to a restarted
   // store; false when a stop was requested.
   StatusOr<bool> Request(const proto::RolloutRequest& req, const std::function<void()>& idle);
+  // the reply's header frame; FailedPrecondition with the store's reason when it refused.
+  StatusOr<proto::RolloutHeader> ReplyHeader() const;
 
   zmq::socket_t socket_;
   zmq::socket_t monitor_;  // PAIR: ZMQ_EVENT_CONNECTED events of socket_
