@@ -13,6 +13,7 @@
 #include "actor/evaluator.h"
 #include "actor/policies.h"
 #include "common/experiment_config.h"
+#include "envs/board/tictactoe.h"
 #include "envs/registry.h"
 #include "learner/checkpoint.h"
 #include "orchestrator/local_launcher.h"
@@ -101,6 +102,36 @@ StatusOr<std::vector<double>> RunEvalActors(const EvalOptions& o, const std::str
   return returns;
 }
 
+// The greedy policy's exact outcome against TicTacToe-v0's built-in players.
+StatusOr<Json> GameTree(const proto::PolicyWeights& weights, const envs::EnvSpec& spec,
+                        const std::map<std::string, std::string>& env_options) {
+  FLEET_ASSIGN_OR_RETURN(std::unique_ptr<actor::Policy> policy,
+                         actor::PolicyFromWeights(weights, spec, {true, 0.0}));
+  double first_move_prob = 0.5;
+  if (auto it = env_options.find("first_move_prob"); it != env_options.end()) {
+    first_move_prob = std::stod(it->second);  // checked by GetSpec already
+  }
+  std::mt19937_64 rng(0);
+  auto agent = [&](const envs::tictactoe::Board& b) {
+    float obs[envs::TicTacToe::kObsDim];
+    envs::TicTacToe::WriteObs(b, obs);
+    float action = 0.0f, logprob = 0.0f, value = 0.0f;
+    policy->Act(std::span<const float>(obs, envs::TicTacToe::kObsDim), 1, rng,
+                std::span<float>(&action, 1), std::span<float>(&logprob, 1), std::span<float>(&value, 1));
+    return static_cast<int>(action);
+  };
+  Json tree = Json::object();
+  for (const bool minimax : {false, true}) {
+    const envs::tictactoe::ExactOutcome e = envs::tictactoe::ExactOutcomeAgainst(agent, minimax, first_move_prob);
+    Json lines = Json::array();
+    for (const std::string& l : e.losing_lines) lines.push_back(l);
+    tree[minimax ? "minimax" : "random"] =
+        Json{{"win", e.win}, {"draw", e.draw}, {"loss", e.loss}, {"games", e.games},
+             {"losing_games", e.losing_games}, {"losing_lines", lines}};
+  }
+  return tree;
+}
+
 }  // namespace
 
 Json EvalResult::ToJson() const {
@@ -109,6 +140,7 @@ Json EvalResult::ToJson() const {
   j["deterministic"] = ModeJson(deterministic);
   if (stochastic) j["stochastic"] = ModeJson(*stochastic);
   j["episodes_per_second"] = episodes_per_second;
+  if (game_tree) j["game_tree"] = *game_tree;
   return j;
 }
 
@@ -179,6 +211,9 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   FLEET_RETURN_IF_ERROR(sto.status());
   result.deterministic = Summarize(*det, env_id);
   if (!result.transformer) result.stochastic = Summarize(*sto, env_id);
+  if (env_id == "TicTacToe-v0" && result.policy == "actor_critic") {
+    FLEET_ASSIGN_OR_RETURN(result.game_tree, GameTree(weights, spec, env_options));
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.episodes_per_second =
       static_cast<double>(o.episodes) * (result.transformer ? 1 : 2) / std::max(1e-9, seconds);

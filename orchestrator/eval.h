@@ -5,7 +5,8 @@
 // whatever P), and reports the mean and standard deviation of the return: for an
 // actor-critic with the deterministic policy (argmax / mean action) and the stochastic
 // one; for a Decision Transformer conditioned on the target return. With a D4RL
-// reference for the env, also the D4RL-normalized score.
+// reference for the env, also the D4RL-normalized score. For TicTacToe-v0, also the
+// greedy policy's exact outcome against both built-in players (every game walked).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,11 @@ struct EvalResult {
   ModeResult deterministic;
   std::optional<ModeResult> stochastic;  // actor-critic policies only
   double episodes_per_second = 0;
+  // TicTacToe-v0, actor-critic: the greedy policy's exact win/draw/loss probabilities
+  // against the random and the minimax player by walking the game tree
+  // (envs::tictactoe::ExactOutcomeAgainst), beside the sampled games above:
+  // {"random": {...}, "minimax": {...}}.
+  std::optional<Json> game_tree;
   Json ToJson() const;
 };
 

@@ -86,6 +86,89 @@ std::vector<int> OptimalMoves(const Board& b, int to_move) {
   return moves;
 }
 
+namespace {
+
+struct TreeWalk {
+  const std::function<int(const Board&)>& agent;
+  bool minimax;
+  ExactOutcome out;
+  std::vector<std::pair<double, std::string>> losses;  // (probability, line)
+
+  void End(double p, int result, const std::string& line) {
+    ++out.games;
+    if (result > 0) {
+      out.win += p;
+    } else if (result == 0) {
+      out.draw += p;
+    } else {
+      out.loss += p;
+      ++out.losing_games;
+      losses.emplace_back(p, line);
+    }
+  }
+  // cell -1: an illegal move ("?")
+  static std::string Move(const std::string& line, char side, int cell) {
+    std::string next = line;
+    if (!next.empty()) next.push_back(' ');
+    next.push_back(side);
+    next.push_back(cell >= 0 && cell <= 8 ? static_cast<char>('1' + cell) : '?');
+    return next;
+  }
+  void AgentMoves(Board& b, double p, const std::string& line) {
+    const int cell = agent(b);
+    if (cell < 0 || cell > 8 || b[cell] != 0) return End(p, -1, Move(line, 'X', -1));
+    b[cell] = 1;
+    const std::string next = Move(line, 'X', cell);
+    if (Winner(b) == 1) {
+      End(p, 1, next);
+    } else if (Full(b)) {
+      End(p, 0, next);
+    } else {
+      OpponentMoves(b, p, next);
+    }
+    b[cell] = 0;
+  }
+  void OpponentMoves(Board& b, double p, const std::string& line) {
+    std::vector<int> moves;
+    if (minimax) {
+      moves = OptimalMoves(b, -1);
+    } else {
+      for (int m = 0; m < 9; ++m) {
+        if (b[m] == 0) moves.push_back(m);
+      }
+    }
+    const double q = p / static_cast<double>(moves.size());
+    for (int m : moves) {
+      b[m] = -1;
+      const std::string next = Move(line, 'O', m);
+      if (Winner(b) == -1) {
+        End(q, -1, next);
+      } else if (Full(b)) {
+        End(q, 0, next);
+      } else {
+        AgentMoves(b, q, next);
+      }
+      b[m] = 0;
+    }
+  }
+};
+
+}  // namespace
+
+ExactOutcome ExactOutcomeAgainst(const std::function<int(const Board&)>& agent,
+                                 bool minimax_opponent, double first_move_prob) {
+  TreeWalk walk{agent, minimax_opponent, {}, {}};
+  Board b{};
+  if (first_move_prob > 0.0) walk.AgentMoves(b, first_move_prob, "");
+  if (first_move_prob < 1.0) walk.OpponentMoves(b, 1.0 - first_move_prob, "");
+  std::stable_sort(walk.losses.begin(), walk.losses.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  for (size_t i = 0; i < walk.losses.size() && i < ExactOutcome::kMaxLosingLines; ++i) {
+    walk.out.losing_lines.push_back(walk.losses[i].second);
+  }
+  return walk.out;
+}
+
 }  // namespace tictactoe
 
 namespace {

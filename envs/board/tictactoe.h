@@ -21,6 +21,7 @@
 #include <functional>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "envs/env.h"
@@ -41,6 +42,26 @@ bool Full(const Board& b);
 int MinimaxValue(const Board& b, int to_move);
 // Every move that attains MinimaxValue for `to_move`, ascending; empty when the game is over.
 std::vector<int> OptimalMoves(const Board& b, int to_move);
+
+// The exact result of a deterministic agent against one of the env's built-in opponents,
+// by walking every game the opponent can make (the agent's move in each position fixed):
+// the probabilities of a win, draw and loss when the agent moves first with probability
+// `first_move_prob` and the opponent picks uniformly among the empty cells (random) or
+// among its optimal moves (minimax), as TicTacToe-v0's opponents do. Where sampled games
+// only suggest "never loses", this proves it or names the games it loses.
+struct ExactOutcome {
+  double win = 0, draw = 0, loss = 0;
+  int64_t games = 0;         // distinct games (move sequences) with nonzero probability
+  int64_t losing_games = 0;  // of those, the ones the agent loses
+  // up to kMaxLosingLines of them, most probable first: moves in order, "X" the agent,
+  // "O" the opponent, cells 1-9 (row-major), e.g. "O2 X9 O3 X1 O5 X8 O7"
+  std::vector<std::string> losing_lines;
+  static constexpr int kMaxLosingLines = 5;
+};
+// `agent`: the board from the agent's side (+1 its marks) -> the cell it marks; an
+// occupied or out-of-range cell loses the game, as in the env.
+ExactOutcome ExactOutcomeAgainst(const std::function<int(const Board&)>& agent,
+                                 bool minimax_opponent, double first_move_prob);
 
 }  // namespace tictactoe
 
