@@ -35,6 +35,13 @@ $sac/bin/python -c "import gym, gymnasium, mujoco, stable_baselines3, pandas, ma
 assert gym.__version__ == '0.23.1' and stable_baselines3.__version__ == '1.2.0'" 2>/dev/null ||
   $sac/bin/pip install -q "gym==0.23.1" pygame "gymnasium==0.28.1" "mujoco==2.3.3" "imageio<3" \
     "stable-baselines3==1.2.0" "numpy==1.23.5" "pandas<2.1" "matplotlib<3.8" tensorboard
+# .venv-envpool: EnvPool, the env-speed peer (benchmarks/env_speed_vs_envpool.py), in a venv
+# of its own: its wheels bring numpy 2 and Gymnasium 1.x. 1.2.5 is the newest release with
+# a wheel for Debian 12's Python 3.11.
+ep=.venv-envpool
+[ -x $ep/bin/python ] || /usr/bin/python3 -m venv $ep
+$ep/bin/python -c "import envpool; assert envpool.__version__ == '1.2.5'" 2>/dev/null ||
+  $ep/bin/pip install -q "envpool==1.2.5"
 if [ ! -f $venv/cleanrl/ppo.py ] || [ ! -f $venv/cleanrl/ppo_continuous_action.py ] ||
    [ ! -f $venv/cleanrl/sac_continuous_action.py ]; then
   tmp=$(mktemp -d)
