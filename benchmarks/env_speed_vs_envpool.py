@@ -47,27 +47,25 @@ def measure(kind, env_id, steps, n):
         import envpool
         vec = envpool.make_gymnasium(env_id, num_envs=n, batch_size=n, num_threads=1, seed=0)
         space = vec.action_space
+        discrete = getattr(space, "n", None)
     elif kind == "fleet":
         import fleet
         vec = fleet.make_vec(env_id, n)
-        space = None
+        space = vec.single_action_space  # a fleet.Space
+        discrete = space.n if space.is_discrete else None
     elif kind == "adapter":
         import gymnasium as gym
         import fleet_gymnasium  # noqa: F401  (registers fleet/<id>)
         vec = gym.make_vec(f"fleet/{env_id}", n, vectorization_mode="vector_entry_point")
         space = vec.single_action_space
+        discrete = getattr(space, "n", None)
     else:
         raise SystemExit(f"unknown kind {kind}")
-    if space is None:  # fleet.make_vec: fleet.Space
-        act = vec.single_action_space
-        discrete = act.n if act.is_discrete else None
-    else:
-        act = space
-        discrete = getattr(space, "n", None)
-    low = None if discrete else np.asarray(act.low, dtype=np.float32)
-    high = None if discrete else np.asarray(act.high, dtype=np.float32)
-    if discrete is None and low.ndim == 2:  # envpool's batched Box
-        low, high = low[0], high[0]
+    if not discrete:
+        low = np.asarray(space.low, dtype=np.float32)
+        high = np.asarray(space.high, dtype=np.float32)
+        if low.ndim == 2:  # a batched Box
+            low, high = low[0], high[0]
     rng = np.random.default_rng(0)
     total = steps + 100
     if discrete:
