@@ -6,6 +6,8 @@
 
 #include <box2d/box2d.h>
 
+#include "envs/box2d/box2d23_compat.h"
+
 namespace fleet::envs {
 namespace {
 
@@ -56,7 +58,12 @@ class LidarCallback : public b2RayCastCallback {
   }
 };
 
-void AddPolygon(b2World* world, const std::array<b2Vec2, 4>& poly) {
+void AddPolygon(b2World* world, BipedalTerrain* terrain, const std::array<b2Vec2, 4>& poly) {
+  std::array<double, 8>& corners = terrain->polygons.emplace_back();
+  for (int k = 0; k < 4; ++k) {
+    corners[2 * k] = poly[k].x;
+    corners[2 * k + 1] = poly[k].y;
+  }
   b2BodyDef def;
   b2Body* body = world->CreateBody(&def);
   b2PolygonShape shape;
@@ -112,7 +119,9 @@ void BipedalWalker::GenerateTerrain() {
   int counter = kTerrainStartpad;
   bool oneshot = false;
   int stair_steps = 0, stair_width = 0, stair_height = 0;
-  std::vector<double> xs, ys;
+  terrain_ = BipedalTerrain();
+  std::vector<double>& xs = terrain_.x;
+  std::vector<double>& ys = terrain_.y;
   for (int i = 0; i < kTerrainLength; ++i) {
     const double x = i * kTerrainStep;
     xs.push_back(x);
@@ -126,10 +135,10 @@ void BipedalWalker::GenerateTerrain() {
       const std::array<b2Vec2, 4> poly = {V(x, y), V(x + kTerrainStep, y),
                                           V(x + kTerrainStep, y - 4 * kTerrainStep),
                                           V(x, y - 4 * kTerrainStep)};
-      AddPolygon(world_.get(), poly);
+      AddPolygon(world_.get(), &terrain_, poly);
       std::array<b2Vec2, 4> shifted = poly;
       for (auto& p : shifted) p.x += static_cast<float>(kTerrainStep * counter);
-      AddPolygon(world_.get(), shifted);
+      AddPolygon(world_.get(), &terrain_, shifted);
       counter += 2;
       original_y = y;
     } else if (state == kPit && !oneshot) {
@@ -137,7 +146,7 @@ void BipedalWalker::GenerateTerrain() {
       if (counter > 1) y -= 4 * kTerrainStep;
     } else if (state == kStump && oneshot) {
       counter = integers(1, 3);
-      AddPolygon(world_.get(), {V(x, y), V(x + counter * kTerrainStep, y),
+      AddPolygon(world_.get(), &terrain_, {V(x, y), V(x + counter * kTerrainStep, y),
                                 V(x + counter * kTerrainStep, y + counter * kTerrainStep),
                                 V(x, y + counter * kTerrainStep)});
     } else if (state == kStairs && oneshot) {
@@ -146,7 +155,7 @@ void BipedalWalker::GenerateTerrain() {
       stair_steps = integers(3, 5);
       original_y = y;
       for (int s = 0; s < stair_steps; ++s) {
-        AddPolygon(world_.get(),
+        AddPolygon(world_.get(), &terrain_,
                    {V(x + (s * stair_width) * kTerrainStep, y + (s * stair_height) * kTerrainStep),
                     V(x + ((1 + s) * stair_width) * kTerrainStep,
                       y + (s * stair_height) * kTerrainStep),
@@ -187,21 +196,24 @@ void BipedalWalker::GenerateTerrain() {
   }
 }
 
-void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
-  if (seed) rng_.seed(*seed);
-  world_ = std::make_unique<b2World>(b2Vec2(0.0f, -10.0f));
-  listener_ = std::make_unique<ContactListener>(this);
-  world_->SetContactListener(listener_.get());
-  game_over_ = false;
-  prev_shaping_.reset();
-  lower_contact_ = {false, false};
-  GenerateTerrain();
-
+void BipedalWalker::CreateWalker(const double* state) {
   const double init_x = kTerrainStep * kTerrainStartpad / 2;
   const double init_y = kTerrainHeight + 2 * kLegH;
+  // body b at its reset pose, or at state[6b..6b+5] with that velocity
+  auto place = [&](b2BodyDef* def, int b, double x, double y, double angle) {
+    def->type = b2_dynamicBody;
+    def->position = state ? V(state[6 * b], state[6 * b + 1]) : V(x, y);
+    def->angle = static_cast<float>(state ? state[6 * b + 2] : angle);
+  };
+  // velocities once the body has its fixture: b2Body's linear velocity is its centre of
+  // mass's, which moves off the body origin (the hull's) when the mass is set
+  auto set_velocity = [&](b2Body* body, int b) {
+    if (!state) return;
+    body->SetLinearVelocity(V(state[6 * b + 3], state[6 * b + 4]));
+    body->SetAngularVelocity(static_cast<float>(state[6 * b + 5]));
+  };
   b2BodyDef hull_def;
-  hull_def.type = b2_dynamicBody;
-  hull_def.position = V(init_x, init_y);
+  place(&hull_def, 0, init_x, init_y, 0.0);
   hull_ = world_->CreateBody(&hull_def);
   b2Vec2 verts[5];
   for (int i = 0; i < 5; ++i) verts[i] = V(kHullPoly[i][0] / kScale, kHullPoly[i][1] / kScale);
@@ -215,16 +227,18 @@ void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
   hull_fd.filter.maskBits = 0x001;
   hull_fd.restitution = 0.0f;
   hull_->CreateFixture(&hull_fd);
-  const double push = std::uniform_real_distribution<double>(-kInitialRandom, kInitialRandom)(rng_);
-  hull_->ApplyForceToCenter(V(push, 0), true);
+  set_velocity(hull_, 0);
+  if (!state) {
+    const double push =
+        std::uniform_real_distribution<double>(-kInitialRandom, kInitialRandom)(rng_);
+    hull_->ApplyForceToCenter(V(push, 0), true);
+  }
 
   for (int k = 0; k < 2; ++k) {
     const int i = k == 0 ? -1 : 1;
-    auto make_segment = [&](double y, double half_w) {
+    auto make_segment = [&](int b, double y, double half_w) {
       b2BodyDef def;
-      def.type = b2_dynamicBody;
-      def.position = V(init_x, y);
-      def.angle = static_cast<float>(i * 0.05);
+      place(&def, b, init_x, y, i * 0.05);
       b2Body* body = world_->CreateBody(&def);
       b2PolygonShape box;
       box.SetAsBox(static_cast<float>(half_w), static_cast<float>(kLegH / 2));
@@ -235,17 +249,19 @@ void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
       fd.filter.categoryBits = 0x0020;
       fd.filter.maskBits = 0x001;
       body->CreateFixture(&fd);
+      set_velocity(body, b);
       return body;
     };
-    auto make_joint = [&](b2Body* a, b2Body* b, double anchor_a_y, float speed, float lo,
-                          float hi) {
+    // The joint angle counts from the bodies' angles at reset (the upper legs are made at
+    // +-0.05 rad, the lower ones at the same angle as their upper), as pybox2d's
+    // revoluteJointDef sets it when Gymnasium leaves it out: the hip limits and the
+    // observed hip angles depend on it.
+    auto make_joint = [&](b2Body* a, b2Body* b, double anchor_a_y, float reference, float speed,
+                          float lo, float hi) {
       b2RevoluteJointDef rjd;
       rjd.bodyA = a;
       rjd.bodyB = b;
-      // the joint angle counts from the bodies' angles at creation (the upper legs are
-      // made at +-0.05 rad), as pybox2d's revoluteJointDef sets it when Gymnasium leaves
-      // it out: the hip limits and the observed hip angles depend on it.
-      rjd.referenceAngle = b->GetAngle() - a->GetAngle();
+      rjd.referenceAngle = reference;
       rjd.localAnchorA = V(0, anchor_a_y);
       rjd.localAnchorB = V(0, kLegH / 2);
       rjd.enableMotor = true;
@@ -256,13 +272,49 @@ void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
       rjd.upperAngle = hi;
       return static_cast<b2RevoluteJoint*>(world_->CreateJoint(&rjd));
     };
-    b2Body* upper = make_segment(init_y - kLegH / 2 - kLegDown, kLegW / 2);
-    joints_[2 * k] = make_joint(hull_, upper, kLegDown, static_cast<float>(i), -0.8f, 1.1f);
-    b2Body* lower = make_segment(init_y - kLegH * 3 / 2 - kLegDown, 0.8 * kLegW / 2);
-    joints_[2 * k + 1] = make_joint(upper, lower, -kLegH / 2, 1.0f, -1.6f, -0.1f);
+    b2Body* upper = make_segment(1 + 2 * k, init_y - kLegH / 2 - kLegDown, kLegW / 2);
+    joints_[2 * k] = make_joint(hull_, upper, kLegDown, static_cast<float>(i * 0.05),
+                                static_cast<float>(i), -0.8f, 1.1f);
+    b2Body* lower = make_segment(2 + 2 * k, init_y - kLegH * 3 / 2 - kLegDown, 0.8 * kLegW / 2);
+    joints_[2 * k + 1] = make_joint(upper, lower, -kLegH / 2, 0.0f, 1.0f, -1.6f, -0.1f);
     legs_[2 * k] = upper;
     legs_[2 * k + 1] = lower;
   }
+}
+
+std::vector<double> BipedalWalker::GetState() const {
+  std::vector<double> state;
+  state.reserve(kStateSize);
+  if (!hull_) return std::vector<double>(kStateSize, 0.0);
+  for (const b2Body* b : {hull_, legs_[0], legs_[1], legs_[2], legs_[3]}) {
+    const b2Vec2 p = b->GetPosition(), v = b->GetLinearVelocity();
+    state.insert(state.end(), {p.x, p.y, b->GetAngle(), v.x, v.y, b->GetAngularVelocity()});
+  }
+  return state;
+}
+
+Status BipedalWalker::SetState(std::span<const double> state) {
+  FLEET_RETURN_IF_ERROR(CheckStateSize(spec_.id, state, kStateSize));
+  if (!world_) return FailedPreconditionError(spec_.id + ": reset() the env before setting its state");
+  for (b2Body* b : {hull_, legs_[0], legs_[1], legs_[2], legs_[3]}) world_->DestroyBody(b);
+  CreateWalker(state.data());
+  game_over_ = false;
+  lower_contact_ = {false, false};
+  prev_shaping_ = 130 * state[0] / kScale - 5.0 * std::abs(static_cast<float>(state[2]));
+  return OkStatus();
+}
+
+void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
+  if (seed) rng_.seed(*seed);
+  world_ = std::make_unique<b2World>(b2Vec2(0.0f, -10.0f));
+  listener_ = std::make_unique<ContactListener>(this);
+  world_->SetContactListener(listener_.get());
+  game_over_ = false;
+  prev_shaping_.reset();
+  lower_contact_ = {false, false};
+  GenerateTerrain();
+
+  CreateWalker(nullptr);
   // Gymnasium's reset returns the observation of one zero-action step.
   const float zero[4] = {0, 0, 0, 0};
   Advance(zero, obs);
@@ -276,6 +328,7 @@ StepResult BipedalWalker::Advance(const float* action, float* obs) {
     const double a = action[j];
     joints_[j]->SetMotorSpeed(static_cast<float>(speeds[j] * ((a > 0) - (a < 0))));
     joints_[j]->SetMaxMotorTorque(static_cast<float>(kMotorsTorque * std::clamp(std::abs(a), 0.0, 1.0)));
+    Box2D23JointLimit(joints_[j]);
   }
   world_->Step(static_cast<float>(1.0 / kFps), 6 * 30, 2 * 30);
 

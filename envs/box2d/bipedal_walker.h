@@ -11,6 +11,7 @@
 #include <array>
 #include <memory>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "envs/env.h"
@@ -22,13 +23,33 @@ class b2RevoluteJoint;
 
 namespace fleet::envs {
 
-class BipedalWalker : public Env {
+// The ground of one episode in world units, as Gymnasium builds it: one two-sided edge
+// from (x[i], y[i]) to (x[i+1], y[i+1]) for each i, and in hardcore the obstacles (stumps,
+// stairs, pit walls) as quadrilaterals, four (x, y) corners each, in creation order.
+struct BipedalTerrain {
+  std::vector<double> x, y;
+  std::vector<std::array<double, 8>> polygons;
+};
+
+class BipedalWalker : public Env, public PhysicalStateAccess {
  public:
+  // Per body, in the order hull, upper leg 1, lower leg 1, upper leg 2, lower leg 2 (legs
+  // as Gymnasium's env.legs): x, y, angle, linear velocity x and y, angular velocity.
+  static constexpr int kStateSize = 5 * 6;
   static StatusOr<std::unique_ptr<Env>> Create(EnvOptions& options, bool hardcore_default);
   explicit BipedalWalker(bool hardcore);
   ~BipedalWalker() override;
 
   b2World* world() { return world_.get(); }
+  const BipedalTerrain& terrain() const { return terrain_; }
+
+  std::vector<double> GetState() const override;
+  // Places the walker in `state` (kStateSize values) on the current terrain, made anew
+  // as at reset: new bodies and joints, so no contact or joint impulse carries over (warm
+  // starting begins from zero, as in a freshly reset world), the foot contacts and the
+  // fall flag are cleared and found again by the next step, and the reward of the next
+  // step counts progress from this state.
+  Status SetState(std::span<const double> state) override;
 
  protected:
   void DoReset(std::optional<uint64_t> seed, float* obs) override;
@@ -37,6 +58,8 @@ class BipedalWalker : public Env {
  private:
   class ContactListener;
   void GenerateTerrain();
+  // the hull and legs with their joints; `state` as in SetState, or null for the pose at reset
+  void CreateWalker(const double* state);
   StepResult Advance(const float* action, float* obs);
 
   bool hardcore_;
@@ -47,6 +70,7 @@ class BipedalWalker : public Env {
   std::array<b2Body*, 4> legs_{};            // upper, lower, upper, lower
   std::array<b2RevoluteJoint*, 4> joints_{};  // hip, knee, hip, knee
   std::array<bool, 2> lower_contact_{};       // legs_[1], legs_[3]
+  BipedalTerrain terrain_;
   bool game_over_ = false;
   std::optional<double> prev_shaping_;
 };

@@ -16,6 +16,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "envs/box2d/bipedal_walker.h"
 #include "envs/mujoco/mujoco_env.h"
 #include "envs/registry.h"
 #include "envs/server/env_client.h"
@@ -164,13 +165,13 @@ class PyEnv {
 
   py::array_t<double> GetState() const {
     auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
-    if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
+    if (!s) throw py::attribute_error(env_->spec().id + " has no physical state to get or set");
     auto v = s->GetState();
     return CopyArray(v.data(), v.size());
   }
   void SetState(py::array_t<double, py::array::c_style | py::array::forcecast> state) {
     auto* s = dynamic_cast<PhysicalStateAccess*>(env_.get());
-    if (!s) throw py::attribute_error(env_->spec().id + " has no classic-control state");
+    if (!s) throw py::attribute_error(env_->spec().id + " has no physical state to get or set");
     ThrowIfError(s->SetState({state.data(), static_cast<size_t>(state.size())}));
     StateWasSet();
   }
@@ -190,6 +191,17 @@ class PyEnv {
   py::array_t<double> StateVector() {
     auto v = Mujoco()->StateVector();
     return CopyArray(v.data(), v.size());
+  }
+
+  // BipedalWalker: the current episode's ground (BipedalTerrain) as a dict of lists.
+  py::dict Terrain() const {
+    auto* w = dynamic_cast<const BipedalWalker*>(env_.get());
+    if (!w) throw py::attribute_error(env_->spec().id + " has no Box2D terrain");
+    py::dict d;
+    d["x"] = w->terrain().x;
+    d["y"] = w->terrain().y;
+    d["polygons"] = w->terrain().polygons;
+    return d;
   }
 
   const Env& env() const { return *env_; }
@@ -415,7 +427,11 @@ PYBIND11_MODULE(fleet, m) {
       .def("set_state", &PyEnv::SetMujocoState, py::arg("qpos"), py::arg("qvel"))
       .def("state_vector", &PyEnv::StateVector)
       .def_property("state", &PyEnv::GetState, &PyEnv::SetState,
-                    "classic-control physical state (float64), like Gymnasium's unwrapped.state");
+                    "physical state (float64): classic control as Gymnasium's unwrapped.state; "
+                    "BipedalWalker the hull's and the legs' poses and velocities")
+      .def_property_readonly("terrain", &PyEnv::Terrain,
+                             "BipedalWalker: this episode's ground edges (x, y) and obstacle "
+                             "polygons (4 corners each)");
 
   py::class_<PyVectorEnv>(m, "VectorEnv")
       .def("reset", &PyVectorEnv::Reset, py::kw_only(), py::arg("seed") = py::none(),
