@@ -17,7 +17,8 @@
 // walker from the same state agrees with Gymnasium's to float precision in most steps, and
 // Gymnasium's walking heuristic falls as often as on Gymnasium (docs/RESULTS.md).
 // What remains of 2.3 vs 2.4 in a revolute joint: a joint already past its limit is
-// pushed back ~0.01 rad less within one step (2.4 stops its position iterations earlier).
+// pushed back ~0.01 rad less within one step (probably because 2.4 counts a smaller
+// angular error and so ends its position iterations earlier).
 //
 // LunarLander does not use it: its legs rest on their motors against the limits, and
 // the 2.3 rule lengthened its heuristic episodes (269.6 -> 276.1 steps over seeds 0-999,
