@@ -17,7 +17,12 @@ void DtPolicy::Act(std::span<const float> obs, int n, std::mt19937_64&, std::spa
     envs_.assign(n, Context{});
     for (auto& c : envs_) c.rtg = static_cast<float>(target_ / model_.rtg_scale());
   }
-  out_.resize(A);
+  // every env's context, packed one after the other, through one forward pass
+  lengths_.resize(n);
+  states_.clear();
+  actions_.clear();
+  rtg_.clear();
+  timesteps_.clear();
   for (int e = 0; e < n; ++e) {
     Context& c = envs_[e];
     Step s;
@@ -30,26 +35,26 @@ void DtPolicy::Act(std::span<const float> obs, int n, std::mt19937_64&, std::spa
     s.timestep = c.timestep;
     c.steps.push_back(std::move(s));
     while (static_cast<int>(c.steps.size()) > K) c.steps.pop_front();
-    const int L = static_cast<int>(c.steps.size());
-    states_.resize(static_cast<size_t>(L) * D);
-    actions_.resize(static_cast<size_t>(L) * A);
-    rtg_.resize(L);
-    timesteps_.resize(L);
-    for (int k = 0; k < L; ++k) {
-      const Step& st = c.steps[k];
-      std::copy(st.state.begin(), st.state.end(), states_.begin() + k * D);
-      std::copy(st.action.begin(), st.action.end(), actions_.begin() + k * A);
-      rtg_[k] = st.rtg;
-      timesteps_[k] = st.timestep;
+    lengths_[e] = static_cast<int>(c.steps.size());
+    for (const Step& st : c.steps) {
+      states_.insert(states_.end(), st.state.begin(), st.state.end());
+      actions_.insert(actions_.end(), st.action.begin(), st.action.end());
+      rtg_.push_back(st.rtg);
+      timesteps_.push_back(st.timestep);
     }
-    model_.PredictLast(states_, actions_, rtg_, timesteps_, L, out_);
+  }
+  out_.resize(static_cast<size_t>(n) * A);
+  model_.PredictLastBatch(lengths_, states_, actions_, rtg_, timesteps_, out_);
+  for (int e = 0; e < n; ++e) {
+    const auto pred = std::span<const float>(out_).subspan(static_cast<size_t>(e) * A, A);
+    std::vector<float>& taken = envs_[e].steps.back().action;
     if (model_.discrete()) {
-      const int a = static_cast<int>(std::max_element(out_.begin(), out_.end()) - out_.begin());
+      const int a = static_cast<int>(std::max_element(pred.begin(), pred.end()) - pred.begin());
       actions[e] = static_cast<float>(a);
-      c.steps.back().action[a] = 1.0f;
+      taken[a] = 1.0f;
     } else {
-      std::copy(out_.begin(), out_.end(), actions.begin() + e * width);
-      std::copy(out_.begin(), out_.end(), c.steps.back().action.begin());
+      std::copy(pred.begin(), pred.end(), actions.begin() + e * width);
+      std::copy(pred.begin(), pred.end(), taken.begin());
     }
   }
 }

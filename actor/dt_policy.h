@@ -1,7 +1,8 @@
 // A Decision Transformer acting (the official gym code's evaluate_episode_rtg): per env a
 // context of the last K steps (normalized state, action, return-to-go, timestep); each
 // Act appends the new state with the current return-to-go and predicts its action from
-// the model (the mean action, tanh'd; the argmax for discrete actions); Observe records
+// the model (the mean action, tanh'd; the argmax for discrete actions), all of an actor's
+// envs in one forward pass; Observe records
 // the action taken and lowers the return-to-go by the reward (scaled); a finished episode
 // starts over from the target return. Deterministic: it reports neither log-probs nor
 // values. Not thread-safe.
@@ -45,6 +46,7 @@ class DtPolicy : public Policy {
   uint64_t version_;
   double target_;
   std::vector<Context> envs_;
+  std::vector<int> lengths_;
   std::vector<float> states_, actions_, rtg_, out_;
   std::vector<int64_t> timesteps_;
 };
