@@ -14,6 +14,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "envs/env.h"
@@ -81,8 +82,14 @@ class MujocoEnv : public Env {
   bool contact_forces_ = false;
 
  private:
+  // mj_resetData without its cost: see RestoreResetState in mujoco_env.cc.
+  void SnapshotResetState();
+  void RestoreResetState();
+
   std::shared_ptr<const mjModel_> model_;
   mjData_* data_ = nullptr;
+  std::vector<char> reset_bytes_;  // the reset mjData's info header, then its arrays
+  std::vector<std::pair<size_t, size_t>> reset_spans_;  // (offset in the buffer, bytes)
   int frame_skip_;
   std::mt19937_64 rng_;
 };

@@ -6,7 +6,12 @@
 #include <numeric>
 #include <random>
 
+#include <cstddef>
+#include <cstring>
+#include <string_view>
+
 #include <gtest/gtest.h>
+#include <mujoco/mjxmacro.h>
 #include <mujoco/mujoco.h>
 
 namespace fleet::envs {
@@ -76,6 +81,47 @@ TEST_P(MujocoEnvTest, SameSeedSameEpisodeAndModelIsShared) {
   EXPECT_EQ(la, lb);
   // one model per process, shared read-only.
   EXPECT_EQ(static_cast<MujocoEnv*>(a.get())->model(), static_cast<MujocoEnv*>(b.get())->model());
+}
+
+// A reset restores a reset mjData without mj_resetData's cost (mujoco_env.cc): after an
+// episode (contacts, constraints, warm starts, applied controls), a reset leaves the data
+// byte for byte as a fresh env's reset does, but for the contact and constraint
+// workspace, and the next episode is the fresh env's to the last bit.
+TEST_P(MujocoEnvTest, ResetAfterAnEpisodeIsAFreshReset) {
+  const Case c = GetParam();
+  auto used = std::move(MakeEnv(c.id)).value(), fresh = std::move(MakeEnv(c.id)).value();
+  int len = 0;
+  for (uint64_t seed : {1, 2}) RandomReturn(*used, seed, &len);  // a few episodes first
+  std::vector<float> oa(used->obs_dim()), ob(used->obs_dim()), act(used->action_width());
+  used->Reset(7, oa);
+  fresh->Reset(7, ob);
+  EXPECT_EQ(oa, ob);
+  const mjModel* m = static_cast<MujocoEnv*>(fresh.get())->model();
+  const mjData* da = static_cast<MujocoEnv*>(used.get())->data();
+  const mjData* db = static_cast<MujocoEnv*>(fresh.get())->data();
+  EXPECT_EQ(std::memcmp(da, db, offsetof(mjData, buffer)), 0) << "the info header differs";
+  int compared = 0;
+  MJDATA_POINTERS_PREAMBLE(m)
+#define X(type, name, nr, nc)                                                              \
+  if (std::string_view(#name) != "contact" && !std::string_view(#name).starts_with("efc_")) { \
+    const size_t bytes = sizeof(type) * static_cast<size_t>(m->nr) * (nc);                 \
+    EXPECT_EQ(std::memcmp(da->name, db->name, bytes), 0) << #name << " differs";            \
+    ++compared;                                                                             \
+  }
+  MJDATA_POINTERS
+#undef X
+  EXPECT_GT(compared, 50);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int t = 0; t < 200; ++t) {
+    for (auto& a : act) a = u(rng);
+    auto ra = used->Step(act, oa);
+    auto rb = fresh->Step(act, ob);
+    ASSERT_TRUE(ra.ok() && rb.ok());
+    ASSERT_EQ(oa, ob) << "step " << t;
+    ASSERT_EQ(ra->reward, rb->reward) << "step " << t;
+    if (ra->terminated || ra->truncated) break;
+  }
 }
 
 TEST_P(MujocoEnvTest, SetStateChecksSizesAndValues) {
