@@ -4,11 +4,13 @@
 // DtModel picks one at run time from what the CPU supports.
 //
 // Only plain pointers and ints cross this interface. The AVX2 translation unit compiles
-// Eigen under its own namespace (FleetEigenAvx2) and uses no standard-library templates
-// shared with the rest of the program, so that none of its AVX-encoded code can stand in
-// for the baseline code of another translation unit at link time (one definition rule:
-// the linker keeps one copy of each inline function). tests/actor/dt_forward_isolation.sh
-// checks the object file for it.
+// Eigen under its own namespace (FleetEigenAvx2) and keeps its own data in Eigen types, so
+// that none of its AVX-encoded code can stand in for the baseline code of another
+// translation unit at link time (one definition rule: the linker keeps one copy of each
+// inline function). The few shared inline functions it still calls (std::min, std::sqrt,
+// DtForward's constructor) are inlined, never emitted: the file is always compiled with
+// optimization (actor/CMakeLists.txt), and tests/actor/dt_forward_isolation.sh fails if
+// the object defines any function outside its own namespaces.
 #pragma once
 
 #include <cstdint>

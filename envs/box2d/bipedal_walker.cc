@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include <box2d/box2d.h>
@@ -295,12 +296,19 @@ std::vector<double> BipedalWalker::GetState() const {
 
 Status BipedalWalker::SetState(std::span<const double> state) {
   FLEET_RETURN_IF_ERROR(CheckStateSize(spec_.id, state, kStateSize));
+  for (double v : state) {  // Box2D holds floats
+    if (std::abs(v) > std::numeric_limits<float>::max()) {
+      return InvalidArgumentError(spec_.id + ": state holds a value beyond float range");
+    }
+  }
   if (!world_) return FailedPreconditionError(spec_.id + ": reset() the env before setting its state");
   for (b2Body* b : {hull_, legs_[0], legs_[1], legs_[2], legs_[3]}) world_->DestroyBody(b);
   CreateWalker(state.data());
   game_over_ = false;
   lower_contact_ = {false, false};
-  prev_shaping_ = 130 * state[0] / kScale - 5.0 * std::abs(static_cast<float>(state[2]));
+  // as the next step computes it, from the hull's float position and angle
+  prev_shaping_ = 130 * static_cast<double>(hull_->GetPosition().x) / kScale -
+                  5.0 * std::abs(static_cast<double>(hull_->GetAngle()));
   return OkStatus();
 }
 

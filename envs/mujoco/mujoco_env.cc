@@ -61,10 +61,11 @@ MujocoEnv::MujocoEnv(EnvSpec spec, std::shared_ptr<const mjModel> model, int fra
 // 3 MB of the buffer on InvertedPendulum), ~40 us per reset, which dominated envs with
 // short episodes. A reset restores instead what mj_resetData leaves in everything else
 // (state, controls, applied forces, mocap, user data, every quantity mj_forward derives,
-// the info header with time, counters and warnings) from a snapshot of a reset mjData. The
-// contact and efc_* arrays are left as they are: mj_forward rebuilds the entries it then
-// reads (ncon contacts, nefc constraint rows) and reads none beyond. Tested to give the
-// same episodes as a fresh env (tests/envs/mujoco_test.cc).
+// the info header with time, counters and warnings, and efc_force, from which the PGS
+// solver warm starts) from a snapshot of a reset mjData. The contact array and the other
+// efc_* arrays are left as they are: mj_forward rebuilds the entries it then reads (ncon
+// contacts, nefc constraint rows) before reading them. Tested to give the same data and
+// episodes as a fresh env (tests/envs/mujoco_test.cc).
 void MujocoEnv::SnapshotResetState() {
   const mjModel* m = model_.get();
   mjData* d = data_;
@@ -76,7 +77,9 @@ void MujocoEnv::SnapshotResetState() {
   (void)njmax;
   auto keep = [&](const char* name, const void* p, size_t bytes) {
     const std::string_view n(name);
-    if (n == "contact" || n.starts_with("efc_") || bytes == 0) return;
+    // efc_force stays: with the PGS solver (Humanoid, HumanoidStandup) MuJoCo 2.2 warm
+    // starts from it, so a reset must zero it as mj_resetData does
+    if (n == "contact" || (n.starts_with("efc_") && n != "efc_force") || bytes == 0) return;
     const size_t offset = static_cast<const char*>(p) - static_cast<const char*>(d->buffer);
     reset_spans_.emplace_back(offset, bytes);
     reset_bytes_.insert(reset_bytes_.end(), static_cast<const char*>(p),
