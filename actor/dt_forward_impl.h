@@ -153,16 +153,7 @@ class Forward final : public DtForward {
           heads_.block(o, head * hd, T, hd).noalias() = att_ * v;
         }
       }
-      y_.noalias() = heads_ * b.proj.w.transpose();
-      y_.rowwise() += b.proj.b;
-      x_ += y_;
-      LayerNorm(b.ln2, x_, y_);
-      mlp_.noalias() = y_ * b.fc.w.transpose();
-      mlp_.rowwise() += b.fc.b;
-      Activate(gelu_, mlp_);
-      y_.noalias() = mlp_ * b.fc_proj.w.transpose();
-      y_.rowwise() += b.fc_proj.b;
-      x_ += y_;
+      ProjectAndMlp(b, x_);
     }
     // the last state token of each context
     last_.resize(n, h);
@@ -188,16 +179,7 @@ class Forward final : public DtForward {
           heads_.row(i).segment(head * hd, hd).noalias() = scores_ * v;
         }
       }
-      y_.noalias() = heads_ * b.proj.w.transpose();
-      y_.rowwise() += b.proj.b;
-      last_ += y_;
-      LayerNorm(b.ln2, last_, y_);
-      mlp_.noalias() = y_ * b.fc.w.transpose();
-      mlp_.rowwise() += b.fc.b;
-      Activate(gelu_, mlp_);
-      y_.noalias() = mlp_ * b.fc_proj.w.transpose();
-      y_.rowwise() += b.fc_proj.b;
-      last_ += y_;
+      ProjectAndMlp(b, last_);
     }
     LayerNorm(ln_f_, last_, y_);
     pred_.noalias() = y_ * predict_action_.w.transpose();
@@ -206,6 +188,21 @@ class Forward final : public DtForward {
   }
 
  private:
+  // the rest of block b for the rows of x: the attention output (heads_, one row per row
+  // of x) projected and added, then the MLP on x's LayerNorm, added.
+  void ProjectAndMlp(const Block& b, Matrix& x) {
+    y_.noalias() = heads_ * b.proj.w.transpose();
+    y_.rowwise() += b.proj.b;
+    x += y_;
+    LayerNorm(b.ln2, x, y_);
+    mlp_.noalias() = y_ * b.fc.w.transpose();
+    mlp_.rowwise() += b.fc.b;
+    Activate(gelu_, mlp_);
+    y_.noalias() = mlp_ * b.fc_proj.w.transpose();
+    y_.rowwise() += b.fc_proj.b;
+    x += y_;
+  }
+
   int D_, A_, h_, nh_, max_t_;
   bool gelu_;
   Matrix embed_timestep_;
