@@ -40,6 +40,11 @@ struct RunSection {
   // encrypted and only clients in its authorized_clients may connect. Empty: `fleet run`
   // and `fleet collect` make one in RUN_DIR/keys.
   std::string curve_keys;
+  // a watched process (a role with heartbeat_timeout_s > 0) that has not beaten once since
+  // it started is given this long, or its role's heartbeat timeout if that is longer,
+  // before it is taken as hung: starting (loading libtorch, a checkpoint, a dataset's
+  // index) on a loaded machine can take longer than a tight steady-state timeout.
+  double startup_timeout_s = 120;
 
   template <class V>
   void Visit(V& v) {
@@ -53,6 +58,7 @@ struct RunSection {
     v("stop_at_threshold", stop_at_threshold);
     v("log_level", log_level);
     v("curve_keys", curve_keys);
+    v("startup_timeout_s", startup_timeout_s);
   }
 };
 

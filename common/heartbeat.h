@@ -11,9 +11,12 @@
 
 namespace fleet {
 
-// Starts beating into `path` (created now). Empty: no heartbeat (Beat does nothing).
+// Names the file to beat into. Empty: no heartbeat (Beat does nothing). Nothing is
+// touched yet: the first Beat, from the first place the process makes progress or waits,
+// tells the supervisor that start-up is over (until then it allows the role's startup time).
 void SetHeartbeatFile(const std::string& path);
-// Touches the file if the last touch is 500 ms old or more; cheap otherwise (a clock read).
+// Touches the file (creating it the first time) if the last touch is 500 ms old or more;
+// cheap otherwise (a clock read).
 void Beat();
 
 }  // namespace fleet

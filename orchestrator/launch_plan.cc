@@ -36,6 +36,7 @@ RoleSpec Store(const ExperimentConfig& cfg, const std::string& run_dir, const En
   if (cfg.store.heartbeat_timeout_s > 0) {
     r.heartbeat_file = run_dir + "/logs/store.alive";
     r.heartbeat_timeout_ms = static_cast<int64_t>(cfg.store.heartbeat_timeout_s * 1000);
+    r.startup_timeout_ms = static_cast<int64_t>(cfg.run.startup_timeout_s * 1000);
     r.args.insert(r.args.end(), {"--heartbeat", r.heartbeat_file});
   }
   return r;
@@ -56,11 +57,14 @@ std::string RoleSpec::HeartbeatFileFor(int index) const { return Substitute(hear
 namespace {
 
 // the role's instances touch `file` ({index} substituted) while they work; the supervisor
-// kills one that stays silent for `timeout_s` (0: not watched)
-void WatchHeartbeat(RoleSpec& role, const std::string& file, double timeout_s) {
+// kills one that stays silent for `timeout_s` (0: not watched), or for
+// run.startup_timeout_s before its first beat
+void WatchHeartbeat(const ExperimentConfig& cfg, RoleSpec& role, const std::string& file,
+                    double timeout_s) {
   if (timeout_s <= 0) return;
   role.heartbeat_file = file;
   role.heartbeat_timeout_ms = static_cast<int64_t>(timeout_s * 1000);
+  role.startup_timeout_ms = static_cast<int64_t>(cfg.run.startup_timeout_s * 1000);
   role.args.push_back("--heartbeat");
   role.args.push_back(role.heartbeat_file);
 }
@@ -72,7 +76,7 @@ void SuperviseLearner(const ExperimentConfig& cfg, const std::string& run_dir, R
   learner.max_restarts = cfg.learner.max_restarts;
   learner.restart_backoff_ms = 1000;
   learner.restart_args = {"--restarted"};
-  WatchHeartbeat(learner, run_dir + "/logs/learner.alive", cfg.learner.heartbeat_timeout_s);
+  WatchHeartbeat(cfg, learner, run_dir + "/logs/learner.alive", cfg.learner.heartbeat_timeout_s);
 }
 
 }  // namespace
@@ -138,7 +142,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   // actors touch RUN_DIR/logs/actor-K.alive
-  WatchHeartbeat(actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
+  WatchHeartbeat(cfg, actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"learner", "actor", "store"};
@@ -193,7 +197,7 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
   actors.max_restarts = cfg.actors.max_restarts;
   actors.restart_backoff_ms = cfg.actors.restart_backoff_ms;
   // actors touch RUN_DIR/logs/actor-K.alive
-  WatchHeartbeat(actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
+  WatchHeartbeat(cfg, actors, run_dir + "/logs/actor-{index}.alive", cfg.actors.heartbeat_timeout_s);
   plan.roles.push_back(actors);
 
   plan.stop_order = {"actor", "store"};

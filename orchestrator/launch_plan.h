@@ -52,6 +52,9 @@ struct RoleSpec {
   // untouched for heartbeat_timeout_ms, the instance is killed. Empty: not watched.
   std::string heartbeat_file;
   int64_t heartbeat_timeout_ms = 0;
+  // before its first beat since it (re)started, an instance is given
+  // max(heartbeat_timeout_ms, startup_timeout_ms): starting up is not a hang.
+  int64_t startup_timeout_ms = 0;
   // an exit by the stop signal itself (128 + SIGTERM: stopped before it installed its
   // handlers) is a clean stop: true for roles with nothing to finish at exit (actors);
   // a store or learner that dies of it did not seal or save, and has failed

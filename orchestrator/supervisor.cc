@@ -46,7 +46,12 @@ void Supervisor::CheckHeartbeat(Instance& i) {
             std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     last = std::max(last, mtime);
   }
-  if (now - last < timeout) return;
+  // no beat since this instance started (the file is missing or a predecessor's): it is
+  // still starting (loading libraries, a checkpoint), which gets the role's startup time
+  const auto limit = last > i.started_at
+                         ? timeout
+                         : std::max(timeout, std::chrono::milliseconds(i.role->startup_timeout_ms));
+  if (now - last < limit) return;
   if (notice_) {
     notice_(i.role->InstanceName(i.index) + " gave no sign of life for " +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - last).count()) +

@@ -253,6 +253,49 @@ TEST(SupervisorTest, AnInstanceWithoutHeartbeatIsKilledAndRestarted) {
   EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
 }
 
+// Starting up is not a hang: before its first beat an instance gets the role's startup
+// time (here 2 s against a 300 ms heartbeat timeout); after it, the heartbeat timeout.
+TEST(SupervisorTest, StartupGetsItsOwnTimeAndTheHeartbeatTimeoutAppliesAfterTheFirstBeat) {
+  testing::TempDir dir;
+  LocalLauncher launcher("/unused", dir.path());
+  LaunchPlan plan;
+  const std::string hb = dir.path() + "/hb-$1", starts = dir.path() + "/starts-$1";
+  // instance 0 starts slowly (1 s without a beat), then beats for 1 s and exits;
+  // instance 1 beats once, then hangs on its first start (killed, restarted, exits)
+  RoleSpec actor = Shell("actor",
+                         "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
+                         "if [ $1 = 0 ]; then sleep 1; for i in 1 2 3 4 5 6 7 8 9 10; do touch " +
+                             hb + "; sleep 0.1; done; fi; "
+                         "if [ $1 = 1 ] && [ $n = 1 ]; then touch " + hb + "; sleep 30; fi; exit 0",
+                         OnExit::kFailsIfNonZero, 2);
+  actor.restart = RestartPolicy::kOnFailure;
+  actor.max_restarts = 1;
+  actor.heartbeat_file = dir.path() + "/hb-{index}";
+  actor.heartbeat_timeout_ms = 300;
+  actor.startup_timeout_ms = 2000;
+  plan.roles = {actor};
+  plan.stop_order = {"actor"};
+  Supervisor sup(plan, launcher);
+  std::vector<std::string> notices;
+  sup.set_notice_handler([&](const std::string& line) { notices.push_back(line); });
+  ASSERT_TRUE(sup.StartAll().ok());
+  std::vector<std::pair<std::string, int>> restarts;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    ASSERT_EQ(sup.Poll([&](const std::string& name, int code, int) { restarts.push_back({name, code}); }),
+              Supervisor::State::kRunning);
+    ::usleep(10000);
+  }
+  // instance 1 would hang for 30 s: it was killed a heartbeat timeout after its beat
+  ASSERT_TRUE(sup.AllExited("actor"));
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("actor 1 gave no sign of life"), std::string::npos) << notices[0];
+  EXPECT_EQ(restarts, (std::vector<std::pair<std::string, int>>{{"actor 1", 128 + 9}}));
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-0"), "x\n");  // never killed
+  EXPECT_EQ(testing::ReadFile(dir.path() + "/starts-1"), "x\nx\n");
+  EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
+}
+
 // Told to stop, an instance stays stopped: one killed by the SIGTERM itself (signalled
 // before it installed a handler: a collect whose target is reached while its actors start)
 // is neither restarted nor a failure, and a restart still pending is dropped. A crash
