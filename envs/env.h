@@ -105,6 +105,18 @@ class OpponentSeat {
   virtual void SetOpponent(Opponent opponent) = 0;
 };
 
+// Envs whose episodes can end at a goal say whether the last step reached it: the car at
+// the flag, the acrobot's tip above the line, the lander at rest, the walker at the end
+// of its course. A goal always ends the episode (terminated); a termination that is not
+// a goal (a crash, a fall) is a failure. Composite envs (envs/composite/) clear a phase
+// on it; survival tasks (CartPole) have no goal and do not implement this.
+class TaskOutcome {
+ public:
+  virtual ~TaskOutcome() = default;
+  // the last Step() reached the goal; false after Reset().
+  virtual bool goal_reached() const = 0;
+};
+
 // Shared check for SetState implementations.
 Status CheckStateSize(const std::string& env_id, std::span<const double> state, size_t expected);
 

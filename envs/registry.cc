@@ -28,6 +28,7 @@ std::map<std::string, EnvFactory>& Registry() {
     RegisterBox2dEnvs();
     RegisterBoardEnvs();
     RegisterMujocoEnvs();
+    RegisterCompositeEnvs();  // last: composites are made of the others
   });
   return Storage();
 }
@@ -60,6 +61,12 @@ StatusOr<int64_t> EnvOptions::GetInt(const std::string& key, int64_t default_val
     return BadOption(env_id_, key, it->second, "an integer");
   }
   return static_cast<int64_t>(v);
+}
+
+std::string EnvOptions::GetString(const std::string& key, const std::string& default_value) {
+  known_.insert(key);
+  auto it = values_.find(key);
+  return it == values_.end() ? default_value : it->second;
 }
 
 StatusOr<bool> EnvOptions::GetBool(const std::string& key, bool default_value) {

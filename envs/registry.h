@@ -26,6 +26,7 @@ class EnvOptions {
   StatusOr<double> GetDouble(const std::string& key, double default_value);
   StatusOr<bool> GetBool(const std::string& key, bool default_value);
   StatusOr<int64_t> GetInt(const std::string& key, int64_t default_value);
+  std::string GetString(const std::string& key, const std::string& default_value);
   // One of `allowed` (InvalidArgument naming them otherwise).
   StatusOr<std::string> GetChoice(const std::string& key, const std::string& default_value,
                                   const std::vector<std::string>& allowed);
@@ -71,5 +72,6 @@ void RegisterBoardEnvs();
 void RegisterClassicControlEnvs();
 void RegisterBox2dEnvs();
 void RegisterMujocoEnvs();
+void RegisterCompositeEnvs();
 
 }  // namespace fleet::envs

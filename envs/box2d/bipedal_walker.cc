@@ -314,6 +314,7 @@ Status BipedalWalker::SetState(std::span<const double> state) {
 
 void BipedalWalker::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
+  goal_reached_ = false;
   world_ = std::make_unique<b2World>(b2Vec2(0.0f, -10.0f));
   listener_ = std::make_unique<ContactListener>(this);
   world_->SetContactListener(listener_.get());
@@ -375,11 +376,13 @@ StepResult BipedalWalker::Advance(const float* action, float* obs) {
   for (int j = 0; j < 4; ++j) {
     r.reward -= 0.00035 * kMotorsTorque * std::clamp(std::abs(static_cast<double>(action[j])), 0.0, 1.0);
   }
-  if (game_over_ || pos.x < 0) {
+  const bool fell = game_over_ || pos.x < 0;
+  if (fell) {
     r.reward = -100;
     r.terminated = true;
   }
   if (pos.x > (kTerrainLength - kTerrainGrass) * kTerrainStep) r.terminated = true;
+  goal_reached_ = r.terminated && !fell;
   return r;
 }
 

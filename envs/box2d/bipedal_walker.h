@@ -31,7 +31,7 @@ struct BipedalTerrain {
   std::vector<std::array<double, 8>> polygons;
 };
 
-class BipedalWalker : public Env, public PhysicalStateAccess {
+class BipedalWalker : public Env, public PhysicalStateAccess, public TaskOutcome {
  public:
   // Per body, in the order hull, upper leg 1, lower leg 1, upper leg 2, lower leg 2 (legs
   // as Gymnasium's env.legs): x, y, angle, linear velocity x and y, angular velocity.
@@ -41,6 +41,8 @@ class BipedalWalker : public Env, public PhysicalStateAccess {
   ~BipedalWalker() override;
 
   b2World* world() { return world_.get(); }
+  // the walker got past the end of its course (and did not fall on that step)
+  bool goal_reached() const override { return goal_reached_; }
   const BipedalTerrain& terrain() const { return terrain_; }
 
   std::vector<double> GetState() const override;
@@ -72,6 +74,7 @@ class BipedalWalker : public Env, public PhysicalStateAccess {
   std::array<bool, 2> lower_contact_{};       // legs_[1], legs_[3]
   BipedalTerrain terrain_;
   bool game_over_ = false;
+  bool goal_reached_ = false;
   std::optional<double> prev_shaping_;
 };
 

@@ -79,6 +79,7 @@ LunarLander::~LunarLander() = default;
 
 void LunarLander::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
+  goal_reached_ = false;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * unit(rng_); };
 
@@ -290,7 +291,8 @@ StepResult LunarLander::Advance(const float* action_in, float* obs) {
     r.terminated = true;
     r.reward = -100;
   }
-  if (!lander_->IsAwake()) {
+  goal_reached_ = !lander_->IsAwake();
+  if (goal_reached_) {
     r.terminated = true;
     r.reward = +100;
   }

@@ -24,7 +24,7 @@ class b2Body;
 
 namespace fleet::envs {
 
-class LunarLander : public Env {
+class LunarLander : public Env, public TaskOutcome {
  public:
   struct Options {
     bool continuous = false;
@@ -38,6 +38,8 @@ class LunarLander : public Env {
   ~LunarLander() override;
 
   bool continuous() const { return options_.continuous; }
+  // the lander came to rest (Box2D put its body to sleep: the +100 ending)
+  bool goal_reached() const override { return goal_reached_; }
   // The Box2D world of the current episode (benchmarks time raw b2World::Step with it).
   b2World* world() { return world_.get(); }
 
@@ -62,6 +64,7 @@ class LunarLander : public Env {
   std::array<b2Body*, 2> legs_{};
   std::array<bool, 2> leg_contact_{};
   bool game_over_ = false;
+  bool goal_reached_ = false;
   double helipad_y_ = 0.0;
   std::optional<double> prev_shaping_;
   int64_t wind_idx_ = 0, torque_idx_ = 0;

@@ -84,6 +84,7 @@ void Acrobot::WriteObs(float* obs) const {
 
 void Acrobot::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
+  goal_reached_ = false;
   std::uniform_real_distribution<double> u(-0.1, 0.1);
   for (auto& s : state_) s = static_cast<float>(u(rng_));
   WriteObs(obs);
@@ -106,6 +107,7 @@ StepResult Acrobot::DoStep(const float* action, float* obs) {
   state_ = ns;
   StepResult r;
   r.terminated = -std::cos(ns[0]) - std::cos(ns[1] + ns[0]) > 1.0;
+  goal_reached_ = r.terminated;
   r.reward = r.terminated ? 0.0 : -1.0;
   WriteObs(obs);
   return r;

@@ -14,12 +14,14 @@
 
 namespace fleet::envs {
 
-class Acrobot : public Env, public PhysicalStateAccess {
+class Acrobot : public Env, public PhysicalStateAccess, public TaskOutcome {
  public:
   static StatusOr<std::unique_ptr<Env>> Create(EnvOptions& options);
   Acrobot();
 
   std::vector<double> GetState() const override { return {state_.begin(), state_.end()}; }
+  // the tip swung above the line (every termination does)
+  bool goal_reached() const override { return goal_reached_; }
   Status SetState(std::span<const double> state) override;
 
  protected:
@@ -31,6 +33,7 @@ class Acrobot : public Env, public PhysicalStateAccess {
 
   std::array<double, 4> state_{};  // theta1, theta2, dtheta1, dtheta2
   std::mt19937_64 rng_;
+  bool goal_reached_ = false;
 };
 
 }  // namespace fleet::envs

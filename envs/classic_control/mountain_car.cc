@@ -48,6 +48,7 @@ Status MountainCar::SetState(std::span<const double> state) {
 
 void MountainCar::DoReset(std::optional<uint64_t> seed, float* obs) {
   if (seed) rng_.seed(*seed);
+  goal_reached_ = false;
   state_ = {std::uniform_real_distribution<double>(-0.6, -0.4)(rng_), 0.0};
   obs[0] = static_cast<float>(state_[0]);
   obs[1] = static_cast<float>(state_[1]);
@@ -66,6 +67,7 @@ StepResult MountainCar::DoStep(const float* action, float* obs) {
   if (position == kMinPosition && velocity < 0) velocity = 0;
   StepResult r;
   r.terminated = position >= goal_position_ && velocity >= goal_velocity_;
+  goal_reached_ = r.terminated;
   if (continuous_) {
     r.reward = (r.terminated ? 100.0 : 0.0) - 0.1 * static_cast<double>(action[0]) * action[0];
     // Gymnasium keeps this env's state as a float32 array.

@@ -18,13 +18,15 @@
 
 namespace fleet::envs {
 
-class MountainCar : public Env, public PhysicalStateAccess {
+class MountainCar : public Env, public PhysicalStateAccess, public TaskOutcome {
  public:
   static StatusOr<std::unique_ptr<Env>> CreateDiscrete(EnvOptions& options);
   static StatusOr<std::unique_ptr<Env>> CreateContinuous(EnvOptions& options);
 
   std::vector<double> GetState() const override { return {state_[0], state_[1]}; }
   Status SetState(std::span<const double> state) override;
+  // the car reached the flag (every termination does)
+  bool goal_reached() const override { return goal_reached_; }
 
   static constexpr double kMinPosition = -1.2;
   static constexpr double kMaxPosition = 0.6;
@@ -41,6 +43,7 @@ class MountainCar : public Env, public PhysicalStateAccess {
   double goal_position_;
   double goal_velocity_;
   std::array<double, 2> state_{};
+  bool goal_reached_ = false;
   std::mt19937_64 rng_;
 };
 
