@@ -34,6 +34,17 @@ struct EvalReport {
   std::vector<int64_t> lengths;
   double seconds = 0;
   int64_t steps = 0;
+  // by episode: the sum of squared actions sent to the env (Box actions, after clipping to
+  // the bounds; 0 for discrete action spaces)
+  std::vector<double> control_effort;
+  double act_seconds = 0;  // time spent in the policy's Act (all envs of a call together)
+  // composite envs (envs::SequentialEnv) only, by episode: each phase's return (the
+  // composite's scaled rewards) and whether it was cleared, and a router's handovers
+  // between specialists (RouterPolicy; 0 for any other policy). Empty otherwise.
+  std::vector<std::string> phase_names;
+  std::vector<std::vector<double>> phase_returns;
+  std::vector<std::vector<int>> phase_cleared;
+  std::vector<int64_t> switches;
   Json ToJson() const;
   static StatusOr<EvalReport> FromJson(const Json& j, const std::string& what);
 };

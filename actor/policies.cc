@@ -79,6 +79,10 @@ StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& 
     return std::unique_ptr<Policy>(
         new DtPolicy(std::move(model), weights.version(), choice.target_return));
   }
+  if (weights.has_router()) {
+    FLEET_ASSIGN_OR_RETURN(auto router, RouterPolicy::Create(weights.router(), spec, choice));
+    return std::unique_ptr<Policy>(std::move(router));
+  }
   if (weights.uniform_random()) return std::unique_ptr<Policy>(new RandomPolicy(spec, weights.version()));
   if (weights.has_squashed_gaussian()) {
     if (discrete) return InvalidArgumentError("weights: a squashed Gaussian needs a continuous action space");
@@ -94,8 +98,6 @@ StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& 
   return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), choice.deterministic));
 }
 
-namespace {
-
 StatusOr<proto::PolicyWeights> ReadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError("cannot read the policy file '" + path + "'");
@@ -103,8 +105,6 @@ StatusOr<proto::PolicyWeights> ReadPolicyFile(const std::string& path) {
   if (!w.ParseFromIstream(&in)) return DataLossError("'" + path + "' is not a policy file");
   return w;
 }
-
-}  // namespace
 
 StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
                                                  const envs::EnvSpec& spec, PolicyChoice choice) {
@@ -114,6 +114,41 @@ StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
     return InvalidArgumentError("'" + path + "' does not fit " + spec.id + ": " + p.status().message());
   }
   return p;
+}
+
+namespace {
+
+int64_t LayerSize(const proto::Layer& l) { return l.weight_size() + l.bias_size(); }
+
+int64_t MlpSize(const proto::Mlp& m) {
+  int64_t n = 0;
+  for (const auto& l : m.layers()) n += LayerSize(l);
+  return n;
+}
+
+}  // namespace
+
+int64_t ActingParameterCount(const proto::PolicyWeights& w) {
+  if (w.has_router()) {
+    int64_t n = 0;
+    for (const auto& s : w.router().specialists()) n += ActingParameterCount(s);
+    return n;
+  }
+  if (w.has_transformer()) {
+    int64_t n = 0;
+    for (const auto& t : w.transformer().tensors()) {
+      int64_t size = 1;
+      for (uint32_t d : t.shape()) size *= d;
+      n += size;
+    }
+    return n;
+  }
+  if (w.has_squashed_gaussian()) {
+    const auto& sg = w.squashed_gaussian();
+    return MlpSize(sg.trunk()) + LayerSize(sg.mean()) + LayerSize(sg.log_std());
+  }
+  if (w.uniform_random()) return 0;
+  return MlpSize(w.actor()) + w.log_std_size();
 }
 
 StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,
@@ -138,7 +173,7 @@ StatusOr<PolicyOutputs> CollectPolicyOutputs(const CollectSection& collect) {
   if (collect.policy == "random") return PolicyOutputs{true, false};
   if (collect.policy == "checkpoint") {
     FLEET_ASSIGN_OR_RETURN(proto::PolicyWeights w, ReadPolicyFile(collect.checkpoint));
-    if (w.has_transformer()) return PolicyOutputs{};  // deterministic, no critic
+    if (w.has_transformer() || w.has_router()) return PolicyOutputs{};  // no critic
     return PolicyOutputs{!collect.deterministic, true};
   }
   return PolicyOutputs{};

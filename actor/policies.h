@@ -7,6 +7,7 @@
 #include "actor/dt_policy.h"
 #include "actor/mlp_policy.h"
 #include "actor/policy.h"
+#include "actor/router_policy.h"
 #include "actor/squashed_gaussian_policy.h"
 #include "common/experiment_config.h"
 #include "common/status.h"
@@ -82,9 +83,16 @@ struct PolicyChoice {
 // InvalidArgument when its shapes do not fit.
 StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& weights,
                                                     const envs::EnvSpec& spec, PolicyChoice choice);
+// The PolicyWeights message in a policy.pb file: NotFound / DataLoss naming the file.
+StatusOr<proto::PolicyWeights> ReadPolicyFile(const std::string& path);
 // A policy.pb file (a run's checkpoints/final_policy.pb or checkpoints/latest/policy.pb).
 StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(const std::string& path,
                                                  const envs::EnvSpec& spec, PolicyChoice choice);
+
+// The learned numbers acting reads: an actor-critic's actor MLP and log-std (not its
+// critic), a squashed Gaussian's trunk and heads, every tensor of a Decision Transformer,
+// the sum over a router's specialists; 0 for uniform random.
+int64_t ActingParameterCount(const proto::PolicyWeights& weights);
 
 // collect.policy (random, scripted, checkpoint) for `spec`.
 StatusOr<std::unique_ptr<Policy>> MakeCollectPolicy(const CollectSection& collect,

@@ -3,8 +3,9 @@
 // on-policy learner needs (the chunk's logprobs and values) and what a dataset records as
 // infos/logprob and infos/value. Kinds today (policies.h): the learner's MLP
 // actor-critic (from a PolicyWeights message; sampled, or greedy for evaluation), uniform
-// random, an env's scripted controller, a Decision Transformer (dt_policy.h). A new kind (a transformer, a router of
-// specialists) is a new subclass plus a line in MakePolicy (policies.cc). Not thread-safe.
+// random, an env's scripted controller, a Decision Transformer (dt_policy.h), a router of
+// specialists for a composite env (router_policy.h). A new kind is a new subclass plus a
+// line in PolicyFromWeights (policies.cc). Not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -42,8 +42,47 @@ ModeResult Summarize(const std::vector<double>& xs, const std::string& env_id) {
   return r;
 }
 
+// What any policy costs and does besides its return; and for a composite env, the
+// success rate and each phase's mean return and clear rate.
+void AddEpisodeMetrics(const actor::EvalReport& r, ModeResult& m) {
+  const double n = static_cast<double>(r.returns.size());
+  double effort = 0;
+  for (double e : r.control_effort) effort += e;
+  m.mean_control_effort = effort / n;
+  m.act_us_per_step = r.steps > 0 ? 1e6 * r.act_seconds / static_cast<double>(r.steps) : 0.0;
+  if (r.phase_names.empty()) return;
+  CompositeResult c;
+  double success = 0, switches = 0;
+  for (size_t e = 0; e < r.returns.size(); ++e) {
+    success += std::all_of(r.phase_cleared[e].begin(), r.phase_cleared[e].end(), [](int x) { return x == 1; });
+    switches += static_cast<double>(r.switches[e]);
+  }
+  c.success_rate = success / n;
+  c.mean_switches = switches / n;
+  for (size_t p = 0; p < r.phase_names.size(); ++p) {
+    CompositeResult::Phase ph;
+    ph.name = r.phase_names[p];
+    for (size_t e = 0; e < r.returns.size(); ++e) {
+      ph.mean_return += r.phase_returns[e][p] / n;
+      ph.clear_rate += r.phase_cleared[e][p] / n;
+    }
+    c.phases.push_back(ph);
+  }
+  m.composite = c;
+}
+
 Json ModeJson(const ModeResult& m) {
-  Json j{{"mean", m.mean}, {"std", m.std}};
+  Json j{{"mean", m.mean}, {"std", m.std}, {"mean_control_effort", m.mean_control_effort},
+         {"act_us_per_step", m.act_us_per_step}};
+  if (m.composite) {
+    Json phases = Json::array();
+    for (const auto& ph : m.composite->phases) {
+      phases.push_back(Json{{"name", ph.name}, {"mean_return", ph.mean_return}, {"clear_rate", ph.clear_rate}});
+    }
+    j["success_rate"] = m.composite->success_rate;
+    j["mean_switches"] = m.composite->mean_switches;
+    j["phases"] = phases;
+  }
   if (m.d4rl_score) j["d4rl_score"] = *m.d4rl_score;
   if (m.win_rate) {
     j["win_rate"] = *m.win_rate;
@@ -54,7 +93,7 @@ Json ModeJson(const ModeResult& m) {
 }
 
 // The returns of `episodes` episodes of one policy mode, from `actors` actor processes.
-StatusOr<std::vector<double>> RunEvalActors(const EvalOptions& o, const std::string& pb,
+StatusOr<actor::EvalReport> RunEvalActors(const EvalOptions& o, const std::string& pb,
                                             const std::string& env_id,
                                             const std::map<std::string, std::string>& env_options,
                                             bool deterministic, const std::string& logs,
@@ -92,14 +131,24 @@ StatusOr<std::vector<double>> RunEvalActors(const EvalOptions& o, const std::str
     if (!all) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (sup.Poll() == Supervisor::State::kFailed) return sup.failure();
-  std::vector<double> returns;
+  // the processes' reports, in episode order
+  actor::EvalReport all;
   for (int k = 0; k < P; ++k) {
     const std::string path = logs + "/" + tag + "-" + std::to_string(k) + ".json";
     FLEET_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
     FLEET_ASSIGN_OR_RETURN(actor::EvalReport report, actor::EvalReport::FromJson(j, path));
-    returns.insert(returns.end(), report.returns.begin(), report.returns.end());
+    auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+    append(all.returns, report.returns);
+    append(all.lengths, report.lengths);
+    append(all.control_effort, report.control_effort);
+    all.steps += report.steps;
+    all.act_seconds += report.act_seconds;
+    if (!report.phase_names.empty()) all.phase_names = report.phase_names;
+    append(all.phase_returns, report.phase_returns);
+    append(all.phase_cleared, report.phase_cleared);
+    append(all.switches, report.switches);
   }
-  return returns;
+  return all;
 }
 
 // The greedy policy's exact outcome against TicTacToe-v0's built-in players.
@@ -135,7 +184,7 @@ StatusOr<Json> GameTree(const proto::PolicyWeights& weights, const envs::EnvSpec
 }  // namespace
 
 Json EvalResult::ToJson() const {
-  Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", policy}};
+  Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", policy}, {"parameters", parameters}};
   if (transformer) j["target_return"] = target_return;
   j["deterministic"] = ModeJson(deterministic);
   if (stochastic) j["stochastic"] = ModeJson(*stochastic);
@@ -161,6 +210,15 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
       }
     }
     if (logs.empty()) logs = (run_dir / "logs").string();
+  }
+  if (env_id.empty() && !fs::is_directory(pb)) {
+    // a router names the composite env it routes for
+    std::ifstream in(pb, std::ios::binary);
+    proto::PolicyWeights w;
+    if (in && w.ParseFromIstream(&in) && w.has_router()) {
+      env_id = w.router().env_id();
+      env_options.insert(w.router().env_options().begin(), w.router().env_options().end());
+    }
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
   // the run's exploration knobs shape its training data, not the task: not carried over.
@@ -197,20 +255,26 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
   result.episodes = o.episodes;
   result.transformer = weights.has_transformer();
   result.policy = result.transformer                  ? "decision_transformer"
+                  : weights.has_router()            ? "router"
                   : weights.has_squashed_gaussian() ? "squashed_gaussian"
                                                     : "actor_critic";
+  result.parameters = actor::ActingParameterCount(weights);
   result.target_return = o.target_return != 0.0 ? o.target_return : weights.transformer().target_return();
   const auto t0 = std::chrono::steady_clock::now();
-  StatusOr<std::vector<double>> det = RunEvalActors(o, pb.string(), env_id, env_options, true, logs, "eval-deterministic");
-  StatusOr<std::vector<double>> sto = std::vector<double>{};
+  StatusOr<actor::EvalReport> det = RunEvalActors(o, pb.string(), env_id, env_options, true, logs, "eval-deterministic");
+  StatusOr<actor::EvalReport> sto = actor::EvalReport{};
   if (det.ok() && !result.transformer) {
     sto = RunEvalActors(o, pb.string(), env_id, env_options, false, logs, "eval-stochastic");
   }
   if (!temp.empty()) fs::remove_all(temp, ec);
   FLEET_RETURN_IF_ERROR(det.status());
   FLEET_RETURN_IF_ERROR(sto.status());
-  result.deterministic = Summarize(*det, env_id);
-  if (!result.transformer) result.stochastic = Summarize(*sto, env_id);
+  result.deterministic = Summarize(det->returns, env_id);
+  AddEpisodeMetrics(*det, result.deterministic);
+  if (!result.transformer) {
+    result.stochastic = Summarize(sto->returns, env_id);
+    AddEpisodeMetrics(*sto, *result.stochastic);
+  }
   if (env_id == "TicTacToe-v0" && result.policy == "actor_critic") {
     FLEET_ASSIGN_OR_RETURN(result.game_tree, GameTree(weights, spec, env_options));
   }

@@ -35,8 +35,25 @@ struct EvalOptions {
   std::vector<std::string> env_options;
 };
 
+// A composite env's episodes (envs::SequentialEnv), phase by phase.
+struct CompositeResult {
+  struct Phase {
+    std::string name;
+    double mean_return = 0;  // the composite's scaled rewards in this phase
+    double clear_rate = 0;
+  };
+  double success_rate = 0;   // every phase cleared
+  double mean_switches = 0;  // a router's handovers per episode (0 for other policies)
+  std::vector<Phase> phases;
+};
+
 struct ModeResult {
   double mean = 0, std = 0;
+  // per episode, the sum of squared (clipped) Box actions; 0 for discrete actions
+  double mean_control_effort = 0;
+  // the policy's Act time per env step (a batched call's time shared by its envs)
+  double act_us_per_step = 0;
+  std::optional<CompositeResult> composite;
   std::optional<double> d4rl_score;
   // games (every return -1, 0 or +1, as a two-player env's): the fractions lost, drawn, won.
   std::optional<double> loss_rate, draw_rate, win_rate;
@@ -46,10 +63,11 @@ struct EvalResult {
   std::string env_id;
   int episodes = 0;
   bool transformer = false;
-  // what the policy file holds: "actor_critic", "squashed_gaussian" (SAC) or
-  // "decision_transformer"
+  // what the policy file holds: "actor_critic", "squashed_gaussian" (SAC),
+  // "decision_transformer" or "router" (of specialists, for a composite env)
   std::string policy = "actor_critic";
   double target_return = 0;
+  int64_t parameters = 0;  // what acting reads (actor::ActingParameterCount)
   ModeResult deterministic;
   std::optional<ModeResult> stochastic;  // actor-critic policies only
   double episodes_per_second = 0;

@@ -16,6 +16,8 @@
 
 #include "actor/actor.h"
 #include "actor/evaluator.h"
+#include "actor/policies.h"
+#include "learner/checkpoint.h"
 #include "orchestrator/collect.h"
 #include "orchestrator/dataset_commands.h"
 #include "common/curve.h"
@@ -186,6 +188,17 @@ int main(int argc, char** argv) {
   actor_cmd->add_flag("--deterministic", eval_deterministic, "--eval: greedy actions");
 
   fleet::orchestrator::EvalOptions eval;
+  std::string router_env, router_out;
+  std::vector<std::string> router_specialists, router_env_options;
+  auto* router_cmd = app.add_subcommand(
+      "router", "make a router of specialists for a composite env (Endgame-v0, Sequential-v0)");
+  router_cmd->add_option("env", router_env, "the composite env id")->required();
+  router_cmd->add_option("specialists", router_specialists,
+                         "one policy per phase, in phase order: a run directory or a policy .pb file")
+      ->required();
+  router_cmd->add_option("--out", router_out, "the router's policy file to write")->required();
+  router_cmd->add_option("--env-option", router_env_options, "an env option key=value");
+
   auto* eval_cmd = app.add_subcommand("eval", "evaluate a saved policy (mean/std return)");
   eval_cmd->add_option("checkpoint", eval.checkpoint, "run directory or final_policy.pb")
       ->required();
@@ -323,6 +336,33 @@ int main(int argc, char** argv) {
   if (*play_cmd) {
     auto r = fleet::orchestrator::Play(play, std::cin, std::cout);
     if (!r.ok()) return Fail("play", r.status());
+    return 0;
+  }
+  if (*router_cmd) {
+    std::map<std::string, std::string> options;
+    for (const std::string& kv : router_env_options) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return Fail("router", fleet::InvalidArgumentError("--env-option '" + kv + "' is not KEY=VALUE"));
+      }
+      options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    std::vector<fleet::proto::PolicyWeights> specialists;
+    for (const std::string& s : router_specialists) {
+      const std::string path =
+          std::filesystem::is_directory(s) ? fleet::learner::FinalPolicyPath(s) : s;
+      auto w = fleet::actor::ReadPolicyFile(path);
+      if (!w.ok()) return Fail("router", w.status());
+      specialists.push_back(std::move(*w));
+    }
+    auto router = fleet::actor::MakeRouterWeights(router_env, options, std::move(specialists));
+    if (!router.ok()) return Fail("router", router.status());
+    if (fleet::Status st = fleet::learner::WriteFile(router_out, router->SerializeAsString()); !st.ok()) {
+      return Fail("router", st);
+    }
+    std::printf("fleet router: %s: %d specialists, %lld parameters -> %s\n", router_env.c_str(),
+                router->router().specialists_size(),
+                static_cast<long long>(fleet::actor::ActingParameterCount(*router)), router_out.c_str());
     return 0;
   }
   if (*eval_cmd) {
