@@ -17,6 +17,7 @@ Json EvalReport::ToJson() const {
     j["phase_names"] = phase_names;
     j["phase_returns"] = phase_returns;
     j["phase_cleared"] = phase_cleared;
+    j["success"] = success;
     j["switches"] = switches;
   }
   return j;
@@ -40,8 +41,10 @@ StatusOr<EvalReport> EvalReport::FromJson(const Json& j, const std::string& what
                            JsonMember<std::vector<std::vector<double>>>(j, "phase_returns", what));
     FLEET_ASSIGN_OR_RETURN(r.phase_cleared, JsonMember<std::vector<std::vector<int>>>(j, "phase_cleared", what));
     FLEET_ASSIGN_OR_RETURN(r.switches, JsonMember<std::vector<int64_t>>(j, "switches", what));
+    FLEET_ASSIGN_OR_RETURN(r.success, JsonMember<std::vector<int>>(j, "success", what));
     const size_t n = r.returns.size(), p = r.phase_names.size();
-    bool ok = r.phase_returns.size() == n && r.phase_cleared.size() == n && r.switches.size() == n;
+    bool ok = r.phase_returns.size() == n && r.phase_cleared.size() == n && r.switches.size() == n &&
+              r.success.size() == n;
     for (size_t e = 0; ok && e < n; ++e) ok = r.phase_returns[e].size() == p && r.phase_cleared[e].size() == p;
     if (!ok) return InvalidArgumentError(what + ": the phase records do not match the episodes and phases");
   }
@@ -80,6 +83,7 @@ StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
     r.phase_returns.assign(q.episodes, std::vector<double>(r.phase_names.size(), 0.0));
     r.phase_cleared.assign(q.episodes, std::vector<int>(r.phase_names.size(), 0));
     r.switches.assign(q.episodes, 0);
+    r.success.assign(q.episodes, 0);
   }
   int remaining = q.episodes;
   for (int i = 0; i < n; ++i) {
@@ -121,6 +125,7 @@ StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
           r.phase_cleared[episode[i]][p] = done.phases[p].cleared ? 1 : 0;
         }
         r.switches[episode[i]] = router != nullptr ? router->TakeSwitches(i) : 0;
+        r.success[episode[i]] = done.success ? 1 : 0;
       }
       --remaining;
       total[i] = 0.0;

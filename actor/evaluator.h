@@ -44,6 +44,7 @@ struct EvalReport {
   std::vector<std::string> phase_names;
   std::vector<std::vector<double>> phase_returns;
   std::vector<std::vector<int>> phase_cleared;
+  std::vector<int> success;  // every phase played cleared
   std::vector<int64_t> switches;
   Json ToJson() const;
   static StatusOr<EvalReport> FromJson(const Json& j, const std::string& what);

@@ -54,7 +54,7 @@ void AddEpisodeMetrics(const actor::EvalReport& r, ModeResult& m) {
   CompositeResult c;
   double success = 0, switches = 0;
   for (size_t e = 0; e < r.returns.size(); ++e) {
-    success += std::all_of(r.phase_cleared[e].begin(), r.phase_cleared[e].end(), [](int x) { return x == 1; });
+    success += r.success[e];
     switches += static_cast<double>(r.switches[e]);
   }
   c.success_rate = success / n;
@@ -147,6 +147,7 @@ StatusOr<actor::EvalReport> RunEvalActors(const EvalOptions& o, const std::strin
     append(all.phase_returns, report.phase_returns);
     append(all.phase_cleared, report.phase_cleared);
     append(all.switches, report.switches);
+    append(all.success, report.success);
   }
   return all;
 }

@@ -42,7 +42,7 @@ struct CompositeResult {
     double mean_return = 0;  // the composite's scaled rewards in this phase
     double clear_rate = 0;
   };
-  double success_rate = 0;   // every phase cleared
+  double success_rate = 0;   // every phase played cleared
   double mean_switches = 0;  // a router's handovers per episode (0 for other policies)
   std::vector<Phase> phases;
 };

@@ -29,8 +29,13 @@ int ActionWidthOf(const Space& s) { return s.is_discrete() ? static_cast<int>(s.
 }  // namespace
 
 StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string& id,
-                                                               std::vector<PhaseSpec> specs) {
+                                                               std::vector<PhaseSpec> specs,
+                                                               int start_phase) {
   if (specs.empty()) return InvalidArgumentError(id + ": a composite env needs at least one phase");
+  if (start_phase < 0 || start_phase >= static_cast<int>(specs.size())) {
+    return InvalidArgumentError(id + ": start_phase " + std::to_string(start_phase) + " is not one of the " +
+                                std::to_string(specs.size()) + " phases (0-based)");
+  }
   std::vector<Phase> phases;
   int max_obs = 0, width = 0, total_steps = 0;
   double reward_min = 0, reward_max = 0;
@@ -58,7 +63,7 @@ StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string
                                           : es.max_episode_steps;
     max_obs = std::max(max_obs, (*env)->obs_dim());
     width = std::max(width, ActionWidthOf(es.action_space));
-    total_steps += limit;
+    if (static_cast<int>(p) >= start_phase) total_steps += limit;
     reward_min = p == 0 ? es.reward_min / s.reward_scale
                         : std::min(reward_min, es.reward_min / s.reward_scale);
     reward_max = p == 0 ? es.reward_max / s.reward_scale
@@ -102,11 +107,12 @@ StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string
   spec.max_episode_steps = total_steps;
   spec.reward_min = reward_min;
   spec.reward_max = reward_max;
-  return std::unique_ptr<SequentialEnv>(new SequentialEnv(std::move(spec), std::move(phases), max_obs));
+  return std::unique_ptr<SequentialEnv>(
+      new SequentialEnv(std::move(spec), std::move(phases), max_obs, start_phase));
 }
 
-SequentialEnv::SequentialEnv(EnvSpec spec, std::vector<Phase> phases, int max_obs)
-    : Env(std::move(spec)), phases_(std::move(phases)), max_obs_(max_obs), rng_(0) {
+SequentialEnv::SequentialEnv(EnvSpec spec, std::vector<Phase> phases, int max_obs, int start_phase)
+    : Env(std::move(spec)), phases_(std::move(phases)), max_obs_(max_obs), start_phase_(start_phase), rng_(0) {
   sub_obs_.resize(max_obs_);
   int w = 0;
   for (const Phase& ph : phases_) w = std::max(w, ph.env->action_width());
@@ -157,7 +163,8 @@ StatusOr<std::unique_ptr<Env>> SequentialEnv::FromOptions(EnvOptions& options) {
     }
     phases.push_back(std::move(p));
   }
-  FLEET_ASSIGN_OR_RETURN(auto env, Create("Sequential-v0", std::move(phases)));
+  FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
+  FLEET_ASSIGN_OR_RETURN(auto env, Create("Sequential-v0", std::move(phases), static_cast<int>(start)));
   return std::unique_ptr<Env>(std::move(env));
 }
 
@@ -214,7 +221,7 @@ void SequentialEnv::DoReset(std::optional<uint64_t> seed, float* obs) {
   goal_reached_ = false;
   current_ = CompositeEpisode();
   current_.phases.resize(phases_.size());
-  StartPhase(0);
+  StartPhase(start_phase_);
   WriteObs(obs);
 }
 
@@ -273,7 +280,8 @@ void RegisterCompositeEnvs() {
   RegisterEnv("Sequential-v0", SequentialEnv::FromOptions);
   RegisterEnv("Endgame-v0", [](EnvOptions& options) -> StatusOr<std::unique_ptr<Env>> {
     FLEET_ASSIGN_OR_RETURN(auto phases, SequentialEnv::EndgamePhases(options));
-    FLEET_ASSIGN_OR_RETURN(auto env, SequentialEnv::Create("Endgame-v0", std::move(phases)));
+    FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
+    FLEET_ASSIGN_OR_RETURN(auto env, SequentialEnv::Create("Endgame-v0", std::move(phases), static_cast<int>(start)));
     return std::unique_ptr<Env>(std::move(env));
   });
 }

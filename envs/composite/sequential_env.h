@@ -62,7 +62,7 @@ struct CompositeEpisode {
   };
   std::vector<Phase> phases;
   int phases_cleared = 0;
-  bool success = false;  // every phase cleared
+  bool success = false;  // every phase played cleared (from the start phase on)
   bool ended = false;
 };
 
@@ -70,11 +70,15 @@ class SequentialEnv : public Env, public TaskOutcome {
  public:
   // InvalidArgument naming the problem: no phases, an unknown env id, a goal phase whose
   // env has no goal, a scale <= 0, an env without a step limit.
+  // Episodes begin at phase `start_phase` (the earlier ones are not played: data for a
+  // later skill in the composite's layout); the step limit counts the phases played.
   static StatusOr<std::unique_ptr<SequentialEnv>> Create(const std::string& id,
-                                                         std::vector<PhaseSpec> phases);
+                                                         std::vector<PhaseSpec> phases,
+                                                         int start_phase = 0);
   // Sequential-v0: options `envs` (comma-separated ids; default
   // "MountainCar-v0,Acrobot-v1"), `survive_steps` and `reward_scales` (comma-separated,
-  // one per env; defaults 0 and the env's |reward_threshold|, or 1 without one).
+  // one per env; defaults 0 and the env's |reward_threshold|, or 1 without one),
+  // `start_phase` (0). Endgame-v0 takes `balance_steps` and `start_phase`.
   static StatusOr<std::unique_ptr<Env>> FromOptions(EnvOptions& options);
   // Endgame-v0's phases (option: balance_steps, 200 by default).
   static StatusOr<std::vector<PhaseSpec>> EndgamePhases(EnvOptions& options);
@@ -85,6 +89,7 @@ class SequentialEnv : public Env, public TaskOutcome {
   // the step limit of phase p (the timer's denominator)
   int phase_limit(int p) const { return phases_[p].limit; }
   int phase() const { return phase_; }
+  int start_phase() const { return start_phase_; }
   int phase_steps() const { return phase_steps_; }
   int max_sub_obs_dim() const { return max_obs_; }
   // the episode under way, and the last one that ended (kept across the reset that starts
@@ -110,12 +115,13 @@ class SequentialEnv : public Env, public TaskOutcome {
     std::unique_ptr<Env> env;
     int limit = 0;
   };
-  SequentialEnv(EnvSpec spec, std::vector<Phase> phases, int max_obs);
+  SequentialEnv(EnvSpec spec, std::vector<Phase> phases, int max_obs, int start_phase);
   void StartPhase(int p);
   void WriteObs(float* obs) const;
 
   std::vector<Phase> phases_;
   int max_obs_ = 0;
+  int start_phase_ = 0;
   std::mt19937_64 rng_;
   int phase_ = 0;
   int phase_steps_ = 0;

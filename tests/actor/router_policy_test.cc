@@ -165,6 +165,7 @@ TEST(RouterPolicyTest, EvaluationReportsPhasesHandoversAndEffort) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->phase_names, (std::vector<std::string>{"balance", "bridge", "gap", "landing"}));
   ASSERT_EQ(r->switches.size(), 3u);
+  EXPECT_EQ(r->success, std::vector<int>(3, 0));
   for (int e = 0; e < 3; ++e) {
     EXPECT_EQ(r->phase_cleared[e], (std::vector<int>{1, 0, 0, 0})) << e;
     EXPECT_EQ(r->switches[e], 1) << e;

@@ -264,6 +264,35 @@ TEST(SequentialEnvTest, ACompositeOfOtherEnvIdsWorksInAVectorEnv) {
   EXPECT_EQ(first.phase(), 0);  // auto-reset: a new episode from the first phase
 }
 
+// Episodes from a later phase (a skill's data in the composite's layout): the lander's
+// phase alone, landed by Gymnasium's heuristic, is a success.
+TEST(SequentialEnvTest, EpisodesCanStartAtALaterPhase) {
+  auto env = MakeEnv("Endgame-v0", {{"start_phase", "3"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  SequentialEnv& e = AsComposite(*env);
+  EXPECT_EQ(e.spec().max_episode_steps, 1000);
+  EXPECT_EQ(e.obs_dim(), 29);  // the layout of every Endgame-v0 episode
+  std::vector<float> obs(e.obs_dim()), a(4), lander(2);
+  e.Reset(9, obs);
+  EXPECT_EQ(std::vector<float>(obs.begin(), obs.begin() + 5), (std::vector<float>{0, 0, 0, 1, 0}));
+  std::mt19937_64 rng(9);
+  EXPECT_EQ(std::vector<float>(obs.begin() + 5, obs.begin() + 13), ResetOf("LunarLanderContinuous-v3", rng()));
+  StepResult r;
+  while (!r.terminated && !r.truncated) {
+    LunarLander::Heuristic(obs.data() + 5, true, lander.data());
+    e.EncodeAction(3, lander.data(), a.data());
+    r = *e.Step(a, obs);
+  }
+  ASSERT_TRUE(r.terminated);
+  ASSERT_TRUE(e.goal_reached()) << "the heuristic landed seed 9's lander in this test's run";
+  EXPECT_TRUE(e.last_episode().success);
+  EXPECT_EQ(e.last_episode().phases_cleared, 1);
+  EXPECT_EQ(e.last_episode().phases[0].steps, 0);
+  EXPECT_NE(std::string(MakeEnv("Endgame-v0", {{"start_phase", "4"}}).status().message()).find(
+                "start_phase 4 is not one of the 4 phases"),
+            std::string::npos);
+}
+
 TEST(SequentialEnvTest, SequentialWithoutOptionsIsTheCarThenTheAcrobot) {
   auto env = MakeEnv("Sequential-v0");
   ASSERT_TRUE(env.ok()) << env.status().ToString();
