@@ -117,7 +117,9 @@ Status Actor::PollWeights(milliseconds timeout) {
   // be below ours; or chunks lost with a restarted store): taken whatever the version.
   const bool new_epoch = policy_ && w->weights_epoch() != weights_epoch_;
   if (policy_ && !new_epoch && w->version() <= policy_->version()) return OkStatus();
-  FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), PolicyChoice{}));
+  PolicyChoice choice;
+  choice.noise_hold_steps = cfg_.actors.noise_hold_steps;
+  FLEET_ASSIGN_OR_RETURN(policy_, PolicyFromWeights(*w, vec_->spec(), choice));
   if (pool_) FLEET_RETURN_IF_ERROR(pool_->Offer(*w));
   weights_epoch_ = w->weights_epoch();
   if (new_epoch) {

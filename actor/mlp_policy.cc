@@ -155,8 +155,19 @@ void MlpPolicy::Act(std::span<const float> obs, int batch, std::mt19937_64& rng,
     } else {
       constexpr float kHalfLog2Pi = 0.91893853320467274f;
       float lp = 0.0f;
+      if (noise_hold_ > 1) {
+        if (static_cast<int>(held_left_.size()) != batch) {
+          held_left_.assign(batch, 0);
+          held_eps_.assign(static_cast<size_t>(batch) * k, 0.0f);
+        }
+        if (held_left_[b] == 0) {
+          for (int j = 0; j < k; ++j) held_eps_[b * k + j] = normal(rng);
+          held_left_[b] = noise_hold_;
+        }
+        --held_left_[b];
+      }
       for (int j = 0; j < k; ++j) {
-        const float eps = normal(rng);
+        const float eps = noise_hold_ > 1 ? held_eps_[b * k + j] : normal(rng);
         actions[b * k + j] = logits_(b, j) + std::exp(log_std_[j]) * eps;
         lp += -0.5f * eps * eps - log_std_[j] - kHalfLog2Pi;
       }

@@ -59,12 +59,19 @@ class MlpPolicy {
   void ActGreedy(std::span<const float> obs, int batch, std::span<float> actions,
                  std::span<float> values = {});
 
+  // Gaussian sampling: each row's noise is drawn anew every `steps` calls of Act and
+  // held in between (1: every call). Rows are envs, in a fixed order.
+  void set_noise_hold(int steps) { noise_hold_ = steps < 1 ? 1 : steps; }
+
  private:
   void Prepare(std::span<const float> obs, int batch);
   // sets masked logits of row b to -inf (from the raw observations); none if all are masked.
   void Mask(std::span<const float> obs, int b);
 
   uint64_t version_ = 0;
+  int noise_hold_ = 1;
+  std::vector<float> held_eps_;   // (batch x action_dim)
+  std::vector<int> held_left_;    // per row: calls before new noise
   bool discrete_ = true;
   int obs_dim_ = 0;
   int action_width_ = 1;

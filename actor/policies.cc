@@ -95,6 +95,7 @@ StatusOr<std::unique_ptr<Policy>> PolicyFromWeights(const proto::PolicyWeights& 
                          MlpPolicy::FromProto(weights, spec.observation_space.FlatDim(),
                                               discrete ? static_cast<int>(as.n) : as.FlatDim(),
                                               discrete, spec.action_mask_offset));
+  mlp.set_noise_hold(choice.noise_hold_steps);
   return std::unique_ptr<Policy>(new ActorCriticPolicy(std::move(mlp), choice.deterministic));
 }
 

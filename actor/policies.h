@@ -76,6 +76,9 @@ class ScriptedPolicy : public Policy {
 struct PolicyChoice {
   bool deterministic = false;
   double target_return = 0.0;
+  // a sampled Gaussian actor-critic: new noise every this many steps of a row (env),
+  // held in between (actors.noise_hold_steps)
+  int noise_hold_steps = 1;
 };
 
 // A PolicyWeights message for `spec` (an actor-critic, a Decision Transformer, a squashed

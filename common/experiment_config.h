@@ -106,6 +106,12 @@ struct ActorsSection {
   // an actor that gives no sign of life (common/heartbeat.h) for this long is taken as
   // hung (or stopped) and killed, then restarted as above; 0: not watched.
   double heartbeat_timeout_s = 60.0;
+  // a Gaussian actor-critic's exploration noise (continuous actions) is drawn anew every
+  // this many steps of an env and held in between: temporally correlated exploration, for
+  // tasks that per-step noise cannot explore (MountainCarContinuous: uniform random
+  // actions never reach the flag, held ones do). The sampled action's log-probability is
+  // still its density under the policy's Gaussian. 1: fresh noise every step.
+  int noise_hold_steps = 1;
 
   template <class V>
   void Visit(V& v) {
@@ -118,6 +124,7 @@ struct ActorsSection {
     v("max_restarts", max_restarts);
     v("restart_backoff_ms", restart_backoff_ms);
     v("heartbeat_timeout_s", heartbeat_timeout_s);
+    v("noise_hold_steps", noise_hold_steps);
   }
 };
 

@@ -73,6 +73,51 @@ TEST(PoliciesTest, ScriptedNeedsAnEnvWithAController) {
       << cartpole.status().message();  // names the envs that have one
 }
 
+// actors.noise_hold_steps: a Gaussian actor-critic whose mean is 0 and std 1 acts its
+// noise; held for 3 steps, each row's action repeats within a group of 3 calls and changes
+// between groups, and its log-probability stays the Gaussian density of that action.
+TEST(PoliciesTest, HeldExplorationNoiseRepeatsPerRowAndKeepsTheDensity) {
+  proto::PolicyWeights w;
+  for (auto* mlp : {w.mutable_actor(), w.mutable_critic()}) {
+    proto::Layer* l = mlp->add_layers();
+    l->set_in_dim(1);
+    l->set_out_dim(1);
+    l->add_weight(0.0f);
+    l->add_bias(0.0f);
+  }
+  w.set_distribution(proto::DISTRIBUTION_GAUSSIAN);
+  w.add_log_std(0.0f);
+  envs::EnvSpec spec;
+  spec.id = "test";
+  spec.observation_space = envs::Space::Box({-1}, {1});
+  spec.action_space = envs::Space::Box({-1}, {1});
+  auto run = [&](int hold) {
+    PolicyChoice choice;
+    choice.noise_hold_steps = hold;
+    auto p = PolicyFromWeights(w, spec, choice);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    std::mt19937_64 rng(3);
+    std::vector<float> obs(2, 0.0f), a(2), lp(2), v(2);
+    std::vector<std::vector<float>> out;
+    for (int t = 0; t < 6; ++t) {
+      (*p)->Act(obs, 2, rng, a, lp, v);
+      for (int b = 0; b < 2; ++b) EXPECT_NEAR(lp[b], -0.5f * a[b] * a[b] - 0.91893853f, 1e-5);
+      out.push_back(a);
+    }
+    return out;
+  };
+  const auto held = run(3);
+  for (int b = 0; b < 2; ++b) {
+    EXPECT_EQ(held[0][b], held[1][b]);
+    EXPECT_EQ(held[1][b], held[2][b]);
+    EXPECT_NE(held[2][b], held[3][b]);
+    EXPECT_EQ(held[3][b], held[5][b]);
+  }
+  EXPECT_NE(held[0][0], held[0][1]);  // each row its own noise
+  const auto fresh = run(1);
+  for (int t = 1; t < 6; ++t) EXPECT_NE(fresh[t][0], fresh[t - 1][0]);
+}
+
 TEST(ChunkBuilderTest, ChunksValidateAndCarryOnlyWhatThePolicyReports) {
   auto vec = envs::VectorEnv::Create("LunarLander-v3", 3, {});
   ASSERT_TRUE(vec.ok());
