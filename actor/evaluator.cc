@@ -120,6 +120,9 @@ StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
       effort[i] = 0.0;
       if (composite != nullptr) {
         const auto& done = dynamic_cast<const envs::SequentialEnv&>(*envs[i]).last_episode();
+        // what the phases' envs got, not the composite's unused entries
+        r.control_effort[episode[i]] = 0.0;
+        for (const auto& ph : done.phases) r.control_effort[episode[i]] += ph.control_effort;
         for (size_t p = 0; p < r.phase_names.size(); ++p) {
           r.phase_returns[episode[i]][p] = done.phases[p].reward;
           r.phase_cleared[episode[i]][p] = done.phases[p].cleared ? 1 : 0;

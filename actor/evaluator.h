@@ -35,7 +35,8 @@ struct EvalReport {
   double seconds = 0;
   int64_t steps = 0;
   // by episode: the sum of squared actions sent to the env (Box actions, after clipping to
-  // the bounds; 0 for discrete action spaces)
+  // the bounds; 0 for discrete action spaces); for a composite env, the sum over its
+  // phases' own (decoded) Box actions (CompositeEpisode::Phase::control_effort)
   std::vector<double> control_effort;
   double act_seconds = 0;  // time spent in the policy's Act (all envs of a call together)
   // composite envs (envs::SequentialEnv) only, by episode: each phase's return (the

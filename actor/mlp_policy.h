@@ -61,7 +61,14 @@ class MlpPolicy {
 
   // Gaussian sampling: each row's noise is drawn anew every `steps` calls of Act and
   // held in between (1: every call). Rows are envs, in a fixed order.
+  // Held noise starts over with each MlpPolicy (an actor builds one per weights version)
+  // and for a row whose episode ended (EndEpisodes).
   void set_noise_hold(int steps) { noise_hold_ = steps < 1 ? 1 : steps; }
+  void EndEpisodes(std::span<const uint8_t> ended) {
+    for (size_t b = 0; b < ended.size() && b < held_left_.size(); ++b) {
+      if (ended[b]) held_left_[b] = 0;
+    }
+  }
 
  private:
   void Prepare(std::span<const float> obs, int batch);

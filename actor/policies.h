@@ -27,6 +27,9 @@ class ActorCriticPolicy : public Policy {
   PolicyOutputs outputs() const override { return {!deterministic_, true}; }
   void Act(std::span<const float> obs, int n, std::mt19937_64& rng, std::span<float> actions,
            std::span<float> logprobs, std::span<float> values) override;
+  void Observe(std::span<const float>, std::span<const uint8_t> episode_ended) override {
+    mlp_.EndEpisodes(episode_ended);
+  }
 
  private:
   MlpPolicy mlp_;

@@ -20,11 +20,20 @@ StatusOr<std::unique_ptr<RouterPolicy>> RouterPolicy::Create(const proto::Router
   if (composite == nullptr) {
     return InvalidArgumentError("a router needs a composite env (phases); " + spec.id + " is not one");
   }
-  if (composite->obs_dim() != spec.observation_space.FlatDim()) {
-    return InvalidArgumentError("the router's " + spec.id + " options give " +
-                                std::to_string(composite->obs_dim()) +
-                                " observation values, the env acted in has " +
-                                std::to_string(spec.observation_space.FlatDim()));
+  // the same phases: the same spaces (bounds included) and step limit, else a specialist
+  // would act in another phase's env, or write actions of another width
+  const envs::EnvSpec& own = composite->spec();
+  auto same = [](const envs::Space& a, const envs::Space& b) {
+    return a.FlatDim() == b.FlatDim() && a.low == b.low && a.high == b.high;
+  };
+  if (!same(own.observation_space, spec.observation_space) || !same(own.action_space, spec.action_space) ||
+      own.max_episode_steps != spec.max_episode_steps) {
+    return InvalidArgumentError("the router's " + spec.id + " (its env options) is not the env acted in: "
+                                "observation " + own.observation_space.ToString() + " vs " +
+                                spec.observation_space.ToString() + ", action " +
+                                own.action_space.ToString() + " vs " + spec.action_space.ToString() +
+                                ", step limit " + std::to_string(own.max_episode_steps) + " vs " +
+                                std::to_string(spec.max_episode_steps));
   }
   std::unique_ptr<RouterPolicy> p(new RouterPolicy());
   env.release();

@@ -121,6 +121,9 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(actors.restart_backoff_ms >= 0, "actors.restart_backoff_ms",
                                 "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(actors.noise_hold_steps >= 1, "actors.noise_hold_steps", "must be >= 1"));
+  FLEET_RETURN_IF_ERROR(Require(std::isfinite(run.startup_timeout_s) && run.startup_timeout_s >= 0 &&
+                                    run.startup_timeout_s <= 86400,
+                                "run.startup_timeout_s", "must be in [0, 86400] seconds"));
   FLEET_RETURN_IF_ERROR(Require(std::isfinite(actors.heartbeat_timeout_s) &&
                                     actors.heartbeat_timeout_s >= 0,
                                 "actors.heartbeat_timeout_s", "must be >= 0 (0: not watched)"));

@@ -110,7 +110,8 @@ struct ActorsSection {
   // this many steps of an env and held in between: temporally correlated exploration, for
   // tasks that per-step noise cannot explore (MountainCarContinuous: uniform random
   // actions never reach the flag, held ones do). The sampled action's log-probability is
-  // still its density under the policy's Gaussian. 1: fresh noise every step.
+  // still its density under the policy's Gaussian. A hold also ends with the env's
+  // episode and at each new weights version. 1: fresh noise every step.
   int noise_hold_steps = 1;
 
   template <class V>

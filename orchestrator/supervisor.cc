@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -19,6 +20,7 @@ Supervisor::~Supervisor() {
 Status Supervisor::StartAll() {
   for (const RoleSpec& role : plan_.roles) {
     for (int k = 0; k < role.count; ++k) {
+      ForgetHeartbeat(role, k);
       FLEET_ASSIGN_OR_RETURN(auto handle, launcher_.Start(role, k));
       instances_.push_back({&role, k, std::move(handle)});
     }
@@ -32,6 +34,12 @@ Status Supervisor::Failed(const Instance& i, int code) const {
                        ":\n" + i.handle->LogTail(15));
 }
 
+void Supervisor::ForgetHeartbeat(const RoleSpec& role, int index) {
+  // the file exists again only once this start beats: no clock comparison (a shared
+  // filesystem's clock may differ from ours) decides whether start-up is over
+  if (!role.heartbeat_file.empty()) ::unlink(role.HeartbeatFileFor(index).c_str());
+}
+
 void Supervisor::CheckHeartbeat(Instance& i) {
   if (i.role->heartbeat_file.empty() || i.role->heartbeat_timeout_ms <= 0) return;
   const auto now = std::chrono::system_clock::now();
@@ -40,17 +48,17 @@ void Supervisor::CheckHeartbeat(Instance& i) {
   struct stat st {};
   const std::string path = i.role->HeartbeatFileFor(i.index);
   auto last = i.started_at;
-  if (::stat(path.c_str(), &st) == 0) {
+  const bool beaten = ::stat(path.c_str(), &st) == 0;  // removed at every (re)start
+  if (beaten) {
     const auto mtime = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     last = std::max(last, mtime);
   }
-  // no beat since this instance started (the file is missing or a predecessor's): it is
+  // no beat since this instance started (the file is removed at every start): it is
   // still starting (loading libraries, a checkpoint), which gets the role's startup time
-  const auto limit = last > i.started_at
-                         ? timeout
-                         : std::max(timeout, std::chrono::milliseconds(i.role->startup_timeout_ms));
+  const auto limit =
+      beaten ? timeout : std::max(timeout, std::chrono::milliseconds(i.role->startup_timeout_ms));
   if (now - last < limit) return;
   if (notice_) {
     notice_(i.role->InstanceName(i.index) + " gave no sign of life for " +
@@ -96,6 +104,7 @@ Supervisor::State Supervisor::Poll(const std::function<void(const std::string&, 
       if (i.restart_at) {
         if (std::chrono::steady_clock::now() < *i.restart_at) continue;
         i.restart_at.reset();
+        ForgetHeartbeat(*i.role, i.index);
         auto handle = launcher_.Start(RestartSpec(*i.role), i.index);
         if (!handle.ok()) {
           failure_ = handle.status();

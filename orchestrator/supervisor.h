@@ -79,6 +79,8 @@ class Supervisor {
   Status Failed(const Instance& i, int code) const;
   static bool WillRestart(const Instance& i, int code);
 
+  // removes the instance's heartbeat file before it (re)starts
+  static void ForgetHeartbeat(const RoleSpec& role, int index);
   // kills a running instance whose heartbeat file is older than its role's timeout
   void CheckHeartbeat(Instance& i);
 

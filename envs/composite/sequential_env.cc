@@ -144,10 +144,12 @@ StatusOr<std::unique_ptr<Env>> SequentialEnv::FromOptions(EnvOptions& options) {
     p.env_id = ids[i];
     if (!sv.empty()) {
       char* end = nullptr;
-      p.survive_steps = static_cast<int>(std::strtol(sv[i].c_str(), &end, 10));
-      if (sv[i].empty() || *end != '\0') {
-        return InvalidArgumentError("Sequential-v0: survive_steps '" + sv[i] + "' is not an integer");
+      const long v = std::strtol(sv[i].c_str(), &end, 10);
+      if (sv[i].empty() || *end != '\0' || v < 0 || v > 1000000000) {
+        return InvalidArgumentError("Sequential-v0: survive_steps '" + sv[i] +
+                                    "' is not an integer in [0, 1e9]");
       }
+      p.survive_steps = static_cast<int>(v);
     }
     if (!sc.empty()) {
       char* end = nullptr;
@@ -164,6 +166,10 @@ StatusOr<std::unique_ptr<Env>> SequentialEnv::FromOptions(EnvOptions& options) {
     phases.push_back(std::move(p));
   }
   FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
+  if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
+    return InvalidArgumentError("Sequential-v0: start_phase " + std::to_string(start) + " is not one of the " +
+                                std::to_string(phases.size()) + " phases (0-based)");
+  }
   FLEET_ASSIGN_OR_RETURN(auto env, Create("Sequential-v0", std::move(phases), static_cast<int>(start)));
   return std::unique_ptr<Env>(std::move(env));
 }
@@ -234,6 +240,10 @@ StepResult SequentialEnv::DoStep(const float* action, float* obs) {
     sub_action_[0] = static_cast<float>(as.start + (std::max_element(action, action + n) - action));
   } else {
     std::copy(action, action + aw, sub_action_.begin());
+    for (int j = 0; j < aw; ++j) {
+      const double a = std::clamp(static_cast<double>(action[j]), as.low[j], as.high[j]);
+      current_.phases[phase_].control_effort += a * a;
+    }
   }
   auto r = ph.env->Step(std::span<const float>(sub_action_.data(), aw),
                         std::span<float>(sub_obs_.data(), ph.env->obs_dim()));
@@ -281,6 +291,10 @@ void RegisterCompositeEnvs() {
   RegisterEnv("Endgame-v0", [](EnvOptions& options) -> StatusOr<std::unique_ptr<Env>> {
     FLEET_ASSIGN_OR_RETURN(auto phases, SequentialEnv::EndgamePhases(options));
     FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
+    if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
+      return InvalidArgumentError("Endgame-v0: start_phase " + std::to_string(start) + " is not one of the " +
+                                  std::to_string(phases.size()) + " phases (0-based)");
+    }
     FLEET_ASSIGN_OR_RETURN(auto env, SequentialEnv::Create("Endgame-v0", std::move(phases), static_cast<int>(start)));
     return std::unique_ptr<Env>(std::move(env));
   });

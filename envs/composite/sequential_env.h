@@ -7,7 +7,8 @@
 // its env's own time limit (the phase timer is in the observation: running out of it is
 // part of the task, not an outside cut). Clearing the last phase ends it terminated,
 // with goal_reached() true. Truncation (Env's limit, the sum of the phases' limits) can
-// only come with a last phase that ran out of time on its last step.
+// only come on the very last step every phase allows, together with that step's
+// termination (a success or the last phase out of time).
 //
 // Observation (float32), for P phases and D = the largest phase observation:
 //   [0, P)        the active phase, one-hot
@@ -27,7 +28,7 @@
 //
 // Registered as Sequential-v0 (any list of env ids, by options) and Endgame-v0 (CartPole
 // balance, BipedalWalker bridge run, MountainCarContinuous gap jump, LunarLanderContinuous
-// landing: envs/composite/register.cc).
+// landing; RegisterCompositeEnvs in sequential_env.cc).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,9 @@ struct CompositeEpisode {
   struct Phase {
     double reward = 0;      // sum of the scaled rewards the composite returned
     double raw_reward = 0;  // sum of the env's own rewards
+    // sum of the squared Box actions the phase's env got (decoded, clipped to its bounds;
+    // 0 for a Discrete phase): entries the phase ignores do not count
+    double control_effort = 0;
     int steps = 0;
     bool cleared = false;
   };

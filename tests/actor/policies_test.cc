@@ -114,6 +114,19 @@ TEST(PoliciesTest, HeldExplorationNoiseRepeatsPerRowAndKeepsTheDensity) {
     EXPECT_EQ(held[3][b], held[5][b]);
   }
   EXPECT_NE(held[0][0], held[0][1]);  // each row its own noise
+  {  // an ended episode draws new noise for its row only
+    PolicyChoice choice;
+    choice.noise_hold_steps = 3;
+    auto p = PolicyFromWeights(w, spec, choice);
+    ASSERT_TRUE(p.ok());
+    std::mt19937_64 rng(3);
+    std::vector<float> obs(2, 0.0f), a(2), b(2), lp(2), v(2);
+    (*p)->Act(obs, 2, rng, a, lp, v);
+    (*p)->Observe(std::vector<float>{0, 0}, std::vector<uint8_t>{1, 0});
+    (*p)->Act(obs, 2, rng, b, lp, v);
+    EXPECT_NE(a[0], b[0]);
+    EXPECT_EQ(a[1], b[1]);
+  }
   const auto fresh = run(1);
   for (int t = 1; t < 6; ++t) EXPECT_NE(fresh[t][0], fresh[t - 1][0]);
 }

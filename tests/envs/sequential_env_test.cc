@@ -89,6 +89,7 @@ TEST(SequentialEnvTest, BalancedStepsClearTheFirstPhaseAndTheNextStartsInTheSame
   EXPECT_TRUE(e.current_episode().phases[0].cleared);
   EXPECT_EQ(e.current_episode().phases[0].steps, 5);
   EXPECT_DOUBLE_EQ(e.current_episode().phases[0].raw_reward, 5.0);
+  EXPECT_EQ(e.current_episode().phases[0].control_effort, 0.0);  // a Discrete phase
   EXPECT_NEAR(e.current_episode().phases[0].reward, 1.0, 1e-12);
   EXPECT_EQ(e.current_episode().phases_cleared, 1);
 }
@@ -155,6 +156,7 @@ TEST(SequentialEnvTest, GoalsClearPhasesAndTheLastOneEndsTheEpisodeInSuccess) {
     EXPECT_NEAR(ep.phases[p].raw_reward, 100.0 - 0.1 * ep.phases[p].steps, 1e-9);
     EXPECT_NEAR(ep.phases[p].reward, ep.phases[p].raw_reward / (p == 0 ? 50.0 : 100.0), 1e-9);
     EXPECT_NEAR(scaled[p], ep.phases[p].reward, 1e-9);
+    EXPECT_NEAR(ep.phases[p].control_effort, ep.phases[p].steps, 1e-9);  // |a| = 1 every step
   }
 }
 
