@@ -104,7 +104,7 @@ StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
                                          : std::clamp(actions[i * W + j], static_cast<float>(as.low[j]),
                                                       static_cast<float>(as.high[j]));
       }
-      if (!as.is_discrete()) {
+      if (!as.is_discrete() && composite == nullptr) {  // a composite keeps its own
         for (int j = 0; j < W; ++j) effort[i] += static_cast<double>(env_action[j]) * env_action[j];
       }
       FLEET_ASSIGN_OR_RETURN(auto step, envs[i]->Step(env_action, {obs.data() + i * D, size_t(D)}));
@@ -121,7 +121,6 @@ StatusOr<EvalReport> EvaluatePolicy(const EvalRequest& q) {
       if (composite != nullptr) {
         const auto& done = dynamic_cast<const envs::SequentialEnv&>(*envs[i]).last_episode();
         // what the phases' envs got, not the composite's unused entries
-        r.control_effort[episode[i]] = 0.0;
         for (const auto& ph : done.phases) r.control_effort[episode[i]] += ph.control_effort;
         for (size_t p = 0; p < r.phase_names.size(); ++p) {
           r.phase_returns[episode[i]][p] = done.phases[p].reward;

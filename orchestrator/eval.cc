@@ -184,6 +184,18 @@ StatusOr<Json> GameTree(const proto::PolicyWeights& weights, const envs::EnvSpec
 
 }  // namespace
 
+Status ParseEnvOptions(const std::vector<std::string>& key_values,
+                       std::map<std::string, std::string>& options) {
+  for (const std::string& kv : key_values) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgumentError("--env-option '" + kv + "' is not KEY=VALUE");
+    }
+    options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return OkStatus();
+}
+
 Json EvalResult::ToJson() const {
   Json j{{"env_id", env_id}, {"episodes", episodes}, {"policy", policy}, {"parameters", parameters}};
   if (transformer) j["target_return"] = target_return;
@@ -212,14 +224,14 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
     }
     if (logs.empty()) logs = (run_dir / "logs").string();
   }
-  if (env_id.empty() && !fs::is_directory(pb)) {
+  std::ifstream in(pb, std::ios::binary);
+  proto::PolicyWeights weights;
+  if (!in) return NotFoundError("cannot open checkpoint '" + pb.string() + "'");
+  if (!weights.ParseFromIstream(&in)) return DataLossError("'" + pb.string() + "' is not a PolicyWeights message");
+  if (env_id.empty() && weights.has_router()) {
     // a router names the composite env it routes for
-    std::ifstream in(pb, std::ios::binary);
-    proto::PolicyWeights w;
-    if (in && w.ParseFromIstream(&in) && w.has_router()) {
-      env_id = w.router().env_id();
-      env_options.insert(w.router().env_options().begin(), w.router().env_options().end());
-    }
+    env_id = weights.router().env_id();
+    env_options.insert(weights.router().env_options().begin(), weights.router().env_options().end());
   }
   if (env_id.empty()) return InvalidArgumentError("--env is needed when CHECKPOINT is a file");
   // the run's exploration knobs shape its training data, not the task: not carried over.
@@ -227,19 +239,9 @@ StatusOr<EvalResult> Evaluate(const EvalOptions& o) {
     std::fprintf(stderr, "fleet: eval: not carrying over the run's training-only env option %s\n",
                  kv.c_str());
   }
-  for (const std::string& kv : o.env_options) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return InvalidArgumentError("--env-option '" + kv + "' is not KEY=VALUE");
-    }
-    env_options[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  FLEET_RETURN_IF_ERROR(ParseEnvOptions(o.env_options, env_options));
   // the policy must fit the env: checked here, before any process starts.
   FLEET_ASSIGN_OR_RETURN(envs::EnvSpec spec, envs::GetSpec(env_id, env_options));
-  std::ifstream in(pb, std::ios::binary);
-  proto::PolicyWeights weights;
-  if (!in) return NotFoundError("cannot open checkpoint '" + pb.string() + "'");
-  if (!weights.ParseFromIstream(&in)) return DataLossError("'" + pb.string() + "' is not a PolicyWeights message");
   if (auto p = actor::PolicyFromWeights(weights, spec, {}); !p.ok()) {
     return InvalidArgumentError("checkpoint does not fit " + env_id + ": " + p.status().message());
   }

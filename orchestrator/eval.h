@@ -81,4 +81,9 @@ struct EvalResult {
 
 StatusOr<EvalResult> Evaluate(const EvalOptions& options);
 
+// --env-option KEY=VALUE arguments into `options` (later ones win); InvalidArgument
+// naming one without "=" or a key.
+Status ParseEnvOptions(const std::vector<std::string>& key_values,
+                       std::map<std::string, std::string>& options);
+
 }  // namespace fleet::orchestrator

@@ -340,12 +340,8 @@ int main(int argc, char** argv) {
   }
   if (*router_cmd) {
     std::map<std::string, std::string> options;
-    for (const std::string& kv : router_env_options) {
-      const size_t eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return Fail("router", fleet::InvalidArgumentError("--env-option '" + kv + "' is not KEY=VALUE"));
-      }
-      options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (fleet::Status st = fleet::orchestrator::ParseEnvOptions(router_env_options, options); !st.ok()) {
+      return Fail("router", st);
     }
     std::vector<fleet::proto::PolicyWeights> specialists;
     for (const std::string& s : router_specialists) {

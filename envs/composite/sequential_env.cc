@@ -26,6 +26,18 @@ constexpr const char* kDefaultSequence = "MountainCar-v0,Acrobot-v1";
 
 int ActionWidthOf(const Space& s) { return s.is_discrete() ? static_cast<int>(s.n) : s.FlatDim(); }
 
+// the option `start_phase` (checked before it is narrowed to int), then Create
+StatusOr<std::unique_ptr<Env>> CreateWithStartPhase(const std::string& id, std::vector<PhaseSpec> phases,
+                                                    EnvOptions& options) {
+  FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
+  if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
+    return InvalidArgumentError(id + ": start_phase " + std::to_string(start) + " is not one of the " +
+                                std::to_string(phases.size()) + " phases (0-based)");
+  }
+  FLEET_ASSIGN_OR_RETURN(auto env, SequentialEnv::Create(id, std::move(phases), static_cast<int>(start)));
+  return std::unique_ptr<Env>(std::move(env));
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string& id,
@@ -165,13 +177,7 @@ StatusOr<std::unique_ptr<Env>> SequentialEnv::FromOptions(EnvOptions& options) {
     }
     phases.push_back(std::move(p));
   }
-  FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
-  if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
-    return InvalidArgumentError("Sequential-v0: start_phase " + std::to_string(start) + " is not one of the " +
-                                std::to_string(phases.size()) + " phases (0-based)");
-  }
-  FLEET_ASSIGN_OR_RETURN(auto env, Create("Sequential-v0", std::move(phases), static_cast<int>(start)));
-  return std::unique_ptr<Env>(std::move(env));
+  return CreateWithStartPhase("Sequential-v0", std::move(phases), options);
 }
 
 StatusOr<std::vector<PhaseSpec>> SequentialEnv::EndgamePhases(EnvOptions& options) {
@@ -290,13 +296,7 @@ void RegisterCompositeEnvs() {
   RegisterEnv("Sequential-v0", SequentialEnv::FromOptions);
   RegisterEnv("Endgame-v0", [](EnvOptions& options) -> StatusOr<std::unique_ptr<Env>> {
     FLEET_ASSIGN_OR_RETURN(auto phases, SequentialEnv::EndgamePhases(options));
-    FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
-    if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
-      return InvalidArgumentError("Endgame-v0: start_phase " + std::to_string(start) + " is not one of the " +
-                                  std::to_string(phases.size()) + " phases (0-based)");
-    }
-    FLEET_ASSIGN_OR_RETURN(auto env, SequentialEnv::Create("Endgame-v0", std::move(phases), static_cast<int>(start)));
-    return std::unique_ptr<Env>(std::move(env));
+    return CreateWithStartPhase("Endgame-v0", std::move(phases), options);
   });
 }
 

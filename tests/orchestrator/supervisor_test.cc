@@ -214,6 +214,30 @@ TEST(SupervisorTest, CrashesBeyondTheBudgetFailAndPendingRestartsAreDroppedAtSto
   EXPECT_TRUE(sup.StopAll(milliseconds(1000)).ok());
 }
 
+// The heartbeat tests' role: two instances running `script` ($1: the index), watched
+// through dir/hb-{index}, restarted once on failure.
+RoleSpec WatchedActor(const testing::TempDir& dir, const std::string& script, int64_t timeout_ms) {
+  RoleSpec actor = Shell("actor", script, OnExit::kFailsIfNonZero, 2);
+  actor.restart = RestartPolicy::kOnFailure;
+  actor.max_restarts = 1;
+  actor.heartbeat_file = dir.path() + "/hb-{index}";
+  actor.heartbeat_timeout_ms = timeout_ms;
+  return actor;
+}
+
+// Polls until every actor has exited (10 s at most); the restarts seen, by name and code.
+std::vector<std::pair<std::string, int>> PollUntilExited(Supervisor& sup) {
+  std::vector<std::pair<std::string, int>> restarts;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+    const auto state = sup.Poll([&](const std::string& name, int code, int) { restarts.push_back({name, code}); });
+    EXPECT_EQ(state, Supervisor::State::kRunning);
+    if (state != Supervisor::State::kRunning) break;
+    ::usleep(10000);
+  }
+  return restarts;
+}
+
 // An instance that stops touching its heartbeat file is killed after the role's timeout
 // and restarted; one that keeps beating is left alone.
 TEST(SupervisorTest, AnInstanceWithoutHeartbeatIsKilledAndRestarted) {
@@ -222,29 +246,18 @@ TEST(SupervisorTest, AnInstanceWithoutHeartbeatIsKilledAndRestarted) {
   LaunchPlan plan;
   const std::string hb = dir.path() + "/hb-$1", starts = dir.path() + "/starts-$1";
   // instance 0 hangs on its first start (no beats), instance 1 beats for 1.2 s; both then exit
-  RoleSpec actor = Shell("actor",
-                         "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
-                         "if [ $1 = 0 ] && [ $n = 1 ]; then sleep 30; fi; "
-                         "if [ $1 = 1 ]; then for i in 1 2 3 4 5 6; do touch " + hb +
-                             "; sleep 0.2; done; fi; exit 0",
-                         OnExit::kFailsIfNonZero, 2);
-  actor.restart = RestartPolicy::kOnFailure;
-  actor.max_restarts = 1;
-  actor.heartbeat_file = dir.path() + "/hb-{index}";
-  actor.heartbeat_timeout_ms = 400;
-  plan.roles = {actor};
+  plan.roles = {WatchedActor(dir,
+                             "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
+                             "if [ $1 = 0 ] && [ $n = 1 ]; then sleep 30; fi; "
+                             "if [ $1 = 1 ]; then for i in 1 2 3 4 5 6; do touch " + hb +
+                                 "; sleep 0.2; done; fi; exit 0",
+                             400)};
   plan.stop_order = {"actor"};
   Supervisor sup(plan, launcher);
   std::vector<std::string> notices;
   sup.set_notice_handler([&](const std::string& line) { notices.push_back(line); });
   ASSERT_TRUE(sup.StartAll().ok());
-  std::vector<std::pair<std::string, int>> restarts;
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
-    ASSERT_EQ(sup.Poll([&](const std::string& name, int code, int) { restarts.push_back({name, code}); }),
-              Supervisor::State::kRunning);
-    ::usleep(10000);
-  }
+  const auto restarts = PollUntilExited(sup);
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_NE(notices[0].find("actor 0 gave no sign of life"), std::string::npos) << notices[0];
   EXPECT_EQ(restarts, (std::vector<std::pair<std::string, int>>{{"actor 0", 128 + 9}}));
@@ -262,16 +275,12 @@ TEST(SupervisorTest, StartupGetsItsOwnTimeAndTheHeartbeatTimeoutAppliesAfterTheF
   const std::string hb = dir.path() + "/hb-$1", starts = dir.path() + "/starts-$1";
   // instance 0 starts slowly (1 s without a beat), then beats for 1 s and exits;
   // instance 1 beats once, then hangs on its first start (killed, restarted, exits)
-  RoleSpec actor = Shell("actor",
-                         "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
-                         "if [ $1 = 0 ]; then sleep 1; for i in 1 2 3 4 5 6 7 8 9 10; do touch " +
-                             hb + "; sleep 0.1; done; fi; "
-                         "if [ $1 = 1 ] && [ $n = 1 ]; then touch " + hb + "; sleep 30; fi; exit 0",
-                         OnExit::kFailsIfNonZero, 2);
-  actor.restart = RestartPolicy::kOnFailure;
-  actor.max_restarts = 1;
-  actor.heartbeat_file = dir.path() + "/hb-{index}";
-  actor.heartbeat_timeout_ms = 300;
+  RoleSpec actor = WatchedActor(dir,
+                                "echo x >> " + starts + "; n=$(wc -l < " + starts + "); "
+                                "if [ $1 = 0 ]; then sleep 1; for i in 1 2 3 4 5 6 7 8 9 10; do touch " +
+                                    hb + "; sleep 0.1; done; fi; "
+                                "if [ $1 = 1 ] && [ $n = 1 ]; then touch " + hb + "; sleep 30; fi; exit 0",
+                                300);
   actor.startup_timeout_ms = 5000;
   plan.roles = {actor};
   plan.stop_order = {"actor"};
@@ -284,12 +293,7 @@ TEST(SupervisorTest, StartupGetsItsOwnTimeAndTheHeartbeatTimeoutAppliesAfterTheF
     noticed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   });
   ASSERT_TRUE(sup.StartAll().ok());
-  std::vector<std::pair<std::string, int>> restarts;
-  while (!sup.AllExited("actor") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
-    ASSERT_EQ(sup.Poll([&](const std::string& name, int code, int) { restarts.push_back({name, code}); }),
-              Supervisor::State::kRunning);
-    ::usleep(10000);
-  }
+  const auto restarts = PollUntilExited(sup);
   // instance 1 would hang for 30 s: it was killed a heartbeat timeout after its beat, not
   // at the end of the startup time (5 s)
   EXPECT_GT(noticed_s, 0.0);
