@@ -20,14 +20,21 @@ StatusOr<std::unique_ptr<RouterPolicy>> RouterPolicy::Create(const proto::Router
   if (composite == nullptr) {
     return InvalidArgumentError("a router needs a composite env (phases); " + spec.id + " is not one");
   }
-  // the same phases: the same spaces (bounds included) and step limit, else a specialist
-  // would act in another phase's env, or write actions of another width
+  // the same phases: the same spaces (bounds included) and a step limit that is the sum of
+  // the phases' limits from one of them on (an env made with start_phase K plays the last
+  // phases only), else a specialist would act in another phase's env, or write actions of
+  // another width
   const envs::EnvSpec& own = composite->spec();
   auto same = [](const envs::Space& a, const envs::Space& b) {
     return a.FlatDim() == b.FlatDim() && a.low == b.low && a.high == b.high;
   };
+  bool limit_fits = false;
+  for (int k = composite->num_phases() - 1, tail = 0; k >= 0 && !limit_fits; --k) {
+    tail += composite->phase_limit(k);
+    limit_fits = tail == spec.max_episode_steps;
+  }
   if (!same(own.observation_space, spec.observation_space) || !same(own.action_space, spec.action_space) ||
-      own.max_episode_steps != spec.max_episode_steps) {
+      !limit_fits) {
     return InvalidArgumentError("the router's " + spec.id + " (its env options) is not the env acted in: "
                                 "observation " + own.observation_space.ToString() + " vs " +
                                 spec.observation_space.ToString() + ", action " +

@@ -141,6 +141,11 @@ TEST(RouterPolicyTest, WhatDoesNotFitIsRefusedByName) {
   auto other = PolicyFromWeights(*w, Spec("Sequential-v0"), {});
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.status().message().find("made for Endgame-v0, not Sequential-v0"), std::string::npos);
+  // an env made with start_phase plays the router's last phases (shorter step limit): routed
+  for (const char* k : {"1", "3"}) {
+    auto tail = PolicyFromWeights(*w, Spec("Endgame-v0", {{"start_phase", k}}), {});
+    EXPECT_TRUE(tail.ok()) << k << ": " << tail.status().ToString();
+  }
   // the same id with other phases (same observation size): refused, not routed wrongly
   const std::map<std::string, std::string> discrete = {{"envs", "LunarLander-v3,MountainCar-v0"}};
   auto seq = MakeRouterWeights("Sequential-v0", discrete,
