@@ -26,9 +26,15 @@ constexpr const char* kDefaultSequence = "MountainCar-v0,Acrobot-v1";
 
 int ActionWidthOf(const Space& s) { return s.is_discrete() ? static_cast<int>(s.n) : s.FlatDim(); }
 
-// the option `start_phase` (checked before it is narrowed to int), then Create
+// the options every composite takes, `start_phase` (checked before it is narrowed to
+// int) and `clear_bonus`, then Create
 StatusOr<std::unique_ptr<Env>> CreateWithStartPhase(const std::string& id, std::vector<PhaseSpec> phases,
                                                     EnvOptions& options) {
+  FLEET_ASSIGN_OR_RETURN(const double bonus, options.GetDouble("clear_bonus", 0.0));
+  if (!(bonus >= 0.0 && bonus <= 1e6)) {
+    return InvalidArgumentError(id + ": clear_bonus must be a number in [0, 1e6]");
+  }
+  for (PhaseSpec& p : phases) p.clear_bonus = bonus;
   FLEET_ASSIGN_OR_RETURN(const int64_t start, options.GetInt("start_phase", 0));
   if (start < 0 || start >= static_cast<int64_t>(phases.size())) {
     return InvalidArgumentError(id + ": start_phase " + std::to_string(start) + " is not one of the " +
@@ -70,6 +76,7 @@ StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string
                                   "it survive_steps (cleared after that many steps)");
     }
     if (!(s.reward_scale > 0)) return InvalidArgumentError(where + ": reward_scale must be > 0");
+    if (!(s.clear_bonus >= 0)) return InvalidArgumentError(where + ": clear_bonus must be >= 0");
     if (s.name.empty()) s.name = s.env_id;
     const int limit = s.survive_steps > 0 ? std::min(s.survive_steps, es.max_episode_steps)
                                           : es.max_episode_steps;
@@ -78,8 +85,8 @@ StatusOr<std::unique_ptr<SequentialEnv>> SequentialEnv::Create(const std::string
     if (static_cast<int>(p) >= start_phase) total_steps += limit;
     reward_min = p == 0 ? es.reward_min / s.reward_scale
                         : std::min(reward_min, es.reward_min / s.reward_scale);
-    reward_max = p == 0 ? es.reward_max / s.reward_scale
-                        : std::max(reward_max, es.reward_max / s.reward_scale);
+    reward_max = p == 0 ? es.reward_max / s.reward_scale + s.clear_bonus
+                        : std::max(reward_max, es.reward_max / s.reward_scale + s.clear_bonus);
     phases.push_back({s, std::move(*env), limit});
   }
   const int n = static_cast<int>(phases.size());
@@ -272,6 +279,8 @@ StepResult SequentialEnv::DoStep(const float* action, float* obs) {
                            ? !r->terminated && phase_steps_ >= ph.limit
                            : r->terminated && outcome->goal_reached();
   if (cleared) {
+    out.reward += ph.spec.clear_bonus;
+    rec.reward += ph.spec.clear_bonus;
     rec.cleared = true;
     ++current_.phases_cleared;
     if (phase_ + 1 < num_phases()) {

@@ -21,7 +21,8 @@
 // pushes right). Entries a phase does not use are ignored. Bounds: per entry, the widest
 // of the phases' Box bounds, [-1, 1] where only Discrete phases reach.
 // Reward: the active env's reward divided by its phase's reward_scale (the return that
-// counts as solving the phase), so that no phase dominates the sum.
+// counts as solving the phase), so that no phase dominates the sum; plus the phase's
+// clear_bonus on the step that clears it (option `clear_bonus`, 0 by default).
 // Seeding: Reset(seed) reseeds the composite's generator; every phase's env is reset, as
 // the episode reaches it, with the next number from that generator, so an episode is
 // fixed by its seed. The episode's step limit is the sum of the phases' limits.
@@ -51,6 +52,10 @@ struct PhaseSpec {
   double reward_scale = 1.0;
   // a short name for reports ("balance", "landing"); the env id if empty.
   std::string name;
+  // added to the (scaled) reward of the step that clears the phase (>= 0; 0 by default).
+  // A training aid for a single policy over all phases (without it, ending the episode
+  // in an easy phase can beat entering a hard one); evaluate on the task without it.
+  double clear_bonus = 0.0;
 };
 
 // One episode, phase by phase (phases not reached stay zero).
@@ -82,7 +87,8 @@ class SequentialEnv : public Env, public TaskOutcome {
   // Sequential-v0: options `envs` (comma-separated ids; default
   // "MountainCar-v0,Acrobot-v1"), `survive_steps` and `reward_scales` (comma-separated,
   // one per env; defaults 0 and the env's |reward_threshold|, or 1 without one),
-  // `start_phase` (0). Endgame-v0 takes `balance_steps` and `start_phase`.
+  // `start_phase` (0), `clear_bonus` (0, every phase's). Endgame-v0 takes
+  // `balance_steps`, `start_phase` and `clear_bonus`.
   static StatusOr<std::unique_ptr<Env>> FromOptions(EnvOptions& options);
   // Endgame-v0's phases (option: balance_steps, 200 by default).
   static StatusOr<std::vector<PhaseSpec>> EndgamePhases(EnvOptions& options);

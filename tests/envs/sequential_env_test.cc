@@ -306,6 +306,39 @@ TEST(SequentialEnvTest, SequentialWithoutOptionsIsTheCarThenTheAcrobot) {
   EXPECT_EQ(e.spec().max_episode_steps, 200 + 500);
 }
 
+// clear_bonus: added to the step that clears a phase and to that phase's record, nowhere
+// else; reward_max grows by it. 3 balanced steps at scale 3: 1/3, 1/3, then 1/3 + 0.5.
+TEST(SequentialEnvTest, AClearBonusRewardsTheClearingStepOnly) {
+  auto env = MakeEnv("Endgame-v0", {{"balance_steps", "3"}, {"clear_bonus", "0.5"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  auto plain = MakeEnv("Endgame-v0", {{"balance_steps", "3"}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_DOUBLE_EQ((*env)->spec().reward_max, (*plain)->spec().reward_max + 0.5);
+  SequentialEnv& e = AsComposite(*env);
+  std::vector<float> obs(e.obs_dim());
+  e.Reset(3, obs);
+  const double expected[] = {1.0 / 3, 1.0 / 3, 1.0 / 3 + 0.5};
+  for (int t = 0; t < 3; ++t) {
+    const std::vector<float> a = t % 2 ? std::vector<float>{0.7f, 0.1f, 0, 0} : std::vector<float>{0.1f, 0.7f, 0, 0};
+    auto r = e.Step(a, obs);
+    ASSERT_TRUE(r.ok());
+    EXPECT_DOUBLE_EQ(r->reward, expected[t]) << t;
+  }
+  EXPECT_EQ(e.phase(), 1);
+  EXPECT_NEAR(e.current_episode().phases[0].reward, 1.5, 1e-12);
+  EXPECT_DOUBLE_EQ(e.current_episode().phases[0].raw_reward, 3.0);
+  // the walker's first (uncleared) step gets no bonus: its reward is the walker's own / 300
+  auto walker = MakeEnv("BipedalWalker-v3");
+  std::vector<float> wobs(24);
+  std::mt19937_64 rng(3);
+  rng();
+  (*walker)->Reset(rng(), wobs);
+  auto wr = (*walker)->Step(std::vector<float>{0, 0, 0, 0}, wobs);
+  auto r = e.Step(std::vector<float>{0, 0, 0, 0}, obs);
+  ASSERT_TRUE(r.ok() && wr.ok());
+  EXPECT_DOUBLE_EQ(r->reward, wr->reward / 300.0);
+}
+
 TEST(SequentialEnvTest, BadOptionsAreNamed) {
   auto err = [](const std::string& id, std::map<std::string, std::string> o) {
     auto env = MakeEnv(id, o);
@@ -330,6 +363,9 @@ TEST(SequentialEnvTest, BadOptionsAreNamed) {
   EXPECT_EQ((*nested)->obs_dim(), 2 + 1 + 29);
   EXPECT_NE(err("Endgame-v0", {{"balance_steps", "0"}}).find("balance_steps"), std::string::npos);
   EXPECT_NE(err("Endgame-v0", {{"phases", "3"}}).find("unknown option 'phases'"), std::string::npos);
+  EXPECT_NE(err("Endgame-v0", {{"clear_bonus", "-1"}}).find("clear_bonus must be a number in [0, 1e6]"),
+            std::string::npos);
+  EXPECT_NE(err("Sequential-v0", {{"clear_bonus", "nan"}}).find("clear_bonus"), std::string::npos);
 }
 
 // The goal reports phases are cleared by: the lander's +100 ending is a goal, its crash
@@ -353,7 +389,9 @@ TEST(TaskOutcomeTest, LanderAndCarReportTheirGoals) {
         LunarLander::Heuristic(obs.data(), true, a.data());
       }
       r = *(*lander)->Step(a, obs);
-      if (!r.terminated) EXPECT_FALSE(outcome->goal_reached());
+      if (!r.terminated) {
+        EXPECT_FALSE(outcome->goal_reached());
+      }
     }
     if (r.terminated) {
       EXPECT_EQ(outcome->goal_reached(), r.reward == 100.0) << "seed " << seed;
