@@ -15,6 +15,11 @@
 //                      in the last block, all but the last state token left out: 54.2 MFLOP
 //                      per action) and the 60-token count (76.3 MFLOP) as "GFLOP/s (60 tok)".
 //
+//   BM_Dropout/K       the dropout masks of one training step's forward pass at the
+//                      official size (the embedding output, and per block the attention
+//                      weights and the two residual branches: 4.13M elements), K = 0
+//                      torch::dropout, 1 Fleet's (learner/decision_transformer.h).
+//
 // FLOPs of a training step: per token and block 24 h^2 (QKV 6h^2, output projection 2h^2,
 // MLP 16h^2) + 4 T h (attention scores and mixing) in the forward pass, times 3 for the
 // backward pass: 3 x 3 blocks x (24 x 128^2 + 4 x 60 x 128) x 3840 tokens = 14.6 GFLOP.
@@ -63,6 +68,26 @@ void BM_DtTrainStep(benchmark::State& state) {
 }
 // Arg: dropout in percent (the official 10, and 0 to see what dropout costs).
 BENCHMARK(BM_DtTrainStep)->Arg(10)->Arg(0)->Unit(benchmark::kMillisecond)->MinTime(5.0);
+
+void BM_Dropout(benchmark::State& state) {
+  torch::set_num_threads(1);
+  torch::manual_seed(1);
+  const int64_t T = 3 * kK, h = 128;
+  const torch::Tensor tokens = torch::randn({kB, T, h}), att = torch::rand({kB, 1, T, T});
+  const bool fleet_mask = state.range(0) == 1;
+  auto drop = [&](const torch::Tensor& x) {
+    return fleet_mask ? fleet::learner::Dropout(x, 0.1, true) : torch::dropout(x, 0.1, true);
+  };
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(drop(tokens));
+    for (int b = 0; b < 3; ++b) {
+      benchmark::DoNotOptimize(drop(att));
+      benchmark::DoNotOptimize(drop(tokens));
+      benchmark::DoNotOptimize(drop(tokens));
+    }
+  }
+}
+BENCHMARK(BM_Dropout)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 void BM_Gemm(benchmark::State& state) {
   torch::set_num_threads(1);

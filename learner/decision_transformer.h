@@ -40,6 +40,16 @@ class DtBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DtBlock);
 
+// Inverted dropout as torch's (each element kept with probability 1 - p and scaled by
+// 1 / (1 - p); x unchanged when not training or p is 0), with the mask drawn by
+// DropoutMask on CPU float32 tensors, torch::dropout elsewhere. libtorch 1.13 built
+// without MKL (Debian's) draws its Bernoulli mask one mt19937 number per element, ~12 ns
+// each here: 18% of a training step at the official size (docs/RESULTS.md). DropoutMask
+// takes its seed from torch's default generator, so a run stays fixed by its seed.
+torch::Tensor Dropout(const torch::Tensor& x, double p, bool training);
+// A float32 tensor of `sizes`: 1 / (1 - p) with probability 1 - p, else 0 (0 <= p < 1).
+torch::Tensor DropoutMask(torch::IntArrayRef sizes, double p);
+
 class DecisionTransformerImpl : public torch::nn::Module {
  public:
   DecisionTransformerImpl(const DtConfig& config, const DtShape& shape);
@@ -64,6 +74,7 @@ class DecisionTransformerImpl : public torch::nn::Module {
   torch::nn::LayerNorm embed_ln_{nullptr}, ln_f_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::Linear predict_action_{nullptr};
+  // registered for the module tree checkpoints were written with; forward uses Dropout()
   torch::nn::Dropout dropout_{nullptr};
 };
 TORCH_MODULE(DecisionTransformer);

@@ -108,6 +108,38 @@ DatasetStats Stats(int D) {
   return s;
 }
 
+// Dropout: the fraction kept is 1 - p (within 5 standard errors over 1M elements), kept
+// elements are scaled by 1 / (1 - p), the gradient is the mask, neighbouring elements (two
+// halves of one 64-bit draw) are independent, a mask is fixed by torch's seed and the next
+// call draws a new one; not training, or p = 0, passes x through.
+TEST(DecisionTransformerTest, DropoutKeepsOneMinusPScaledAndIsFixedByTheSeed) {
+  const double p = 0.1;
+  const int64_t n = 1 << 20;
+  torch::manual_seed(3);
+  torch::Tensor x = torch::full({n}, 2.0f).requires_grad_(true);
+  torch::Tensor y = Dropout(x, p, true);
+  torch::Tensor kept = (y != 0).to(torch::kFloat64);
+  const double frac = kept.mean().item<double>();
+  EXPECT_NEAR(frac, 1 - p, 5 * std::sqrt(p * (1 - p) / n));
+  EXPECT_TRUE(torch::all(torch::logical_or(y == 0, torch::abs(y - 2.0f / 0.9f) < 1e-6)).item<bool>());
+  y.sum().backward();
+  EXPECT_TRUE(torch::equal(x.grad(), y.detach() / 2.0f));
+  // pairs: P(both dropped) = p^2 for independent halves
+  torch::Tensor dropped = (y.detach() == 0).view({n / 2, 2}).to(torch::kFloat64);
+  const double both = (dropped.select(1, 0) * dropped.select(1, 1)).mean().item<double>();
+  EXPECT_NEAR(both, p * p, 5 * std::sqrt(p * p * (1 - p * p) / (n / 2)));
+  // an odd size fills its last element too (keep rate over many draws)
+  double last = 0;
+  for (int t = 0; t < 2000; ++t) last += DropoutMask({3}, 0.5)[2].item<float>();
+  EXPECT_NEAR(last / 2000, 1.0, 5 * std::sqrt(0.25 * 4 / 2000));  // values 0 or 2
+  torch::manual_seed(3);
+  torch::Tensor again = Dropout(x.detach(), p, true);
+  EXPECT_TRUE(torch::equal(again, y.detach()));
+  EXPECT_FALSE(torch::equal(Dropout(x.detach(), p, true), y.detach()));
+  EXPECT_TRUE(torch::equal(Dropout(x.detach(), p, false), x.detach()));
+  EXPECT_TRUE(torch::equal(Dropout(x.detach(), 0.0, true), x.detach()));
+}
+
 TEST(DtAlgorithmTest, InputsAreNormalizedScaledAndMasked) {
   auto spec = envs::GetSpec("Acrobot-v1");  // 6-dim observations, 3 discrete actions
   ASSERT_TRUE(spec.ok());
