@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "actor/dt_policy.h"
 #include "learner/decision_transformer.h"
 #include "learner/dt_algorithm.h"
@@ -152,7 +154,12 @@ INSTANTIATE_TEST_SUITE_P(Dt, DtModelTest,
                                            Case{"relu", true, actor::DtKernel::kBaseline},
                                            Case{"relu", false, actor::DtKernel::kAvx2},
                                            Case{"gelu", false, actor::DtKernel::kAvx2},
-                                           Case{"relu", true, actor::DtKernel::kAvx2}));
+                                           Case{"relu", true, actor::DtKernel::kAvx2}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           const Case& c = info.param;
+                           return std::string(c.activation) + (c.discrete ? "_discrete" : "_box") +
+                                  (c.kernel == actor::DtKernel::kAvx2 ? "_avx2" : "_baseline");
+                         });
 
 TEST(DtPolicyTest, ReturnToGoFallsByEachRewardAndRestartsWithAnEpisode) {
   learner::DtConfig c;
