@@ -12,7 +12,7 @@ bindings (`import fleet`), one env at a time as the official evaluate_episode_rt
 
 Usage (Debian's python3 with python3-torch and python3-h5py, the bindings on PYTHONPATH):
   PYTHONPATH=build/python /usr/bin/python3 benchmarks/dt_reference.py DATASET --env Hopper-v5 \\
-      --steps 200 [--eval 10] [--target-return R] [--threads 1]
+      --steps 200 [--eval 10 --eval-seed 1000] [--target-return R] [--threads 1] [--log-every 1000]
 Prints one JSON line: median milliseconds per training step (after 5 warm-up steps), the
 final loss, and with --eval the mean return and episodes per second.
 """
@@ -21,6 +21,7 @@ import glob
 import json
 import math
 import os
+import sys
 import time
 
 # OpenBLAS sizes its own thread pool by the cores, whatever torch.set_num_threads says (as
@@ -114,13 +115,13 @@ def batch(trajs, lengths, mean, std, k, size, rng, scale, max_ep_len, low, high)
     return [torch.from_numpy(x) for x in (s, a, r, t, m)]
 
 
-def evaluate(model, env_id, episodes, target, mean, std, k, scale):
+def evaluate(model, env_id, episodes, target, mean, std, k, scale, first_seed):
     import fleet  # Fleet's own env, through its Python bindings
     env = fleet.make(env_id)
     returns, t0, actions_taken = [], time.time(), 0
     model.eval()
     for e in range(episodes):
-        obs, _ = env.reset(seed=e)
+        obs, _ = env.reset(seed=first_seed + e)
         states, actions, rtgs, steps, total = [], [], [], [], 0.0
         rtg, done, step = target / scale, False, 0
         while not done:
@@ -143,7 +144,7 @@ def evaluate(model, env_id, episodes, target, mean, std, k, scale):
             done = term or trunc
         returns.append(total)
     seconds = time.time() - t0
-    return float(np.mean(returns)), episodes / seconds, actions_taken / seconds
+    return returns, episodes / seconds, actions_taken / seconds
 
 
 def main():
@@ -155,6 +156,12 @@ def main():
     ap.add_argument("--target-return", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--eval-seed", type=int, default=0,
+                    help="episode i of the evaluation resets with seed eval_seed + i "
+                         "(1000 matches `fleet eval --seed 1000`)")
+    ap.add_argument("--log-every", type=int, default=0,
+                    help="print the step, loss and elapsed seconds to stderr every N steps")
+    ap.add_argument("--save", default="", help="write the trained model's state_dict here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
@@ -167,7 +174,7 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min((step + 1) / 10000, 1))
     k, scale = 20, 1000.0
-    times, loss = [], float("nan")
+    times, loss, start = [], float("nan"), time.perf_counter()
     model.train()
     for step in range(args.steps):
         s, a, r, t, m = batch(trajs, lengths, mean, std, k, 64, rng, scale, 1000, -1.0, 1.0)
@@ -181,13 +188,22 @@ def main():
         opt.step()
         sched.step()
         times.append(time.perf_counter() - t0)
+        if args.log_every and (step + 1) % args.log_every == 0:
+            print(json.dumps({"step": step + 1, "loss": float(loss),
+                              "seconds": round(time.perf_counter() - start, 1)}),
+                  file=sys.stderr, flush=True)
     out = {"dataset": args.dataset, "steps": args.steps, "torch": torch.__version__,
            "threads": args.threads, "ms_per_step_median": 1000 * float(np.median(times[5:] or times)),
-           "final_loss": float(loss)}
+           "train_seconds": round(time.perf_counter() - start, 1), "final_loss": float(loss)}
+    if args.save:
+        torch.save(model.state_dict(), args.save)
     if args.eval:
         target = args.target_return or max(float(t[2].sum()) for t in trajs)
-        (out["eval_mean_return"], out["eval_episodes_per_second"],
-         out["eval_actions_per_second"]) = evaluate(model, args.env, args.eval, target, mean, std, k, scale)
+        returns, out["eval_episodes_per_second"], out["eval_actions_per_second"] = evaluate(
+            model, args.env, args.eval, target, mean, std, k, scale, args.eval_seed)
+        out["eval_mean_return"] = float(np.mean(returns))
+        out["eval_std_return"] = float(np.std(returns))
+        out["eval_episodes"], out["eval_first_seed"] = args.eval, args.eval_seed
         out["target_return"] = target
     print(json.dumps(out))
 
