@@ -229,9 +229,15 @@ int main(int argc, char** argv) {
   plot_cmd->add_option("run_dirs", plot.run_dirs, "run directories (several: mean and spread)")
       ->required();
   plot_cmd->add_option("--out", plot.out, "SVG file (default RUN_DIR/curves.svg)");
+  plot_cmd->add_option("--csv", plot.csv,
+                       "auto (default: evals.csv for an offline run, else metrics.csv), metrics "
+                       "or evals (the in-training evaluations)");
   plot_cmd->add_option("--x", plot.x,
-                       "x axis: steps (default), wall (wall-clock seconds) or a metrics.csv column");
-  plot_cmd->add_option("--metric", plot.metrics, "metrics.csv columns, one panel each");
+                       "x axis: steps (default: env steps, or gradient steps offline), wall "
+                       "(wall-clock seconds) or a column");
+  plot_cmd->add_option("--metric", plot.metrics,
+                       "columns, one panel each (default: mean_return_100; from evals.csv "
+                       "mean_return and d4rl_score)");
   plot_cmd->add_option("--title", plot.title, "title (the env id is always shown)");
   plot_cmd->add_option("--threshold", plot.threshold,
                        "return to mark with a line (default: the env's threshold from summary.json)");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -15,10 +16,12 @@ namespace {
 
 using Columns = std::map<std::string, std::vector<double>>;
 
-StatusOr<Columns> ReadMetrics(const std::string& run_dir) {
-  const std::string path = run_dir + "/metrics.csv";
+// A run's CSV by column; `names` gets the header's order.
+StatusOr<Columns> ReadCsv(const std::string& run_dir, const std::string& file,
+                          std::vector<std::string>* header_names) {
+  const std::string path = run_dir + "/" + file;
   std::ifstream in(path);
-  if (!in) return NotFoundError("no metrics.csv in '" + run_dir + "'");
+  if (!in) return NotFoundError("no " + file + " in '" + run_dir + "'");
   std::string line;
   if (!std::getline(in, line)) return DataLossError(path + " is empty");
   std::vector<std::string> names;
@@ -43,7 +46,26 @@ StatusOr<Columns> ReadMetrics(const std::string& run_dir) {
       cols[names[i]].push_back(v);
     }
   }
+  *header_names = names;
   return cols;
+}
+
+// metrics.csv of an online run has env_steps; an offline run's counts gradient steps only.
+bool IsOfflineRun(const std::string& run_dir) {
+  std::ifstream in(run_dir + "/metrics.csv");
+  std::string header;
+  if (!std::getline(in, header)) return false;
+  std::istringstream names(header);
+  for (std::string n; std::getline(names, n, ',');) {
+    if (n == "env_steps") return false;
+  }
+  return true;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
 }
 
 // y(x) by linear interpolation over finite points; NaN outside the data.
@@ -82,9 +104,10 @@ RunInfo ReadRunInfo(const std::string& run_dir) {
   return info;
 }
 
-std::string XLabel(const std::string& x) {
+std::string XLabel(const std::string& x, bool offline) {
   if (x == "env_steps") return "env steps";
   if (x == "wall_seconds") return "wall-clock (s)";
+  if (x == "update") return offline ? "gradient steps" : "updates";
   return x;
 }
 
@@ -120,18 +143,43 @@ std::string TickLabel(double v) {
 
 StatusOr<std::string> PlotRuns(const PlotOptions& options) {
   PlotOptions o = options;
-  if (o.x == "wall") o.x = "wall_seconds";
-  if (o.x == "steps") o.x = "env_steps";
   if (o.run_dirs.empty()) return InvalidArgumentError("fleet plot needs at least one run dir");
+  if (o.csv != "auto" && o.csv != "metrics" && o.csv != "evals") {
+    return InvalidArgumentError("--csv must be auto, metrics or evals, not '" + o.csv + "'");
+  }
+  const bool offline = IsOfflineRun(o.run_dirs.front());
+  if (o.csv == "auto") {
+    o.csv = offline && std::filesystem::exists(o.run_dirs.front() + "/evals.csv") ? "evals" : "metrics";
+  }
+  const std::string file = o.csv + ".csv";
   std::vector<Columns> runs;
   std::vector<std::string> envs;
   std::optional<double> threshold = o.threshold;
   for (const auto& dir : o.run_dirs) {
-    FLEET_ASSIGN_OR_RETURN(auto cols, ReadMetrics(dir));
-    for (const auto& m : o.metrics) {
-      if (!cols.count(m)) return InvalidArgumentError(dir + "/metrics.csv has no column '" + m + "'");
+    std::vector<std::string> names;
+    FLEET_ASSIGN_OR_RETURN(auto cols, ReadCsv(dir, file, &names));
+    if (runs.empty()) {  // the first run settles the defaults
+      if (o.x == "wall") o.x = "wall_seconds";
+      if (o.x == "steps") o.x = cols.count("env_steps") ? "env_steps" : "update";
+      if (o.metrics.empty() && o.csv == "metrics") o.metrics = {"mean_return_100"};
+      if (o.metrics.empty()) {
+        o.metrics = {"mean_return"};
+        const auto& d4rl = cols["d4rl_score"];
+        if (std::any_of(d4rl.begin(), d4rl.end(), [](double v) { return std::isfinite(v); })) {
+          o.metrics.push_back("d4rl_score");
+        }
+      }
     }
-    if (!cols.count(o.x)) return InvalidArgumentError(dir + "/metrics.csv has no column '" + o.x + "'");
+    for (const auto& m : o.metrics) {
+      if (!cols.count(m)) {
+        return InvalidArgumentError(dir + "/" + file + " has no column '" + m + "' (it has " +
+                                    Join(names) + ")");
+      }
+    }
+    if (!cols.count(o.x)) {
+      return InvalidArgumentError(dir + "/" + file + " has no column '" + o.x + "' (it has " +
+                                  Join(names) + ")");
+    }
     runs.push_back(std::move(cols));
     const RunInfo info = ReadRunInfo(dir);
     if (!info.env_id.empty() && std::find(envs.begin(), envs.end(), info.env_id) == envs.end()) {
@@ -213,7 +261,7 @@ StatusOr<std::string> PlotRuns(const PlotOptions& options) {
           << TickLabel(xv) << "</text>\n";
     }
     svg << "<text x='" << (L + W - R) / 2 << "' y='" << y0 + H - 8 << "' text-anchor='middle'>"
-        << XLabel(o.x) << "</text>\n";
+        << XLabel(o.x, offline) << "</text>\n";
     if (draw_threshold) {
       svg << "<line x1='" << L << "' y1='" << py(*threshold) << "' x2='" << W - R << "' y2='"
           << py(*threshold) << "' stroke='#cb181d' stroke-dasharray='6,4'/>\n<text x='" << W - R

@@ -1,9 +1,12 @@
-// `fleet plot RUN_DIR [RUN_DIR ...]`: learning curves from metrics.csv to SVG. One run
+// `fleet plot RUN_DIR [RUN_DIR ...]`: learning curves from metrics.csv (one row per
+// update) or evals.csv (one row per in-training evaluation) to SVG. One run
 // is drawn as a line; several (e.g. seeds) as their mean with a min-max band, on a
 // common x grid (linear interpolation, only where every run has data). No dependencies.
 // Axes get round tick values; the title names the env (from summary.json or config.yaml);
 // a return panel draws the env's reward threshold (summary.json's "threshold") as a
-// dashed line; `--x wall` puts wall-clock seconds on the x axis.
+// dashed line; `--x wall` puts wall-clock seconds on the x axis. An offline run (a Decision
+// Transformer: no env steps in its metrics.csv) is plotted by default from its evals.csv,
+// its score against gradient steps.
 #pragma once
 
 #include <optional>
@@ -17,9 +20,15 @@ namespace fleet::orchestrator {
 struct PlotOptions {
   std::vector<std::string> run_dirs;
   std::string out;  // default: <first run dir>/curves.svg
-  // a metrics.csv column; "steps" and "wall" stand for env_steps and wall_seconds.
-  std::string x = "env_steps";
-  std::vector<std::string> metrics = {"mean_return_100"};
+  // which file: "metrics", "evals" or "auto" (evals.csv for an offline run that has one,
+  // else metrics.csv).
+  std::string csv = "auto";
+  // a column; "steps" stands for env_steps, or for update (gradient steps) in a file
+  // without env steps; "wall" for wall_seconds.
+  std::string x = "steps";
+  // columns, one panel each; empty: mean_return_100 from metrics.csv, mean_return (and
+  // d4rl_score where the env has D4RL reference scores) from evals.csv.
+  std::vector<std::string> metrics;
   std::string title;
   // the line to draw on return panels; default: the first run's summary.json threshold.
   std::optional<double> threshold;

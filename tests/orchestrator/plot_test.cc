@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,77 @@ TEST(PlotTest, TitleNamesTheEnvTicksAreRoundAndTheThresholdIsDrawn) {
   out = PlotRuns(o);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(testing::ReadFile(*out).find("threshold"), std::string::npos);
+}
+
+// An offline (Decision Transformer) run: metrics.csv counts gradient steps, no env steps;
+// evals.csv holds the in-training evaluations.
+std::string FakeOfflineRun(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  testing::WriteFile(dir + "/metrics.csv",
+                     "update,wall_seconds,updates_per_second,action_loss\n"
+                     "100,30,3.3,0.9\n5000,1300,3.8,0.12\n10000,2600,3.8,0.08\n");
+  testing::WriteFile(dir + "/evals.csv",
+                     "update,wall_seconds,mean_return,std_return,d4rl_score,eval_seconds\n"
+                     "2500,670,519.5,104.8,16.6,5.2\n5000,1340,1800,90,56.0,7\n"
+                     "7500,2000,2400,80,74.4,8\n10000,2660,2500,70,77.5,8\n");
+  testing::WriteFile(dir + "/summary.json", R"({"env_id": "Hopper-v5", "threshold": 3800.0})");
+  return dir;
+}
+
+TEST(PlotTest, AnOfflineRunIsPlottedFromItsEvaluationsAgainstGradientSteps) {
+  testing::TempDir dir;
+  PlotOptions o;
+  o.run_dirs = {FakeOfflineRun(dir.path() + "/dt")};
+  auto out = PlotRuns(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::string svg = testing::ReadFile(*out);
+  EXPECT_NE(svg.find("Hopper-v5: mean_return, 1 run"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("Hopper-v5: d4rl_score, 1 run"), std::string::npos);  // D4RL scores exist
+  EXPECT_NE(svg.find(">gradient steps<"), std::string::npos);
+  EXPECT_NE(svg.find(">10k<"), std::string::npos);    // x ticks 0 .. 10k
+  EXPECT_NE(svg.find(">3000<"), std::string::npos);   // a y tick of the return panel (0 .. 4000)
+  EXPECT_NE(svg.find("threshold 3800"), std::string::npos);
+
+  // no D4RL reference scores (an env without them): no d4rl_score panel.
+  testing::WriteFile(dir.path() + "/dt/evals.csv",
+                     "update,wall_seconds,mean_return,std_return,d4rl_score,eval_seconds\n"
+                     "2500,670,120,10,,5\n5000,1340,180,9,,5\n");
+  out = PlotRuns(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(testing::ReadFile(*out).find("d4rl_score"), std::string::npos);
+
+  // its metrics.csv on request, against gradient steps too.
+  o.csv = "metrics";
+  o.metrics = {"action_loss"};
+  out = PlotRuns(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  svg = testing::ReadFile(*out);
+  EXPECT_NE(svg.find("Hopper-v5: action_loss"), std::string::npos);
+  EXPECT_NE(svg.find(">gradient steps<"), std::string::npos);
+
+  // a column that is not there is named, with the ones that are.
+  o.metrics = {"mean_return_100"};
+  out = PlotRuns(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("metrics.csv has no column 'mean_return_100' (it has "
+                                        "update, wall_seconds, updates_per_second, action_loss)"),
+            std::string::npos)
+      << out.status().ToString();
+
+  // an online run without evaluations asked for them; an unknown --csv.
+  std::filesystem::create_directories(dir.path() + "/ppo");
+  PlotOptions online;
+  online.run_dirs = {FakeRun(dir.path() + "/ppo")};
+  online.csv = "evals";
+  out = PlotRuns(online);
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("no evals.csv"), std::string::npos);
+  online.csv = "eval";
+  EXPECT_EQ(PlotRuns(online).status().code(), StatusCode::kInvalidArgument);
+  online.csv = "auto";  // an online run: metrics.csv, env steps
+  out = PlotRuns(online);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_NE(testing::ReadFile(*out).find(">env steps<"), std::string::npos);
 }
 
 }  // namespace
