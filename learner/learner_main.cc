@@ -53,7 +53,9 @@ int main(int argc, char** argv) {
   fleet::Status st = fleet::learner::RunLearner(o);
   if (!st.ok()) {
     fleet::GetLogger("learner")->error("{}", st.ToString());
-    return 1;
+    // a bad dataset or config, a damaged checkpoint, a full disk: exit codes that tell the
+    // supervisor a restart would meet it again
+    return fleet::ExitCodeFor(st);
   }
   return 0;
 }

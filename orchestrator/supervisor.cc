@@ -29,9 +29,16 @@ Status Supervisor::StartAll() {
 }
 
 Status Supervisor::Failed(const Instance& i, int code) const {
-  return InternalError(i.role->InstanceName(i.index) + " failed (exit code " +
-                       std::to_string(code) + "); last lines of " + i.handle->log_path() +
-                       ":\n" + i.handle->LogTail(15));
+  const std::string message = i.role->InstanceName(i.index) + " failed (exit code " +
+                              std::to_string(code) + "); last lines of " +
+                              i.handle->log_path() + ":\n" + i.handle->LogTail(15);
+  // an exit that names a persistent condition keeps its meaning (and `fleet`'s exit code)
+  switch (code) {
+    case kExitUsage: return InvalidArgumentError(message);
+    case kExitDataLoss: return DataLossError(message);
+    case kExitNoSpace: return ResourceExhaustedError(message);
+    default: return InternalError(message);
+  }
 }
 
 void Supervisor::ForgetHeartbeat(const RoleSpec& role, int index) {

@@ -86,17 +86,22 @@ TEST_F(TrainOfflineTest, TrainsEvaluatesAndResumes) {
 
 TEST_F(TrainOfflineTest, BadDatasetsAreNamed) {
   // the dataset is CartPole's, the env another's.
+  // Each is a bad-input exit (2) that a restart would meet again: the learner is not
+  // restarted (it was, three times, before the learner exited with ExitCodeFor).
   auto wrong = Train(dir_.path() + "/a", " --set env.id=Acrobot-v1");
-  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
+  EXPECT_EQ(wrong.output.find("restarting"), std::string::npos) << wrong.output;
   EXPECT_NE(wrong.output.find("has observations of 4 and actions of 1 values; Acrobot-v1 has 6"),
             std::string::npos) << wrong.output;
   // no dataset at all.
   auto missing = Train(dir_.path() + "/b", " --set learner.dataset=" + dir_.path() + "/nothing");
-  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_EQ(missing.output.find("restarting"), std::string::npos) << missing.output;
   EXPECT_NE(missing.output.find("no dataset shard"), std::string::npos) << missing.output;
   // a context longer than every episode (random CartPole episodes are ~20 steps).
   auto longer = Train(dir_.path() + "/c", " --set learner.dt.context_len=999");
-  EXPECT_NE(longer.exit_code, 0);
+  EXPECT_EQ(longer.exit_code, 2) << longer.output;
+  EXPECT_EQ(longer.output.find("restarting"), std::string::npos) << longer.output;
   EXPECT_NE(longer.output.find("longer than every episode"), std::string::npos) << longer.output;
   // an online algorithm is not trained offline, and the other way round.
   auto ppo = Train(dir_.path() + "/d", " --set learner.algo=ppo");
