@@ -375,6 +375,12 @@ Status LearnerRole::Run() {
   }
   if (resume) FLEET_RETURN_IF_ERROR(LoadCheckpoint());
   FLEET_RETURN_IF_ERROR(metrics_.OpenCsv(o_.run_dir + "/metrics.csv", resume ? updates_ : -1));
+  // evaluations made after the checkpoint are made again; a run started over has none yet
+  if (resume) {
+    FLEET_RETURN_IF_ERROR(TrimCsvToUpdate(o_.run_dir + "/evals.csv", updates_));
+  } else {
+    std::filesystem::remove(o_.run_dir + "/evals.csv");
+  }
   FLEET_ASSIGN_OR_RETURN(events_, EventWriter::Create(o_.run_dir));
   if (offline_) {
     FLEET_RETURN_IF_ERROR(RunOffline());

@@ -53,9 +53,13 @@ int main(int argc, char** argv) {
   fleet::Status st = fleet::learner::RunLearner(o);
   if (!st.ok()) {
     fleet::GetLogger("learner")->error("{}", st.ToString());
-    // a bad dataset or config, a damaged checkpoint, a full disk: exit codes that tell the
-    // supervisor a restart would meet it again
-    return fleet::ExitCodeFor(st);
+    // bad input (a missing or mismatched dataset, a config the algorithm refuses) exits
+    // with the usage code, which tells the supervisor a restart would meet it again; the
+    // rest (a torn message from the store, an unwritable file) exits 1 and is restarted
+    // from the latest checkpoint.
+    const bool bad_input = st.code() == fleet::StatusCode::kInvalidArgument ||
+                           st.code() == fleet::StatusCode::kNotFound;
+    return bad_input ? fleet::kExitUsage : fleet::kExitFailure;
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -47,19 +48,37 @@ void RunMetrics::CheckThreshold() {
   }
 }
 
+Status TrimCsvToUpdate(const std::string& path, int64_t keep_updates) {
+  std::ifstream in(path);
+  if (!in) return OkStatus();
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!lines.empty()) {  // a data row: its first cell is the update
+      char* end = nullptr;
+      const double update = std::strtod(line.c_str(), &end);
+      if (end == line.c_str() || (*end != ',' && *end != '\0') || update > keep_updates) continue;
+    }
+    lines.push_back(line);
+  }
+  in.close();
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& l : lines) out << l << "\n";
+  out.flush();
+  if (!out) return UnavailableError("cannot rewrite '" + path + "'");
+  return OkStatus();
+}
+
 Status RunMetrics::OpenCsv(const std::string& path, int64_t keep_updates) {
   if (keep_updates >= 0) {
+    FLEET_RETURN_IF_ERROR(TrimCsvToUpdate(path, keep_updates));
     std::ifstream in(path);
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    if (!lines.empty()) {
-      std::istringstream header(lines[0]);
-      for (std::string c; std::getline(header, c, ',');) columns_.push_back(c);
-      lines.resize(std::min<size_t>(lines.size(), static_cast<size_t>(keep_updates) + 1));
+    std::string header;
+    if (std::getline(in, header)) {
+      std::istringstream names(header);
+      for (std::string c; std::getline(names, c, ',');) columns_.push_back(c);
     }
-    csv_.open(path, std::ios::trunc);
-    for (const auto& l : lines) csv_ << l << "\n";
-    csv_.flush();
+    in.close();
+    csv_.open(path, std::ios::app);
   } else {
     csv_.open(path, std::ios::trunc);
   }

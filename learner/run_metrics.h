@@ -18,6 +18,13 @@
 
 namespace fleet::learner {
 
+// A run's CSV (metrics.csv, evals.csv: the first column is the update) as a resumed run
+// must see it: the header and the rows of updates <= keep_updates. Rows written after the
+// checkpoint by the run that crashed or stopped are dropped; the resumed run writes them
+// again. Rows are written every log_every updates, so this goes by the update column,
+// not by counting rows. A missing file is left missing.
+Status TrimCsvToUpdate(const std::string& path, int64_t keep_updates);
+
 class RunMetrics {
  public:
   // `t0` is the start of the run (the orchestrator's launch time when known).
@@ -39,8 +46,8 @@ class RunMetrics {
   void CheckThreshold();
 
   // metrics.csv: the header is written with the first row; columns are fixed by the
-  // first row's keys (in order). With keep_updates >= 0 (resuming), the existing file is
-  // kept up to that many data rows and appended to.
+  // first row's keys (in order). With keep_updates >= 0 (resuming), the existing file's
+  // rows of updates up to keep_updates are kept (TrimCsvToUpdate) and appended to.
   Status OpenCsv(const std::string& path, int64_t keep_updates = -1);
 
   // Counters and the last 100 episodes (for checkpoints); Restore also moves the start

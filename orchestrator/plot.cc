@@ -161,7 +161,10 @@ StatusOr<std::string> PlotRuns(const PlotOptions& options) {
     if (runs.empty()) {  // the first run settles the defaults
       if (o.x == "wall") o.x = "wall_seconds";
       if (o.x == "steps") o.x = cols.count("env_steps") ? "env_steps" : "update";
-      if (o.metrics.empty() && o.csv == "metrics") o.metrics = {"mean_return_100"};
+      if (o.metrics.empty() && o.csv == "metrics") {
+        // an offline run without evaluations (yet): its training loss
+        o.metrics = {offline && cols.count("action_loss") ? "action_loss" : "mean_return_100"};
+      }
       if (o.metrics.empty()) {
         o.metrics = {"mean_return"};
         const auto& d4rl = cols["d4rl_score"];

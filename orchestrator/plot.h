@@ -1,5 +1,5 @@
-// `fleet plot RUN_DIR [RUN_DIR ...]`: learning curves from metrics.csv (one row per
-// update) or evals.csv (one row per in-training evaluation) to SVG. One run
+// `fleet plot RUN_DIR [RUN_DIR ...]`: learning curves from metrics.csv (a row every
+// log_every updates) or evals.csv (a row per in-training evaluation) to SVG. One run
 // is drawn as a line; several (e.g. seeds) as their mean with a min-max band, on a
 // common x grid (linear interpolation, only where every run has data). No dependencies.
 // Axes get round tick values; the title names the env (from summary.json or config.yaml);
@@ -26,8 +26,9 @@ struct PlotOptions {
   // a column; "steps" stands for env_steps, or for update (gradient steps) in a file
   // without env steps; "wall" for wall_seconds.
   std::string x = "steps";
-  // columns, one panel each; empty: mean_return_100 from metrics.csv, mean_return (and
-  // d4rl_score where the env has D4RL reference scores) from evals.csv.
+  // columns, one panel each; empty: mean_return_100 from metrics.csv (action_loss from an
+  // offline run's), mean_return (and d4rl_score where the env has D4RL reference scores)
+  // from evals.csv.
   std::vector<std::string> metrics;
   std::string title;
   // the line to draw on return panels; default: the first run's summary.json threshold.

@@ -1,11 +1,13 @@
 // Checkpoint state files (learner/checkpoint.h): what a reader does with newer formats,
-// missing and unknown fields, the text format of older Fleet, and atomic folder swaps.
+// missing and unknown fields, the text format of older Fleet, and atomic folder swaps;
+// the run's CSVs as a resumed run finds them.
 #include "learner/checkpoint.h"
 
 #include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "learner/run_metrics.h"
 #include "tests/test_util.h"
 
 namespace fleet::learner {
@@ -102,6 +104,33 @@ TEST(CheckpointStateTest, ReplaceDirSwapsCompleteFolders) {
   // latest.old: resume uses it.
   std::filesystem::rename(latest, latest + ".old");
   EXPECT_EQ(FindLatestCheckpoint(run.path()), latest + ".old");
+}
+
+// Rows are written every log_every updates (here 100) and a checkpoint is taken at 350's
+// stop: resuming keeps the rows of updates <= 350 (not the first 351 rows) and appends.
+TEST(RunMetricsTest, ResumingKeepsTheRowsUpToTheCheckpointsUpdate) {
+  testing::TempDir dir;
+  const std::string metrics = dir.path() + "/metrics.csv";
+  testing::WriteFile(metrics,
+                     "update,wall_seconds,action_loss\n100,30,0.9\n200,60,0.5\n300,90,0.3\n"
+                     "400,120,0.2\n500,150,0.15\n");
+  {
+    RunMetrics m(std::nullopt, std::chrono::system_clock::now());
+    ASSERT_TRUE(m.OpenCsv(metrics, 350).ok());
+    ASSERT_TRUE(m.WriteRow({{"update", 400}, {"wall_seconds", 121}, {"action_loss", 0.25}}).ok());
+  }
+  EXPECT_EQ(testing::ReadFile(metrics),
+            "update,wall_seconds,action_loss\n100,30,0.9\n200,60,0.5\n300,90,0.3\n400,121,0.25\n");
+
+  // evals.csv the same way; a missing file stays missing; keeping 0 keeps the header.
+  const std::string evals = dir.path() + "/evals.csv";
+  testing::WriteFile(evals, "update,mean_return\n2500,519.5\n5000,937.6\n7500,1097.1\n");
+  ASSERT_TRUE(TrimCsvToUpdate(evals, 5000).ok());
+  EXPECT_EQ(testing::ReadFile(evals), "update,mean_return\n2500,519.5\n5000,937.6\n");
+  ASSERT_TRUE(TrimCsvToUpdate(evals, 0).ok());
+  EXPECT_EQ(testing::ReadFile(evals), "update,mean_return\n");
+  ASSERT_TRUE(TrimCsvToUpdate(dir.path() + "/none.csv", 10).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/none.csv"));
 }
 
 }  // namespace

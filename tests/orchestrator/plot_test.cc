@@ -138,6 +138,14 @@ TEST(PlotTest, AnOfflineRunIsPlottedFromItsEvaluationsAgainstGradientSteps) {
             std::string::npos)
       << out.status().ToString();
 
+  // an offline run without evaluations (yet): its training loss by default.
+  std::filesystem::remove(dir.path() + "/dt/evals.csv");
+  o.csv = "auto";
+  o.metrics.clear();
+  out = PlotRuns(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_NE(testing::ReadFile(*out).find("Hopper-v5: action_loss"), std::string::npos);
+
   // an online run without evaluations asked for them; an unknown --csv.
   std::filesystem::create_directories(dir.path() + "/ppo");
   PlotOptions online;
