@@ -2,6 +2,9 @@
 // processes: a small Decision Transformer trains, is evaluated in actor processes along
 // the way and at the end, resumes from its checkpoint, and bad input is named.
 #include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -76,12 +79,25 @@ TEST_F(TrainOfflineTest, TrainsEvaluatesAndResumes) {
   auto e = testing::RunCommand(Fleet() + " eval " + run + " --episodes 3 --actors 1");
   ASSERT_EQ(e.exit_code, 0) << e.output;
   EXPECT_NE(e.output.find("\"policy\":\"decision_transformer\""), std::string::npos) << e.output;
-  // resume: 20 more steps from the checkpoint, the metrics continue.
+  // resume: 20 more steps from the checkpoint, the metrics continue. Rows after the
+  // checkpoint (as a crash leaves them: here an evaluation at 30 and a metrics row at 25)
+  // are dropped and written again, once.
+  testing::WriteFile(run + "/evals.csv", evals + "30,1,12345,0,,0\n");
+  testing::WriteFile(run + "/metrics.csv", csv + "25,1,1,1,1,1,1\n");
   auto resumed = testing::RunCommand(Fleet() + " train-offline --resume " + run +
                                      " --set learner.dt.train_steps=40");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(testing::ReadJson(run + "/summary.json")["updates"], 40);
   EXPECT_NE(testing::ReadFile(run + "/logs/learner.log").find("resumed from"), std::string::npos);
+  const std::string evals_after = testing::ReadFile(run + "/evals.csv");
+  std::vector<std::string> updates;
+  std::istringstream rows(evals_after);
+  std::string row;
+  std::getline(rows, row);  // header
+  while (std::getline(rows, row)) updates.push_back(row.substr(0, row.find(',')));
+  EXPECT_EQ(updates, (std::vector<std::string>{"10", "20", "30", "40"})) << evals_after;
+  EXPECT_EQ(evals_after.find("12345"), std::string::npos) << evals_after;
+  EXPECT_EQ(testing::ReadFile(run + "/metrics.csv").find("\n25,1,1,1"), std::string::npos);
 }
 
 TEST_F(TrainOfflineTest, BadDatasetsAreNamed) {
