@@ -156,6 +156,12 @@ StatusOr<std::string> PlotRuns(const PlotOptions& options) {
   std::vector<std::string> envs;
   std::optional<double> threshold = o.threshold;
   for (const auto& dir : o.run_dirs) {
+    if (IsOfflineRun(dir) != offline) {  // gradient steps and env steps share no axis
+      return InvalidArgumentError("'" + dir + "' is " + (offline ? "an online" : "an offline") +
+                                  " run and '" + o.run_dirs.front() + "' " +
+                                  (offline ? "an offline" : "an online") +
+                                  " one: plot them separately");
+    }
     std::vector<std::string> names;
     FLEET_ASSIGN_OR_RETURN(auto cols, ReadCsv(dir, file, &names));
     if (runs.empty()) {  // the first run settles the defaults

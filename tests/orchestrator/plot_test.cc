@@ -156,6 +156,13 @@ TEST(PlotTest, AnOfflineRunIsPlottedFromItsEvaluationsAgainstGradientSteps) {
   EXPECT_NE(out.status().message().find("no evals.csv"), std::string::npos);
   online.csv = "eval";
   EXPECT_EQ(PlotRuns(online).status().code(), StatusCode::kInvalidArgument);
+  // an online and an offline run do not share an axis.
+  PlotOptions mixed;
+  mixed.run_dirs = {dir.path() + "/ppo", dir.path() + "/dt"};
+  out = PlotRuns(mixed);
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("is an offline run"), std::string::npos)
+      << out.status().ToString();
   online.csv = "auto";  // an online run: metrics.csv, env steps
   out = PlotRuns(online);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
