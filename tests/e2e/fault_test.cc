@@ -49,9 +49,12 @@ TEST(FaultTest, LunarLanderRunSurvivesKilledActorsStoreAndLearner) {
   const std::string run = dir.path() + "/run", out = dir.path() + "/out.txt";
   const std::string cmd = Fleet() + " run " + Source("configs/lunarlander_ppo.yaml") +
                           " --run-dir " + run +
-                          " --set store.record=true --set learner.checkpoint_every=10"
+                          " --set run.seed=2 --set store.record=true --set learner.checkpoint_every=10"
                           " --set actors.restart_backoff_ms=200 --set run.status_interval_s=10 > " +
                           out + " 2>&1";
+  // Seed 2: on the Gymnasium-faithful LunarLander (since the Box2D fixes of 2026-12-02)
+  // seed 1 ends a plain run short of 200 (docs/RESULTS.md: 128.9 at 1M), and with the kills'
+  // timing it passed or failed by chance; seeds 2 and 3 reach 200 at about half the budget.
   const pid_t pid = testing::StartInOwnGroup(cmd);
   // (metrics.csv rows = learner updates of 4096 steps, process to kill); the learner's
   // kill comes after its checkpoint at update 40, so it resumes from there.
@@ -95,7 +98,7 @@ TEST(FaultTest, LunarLanderRunSurvivesKilledActorsStoreAndLearner) {
   // without a gap (a lost acknowledged chunk), episodes seeded from the actors' streams
   const testing::CommandResult check =
       testing::RunCommand("/usr/bin/python3 " + Source("tests/replay/check_exactly_once.py") +
-                          " --contiguous " + run + "/dataset 2048 1 8");
+                          " --contiguous " + run + "/dataset 2048 2 8");  // chunk steps, seed, envs
   EXPECT_EQ(check.exit_code, 0) << check.output;
   const testing::CommandResult verify = testing::RunCommand(Fleet() + " dataset verify " + run + "/dataset");
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
