@@ -142,6 +142,9 @@ int DatasetCommands::Run() const {
               report->env_id.empty() ? "unknown" : report->env_id.c_str(), static_cast<long long>(report->steps),
               static_cast<long long>(report->episodes), report->shards.size());
   for (const auto& l : report->logs) {
+    // A cleanly closed recording keeps its last log with no chunks (it carries the dedup
+    // state a resumed recording continues from): nothing to report about it.
+    if (l.chunks == 0 && !l.torn_tail && l.problems.empty()) continue;
     std::printf("  %s: log with %lld readable chunk(s)%s%s\n", l.path.c_str(),
                 static_cast<long long>(l.chunks),
                 l.torn_tail ? ", torn last record (never acknowledged)" : "",
