@@ -44,7 +44,13 @@ evaluate() {
     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stochastic"]["mean"])'
 }
 
-printf "env\tpolicy\tversion\tevaluated_return\tdataset\n" > "$out/summary.tsv"
+# summary.tsv keeps the rows of envs not rebuilt now (ENVS=hopper leaves the others' rows).
+if [[ -f "$out/summary.tsv" ]]; then
+  awk -F'\t' -v envs=" $envs " 'NR == 1 || index(envs, " " $1 " ") == 0' "$out/summary.tsv" > "$out/summary.tsv.tmp"
+  mv "$out/summary.tsv.tmp" "$out/summary.tsv"
+else
+  printf "env\tpolicy\tversion\tevaluated_return\tdataset\n" > "$out/summary.tsv"
+fi
 for name in $envs; do
   read -r config env_id every <<< "$(config_of "$name")"
   run="$out/runs/$name-ppo"
