@@ -1,7 +1,9 @@
 #include "learner/decision_transformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace fleet::learner {
 namespace {
@@ -20,34 +22,128 @@ inline uint64_t SplitMix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-}  // namespace
+// One dropout mask: element i kept when its 16-bit draw is below keep16; out = residual +
+// x * mask / (1 - p), and the mask (0 / 1 bytes) for the backward pass. Four elements per
+// SplitMix64 output. The loops are written so that GCC vectorizes them (integer compare,
+// float multiply; a branch or a float-valued select is left scalar).
+struct DropoutDraw {
+  int keep16;
+  float scale;
+  uint64_t state;
+};
 
-torch::Tensor DropoutMask(torch::IntArrayRef sizes, double p) {
+DropoutDraw NewDraw(double p) {
   const uint64_t seed = static_cast<uint64_t>(
       torch::randint(int64_t{1} << 62, {1}, torch::TensorOptions().dtype(torch::kInt64)).item<int64_t>());
-  torch::Tensor mask = torch::empty(sizes, torch::TensorOptions().dtype(torch::kFloat32));
-  float* m = mask.data_ptr<float>();
-  const int64_t n = mask.numel();
-  // keep when a uniform 32-bit draw is below (1 - p) 2^32: P(keep) = 1 - p to 2^-32
-  const uint64_t keep_below = static_cast<uint64_t>(std::ldexp(1.0 - p, 32));
-  const float scale = static_cast<float>(1.0 / (1.0 - p));
-  uint64_t state = seed;
-  int64_t i = 0;
-  for (; i + 1 < n; i += 2) {
-    const uint64_t z = SplitMix64(state);
-    m[i] = (z & 0xffffffffULL) < keep_below ? scale : 0.0f;
-    m[i + 1] = (z >> 32) < keep_below ? scale : 0.0f;
-  }
-  if (i < n) m[i] = (SplitMix64(state) & 0xffffffffULL) < keep_below ? scale : 0.0f;
-  return mask;
+  return DropoutDraw{static_cast<int>(std::lround((1.0 - p) * 65536.0)), static_cast<float>(1.0 / (1.0 - p)), seed};
 }
+
+void DropoutForward(DropoutDraw& d, const float* __restrict x, const float* __restrict residual,
+                    uint8_t* __restrict mask, float* __restrict out, int64_t n) {
+  constexpr int kChunk = 256;
+  alignas(64) uint16_t draw[kChunk];
+  const int keep16 = d.keep16;
+  const float scale = d.scale;
+  for (int64_t base = 0; base < n; base += kChunk) {
+    const int c = static_cast<int>(std::min<int64_t>(kChunk, n - base));
+    for (int j = 0; j < kChunk; j += 4) {
+      const uint64_t z = SplitMix64(d.state);
+      std::memcpy(draw + j, &z, sizeof z);
+    }
+    const float* xb = x + base;
+    uint8_t* mb = mask + base;
+    float* ob = out + base;
+    if (residual != nullptr) {
+      const float* rb = residual + base;
+      for (int j = 0; j < c; ++j) {
+        const int k = static_cast<int>(draw[j]) < keep16;
+        mb[j] = static_cast<uint8_t>(k);
+        ob[j] = rb[j] + xb[j] * (static_cast<float>(k) * scale);
+      }
+    } else {
+      for (int j = 0; j < c; ++j) {
+        const int k = static_cast<int>(draw[j]) < keep16;
+        mb[j] = static_cast<uint8_t>(k);
+        ob[j] = xb[j] * (static_cast<float>(k) * scale);
+      }
+    }
+  }
+}
+
+void DropoutBackward(const float* __restrict g, const uint8_t* __restrict mask, float scale,
+                     float* __restrict out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = g[i] * (static_cast<float>(mask[i]) * scale);
+}
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+torch::Tensor DropoutApply(AutogradContext* ctx, const torch::Tensor& residual, const torch::Tensor& x, double p) {
+  const torch::Tensor xc = x.contiguous();
+  const torch::Tensor rc = residual.defined() ? residual.contiguous() : residual;
+  torch::Tensor mask = torch::empty(xc.sizes(), torch::TensorOptions().dtype(torch::kUInt8));
+  torch::Tensor out = torch::empty_like(xc);
+  DropoutDraw d = NewDraw(p);
+  DropoutForward(d, xc.data_ptr<float>(), rc.defined() ? rc.data_ptr<float>() : nullptr,
+                 mask.data_ptr<uint8_t>(), out.data_ptr<float>(), xc.numel());
+  ctx->save_for_backward({mask});
+  ctx->saved_data["scale"] = static_cast<double>(d.scale);
+  return out;
+}
+
+torch::Tensor DropoutGrad(AutogradContext* ctx, const torch::Tensor& grad) {
+  const torch::Tensor g = grad.contiguous();
+  const torch::Tensor mask = ctx->get_saved_variables()[0];
+  torch::Tensor out = torch::empty_like(g);
+  DropoutBackward(g.data_ptr<float>(), mask.data_ptr<uint8_t>(),
+                  static_cast<float>(ctx->saved_data["scale"].toDouble()), out.data_ptr<float>(), g.numel());
+  return out;
+}
+
+struct DropoutFunction : public torch::autograd::Function<DropoutFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, double p) {
+    return DropoutApply(ctx, torch::Tensor(), x, p);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return {DropoutGrad(ctx, grads[0]), torch::Tensor()};
+  }
+};
+
+struct ResidualDropoutFunction : public torch::autograd::Function<ResidualDropoutFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& residual, const torch::Tensor& x,
+                               double p) {
+    return DropoutApply(ctx, residual, x, p);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return {grads[0], DropoutGrad(ctx, grads[0]), torch::Tensor()};
+  }
+};
+
+bool OwnDropout(const torch::Tensor& x, double p) {
+  return p < 1.0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
+}
+
+// y = x W^T + b over the last dimension, as one addmm (the bias added inside the product)
+// on the tokens flattened to rows: torch::nn::Linear on a 3-d input is a matmul and a
+// separate bias pass, forward and backward.
+torch::Tensor Affine(const torch::nn::Linear& l, const torch::Tensor& rows) {
+  return torch::addmm(l->bias, rows, l->weight.t());
+}
+
+}  // namespace
 
 torch::Tensor Dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;
-  if (p >= 1.0 || !x.device().is_cpu() || x.scalar_type() != torch::kFloat32) {
-    return torch::dropout(x, p, true);
+  if (!OwnDropout(x, p)) return torch::dropout(x, p, true);
+  return DropoutFunction::apply(x, p);
+}
+
+torch::Tensor ResidualDropout(const torch::Tensor& residual, const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return residual + x;
+  if (!OwnDropout(x, p) || residual.sizes() != x.sizes() || residual.scalar_type() != torch::kFloat32) {
+    return residual + Dropout(x, p, training);
   }
-  return x * DropoutMask(x.sizes(), p);
+  return ResidualDropoutFunction::apply(residual, x, p);
 }
 
 DtBlockImpl::DtBlockImpl(int h, int n_layer) {
@@ -95,8 +191,8 @@ torch::Tensor DecisionTransformerImpl::forward(const torch::Tensor& states,
   const torch::Tensor r = embed_return_->forward(returns_to_go.unsqueeze(-1)) + time;
   const torch::Tensor st = embed_state_->forward(states) + time;
   const torch::Tensor a = embed_action_->forward(actions) + time;
-  // (R_1, s_1, a_1, R_2, ...): B x K x 3 x h -> B x 3K x h
-  torch::Tensor x = torch::stack({r, st, a}, 2).reshape({B, T, h});
+  // (R_1, s_1, a_1, R_2, ...): B x K x 3 x h -> B x 3K x h, held as (B 3K) x h rows
+  torch::Tensor x = torch::stack({r, st, a}, 2).reshape({B * T, h});
   const double p = config_.dropout;
   const bool train = is_training();
   x = Dropout(embed_ln_->forward(x), p, train);
@@ -107,17 +203,21 @@ torch::Tensor DecisionTransformerImpl::forward(const torch::Tensor& states,
       torch::ones({T, T}, x.options()).tril().view({1, 1, T, T});
   const torch::Tensor bias = (1.0 - causal) * -1e9 + (1.0 - keys_present.view({B, 1, 1, T})) * -1e9;
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  // B x T x h (a column slice of the QKV rows) -> B x nh x T x hd, a view
+  auto heads = [&](const torch::Tensor& t) { return t.view({B, T, nh, hd}).transpose(1, 2); };
   for (const auto& module : *blocks_) {
     auto* b = module->as<DtBlockImpl>();
-    torch::Tensor qkv =
-        b->attn_qkv->forward(b->ln1->forward(x)).view({B, T, 3, nh, hd}).permute({2, 0, 3, 1, 4});
-    torch::Tensor att = torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) * scale + bias;
+    // split, not select: the gradient of three column slices is one concatenation, where
+    // a select's is a zero-filled copy of the whole QKV output per slice.
+    const auto qkv = Affine(b->attn_qkv, b->ln1->forward(x)).view({B, T, 3 * h}).split(h, -1);
+    torch::Tensor att = torch::matmul(heads(qkv[0]), heads(qkv[1]).transpose(-2, -1)) * scale + bias;
     att = Dropout(torch::softmax(att, -1), p, train);
-    torch::Tensor y = torch::matmul(att, qkv[2]).permute({0, 2, 1, 3}).reshape({B, T, h});
-    x = x + Dropout(b->attn_proj->forward(y), p, train);
-    torch::Tensor m = b->mlp_fc->forward(b->ln2->forward(x));
-    m = config_.activation == "gelu" ? torch::gelu(m, "tanh") : torch::relu(m);
-    x = x + Dropout(b->mlp_proj->forward(m), p, train);
+    torch::Tensor y = torch::matmul(att, heads(qkv[2])).transpose(1, 2).reshape({B * T, h});
+    x = ResidualDropout(x, Affine(b->attn_proj, y), p, train);
+    torch::Tensor m = Affine(b->mlp_fc, b->ln2->forward(x));
+    // in place: the product's output is needed by no gradient but ReLU's own
+    m = config_.activation == "gelu" ? torch::gelu(m, "tanh") : m.relu_();
+    x = ResidualDropout(x, Affine(b->mlp_proj, m), p, train);
   }
   x = ln_f_->forward(x).view({B, K, 3, h});
   torch::Tensor pred = predict_action_->forward(x.select(2, 1));  // from the state tokens

@@ -41,14 +41,16 @@ class DtBlockImpl : public torch::nn::Module {
 TORCH_MODULE(DtBlock);
 
 // Inverted dropout as torch's (each element kept with probability 1 - p and scaled by
-// 1 / (1 - p); x unchanged when not training or p is 0), with the mask drawn by
-// DropoutMask on CPU float32 tensors, torch::dropout elsewhere. libtorch 1.13 built
-// without MKL (Debian's) draws its Bernoulli mask one mt19937 number per element, ~12 ns
-// each here: 18% of a training step at the official size (docs/RESULTS.md). DropoutMask
-// takes its seed from torch's default generator, so a run stays fixed by its seed.
+// 1 / (1 - p); x unchanged when not training or p is 0). On CPU float32 tensors its own
+// autograd function: one pass draws the mask (16-bit uniform draws, four per SplitMix64
+// output: the keep probability is 1 - p rounded to a multiple of 2^-16) and applies it,
+// keeping a byte per element for the backward pass; torch::dropout elsewhere. libtorch
+// 1.13 built without MKL (Debian's) draws its Bernoulli mask one mt19937 number per
+// element, ~12 ns each here (docs/RESULTS.md). The seed of each mask comes from torch's
+// default generator, so a run stays fixed by its seed.
 torch::Tensor Dropout(const torch::Tensor& x, double p, bool training);
-// A float32 tensor of `sizes`: 1 / (1 - p) with probability 1 - p, else 0 (0 <= p < 1).
-torch::Tensor DropoutMask(torch::IntArrayRef sizes, double p);
+// residual + Dropout(x, p, training) in one pass (the transformer's residual branches).
+torch::Tensor ResidualDropout(const torch::Tensor& residual, const torch::Tensor& x, double p, bool training);
 
 class DecisionTransformerImpl : public torch::nn::Module {
  public:

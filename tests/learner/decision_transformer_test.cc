@@ -109,9 +109,9 @@ DatasetStats Stats(int D) {
 }
 
 // Dropout: the fraction kept is 1 - p (within 5 standard errors over 1M elements), kept
-// elements are scaled by 1 / (1 - p), the gradient is the mask, neighbouring elements (two
-// halves of one 64-bit draw) are independent, a mask is fixed by torch's seed and the next
-// call draws a new one; not training, or p = 0, passes x through.
+// elements are scaled by 1 / (1 - p), the gradient is the mask, neighbouring elements (the
+// four 16-bit quarters of one 64-bit draw) are independent, a mask is fixed by torch's seed
+// and the next call draws a new one; not training, or p = 0, passes x through.
 TEST(DecisionTransformerTest, DropoutKeepsOneMinusPScaledAndIsFixedByTheSeed) {
   const double p = 0.1;
   const int64_t n = 1 << 20;
@@ -124,13 +124,19 @@ TEST(DecisionTransformerTest, DropoutKeepsOneMinusPScaledAndIsFixedByTheSeed) {
   EXPECT_TRUE(torch::all(torch::logical_or(y == 0, torch::abs(y - 2.0f / 0.9f) < 1e-6)).item<bool>());
   y.sum().backward();
   EXPECT_TRUE(torch::equal(x.grad(), y.detach() / 2.0f));
-  // pairs: P(both dropped) = p^2 for independent halves
-  torch::Tensor dropped = (y.detach() == 0).view({n / 2, 2}).to(torch::kFloat64);
-  const double both = (dropped.select(1, 0) * dropped.select(1, 1)).mean().item<double>();
-  EXPECT_NEAR(both, p * p, 5 * std::sqrt(p * p * (1 - p * p) / (n / 2)));
-  // an odd size fills its last element too (keep rate over many draws)
+  // lanes: P(both dropped) = p^2 for each pair of quarters of one draw
+  torch::Tensor dropped = (y.detach() == 0).view({n / 4, 4}).to(torch::kFloat64);
+  for (int i = 0; i < 4; ++i) {
+    for (int j = i + 1; j < 4; ++j) {
+      const double both = (dropped.select(1, i) * dropped.select(1, j)).mean().item<double>();
+      EXPECT_NEAR(both, p * p, 5 * std::sqrt(p * p * (1 - p * p) / (n / 4))) << "lanes " << i << ", " << j;
+    }
+  }
+  // a size that is no multiple of the draw's four lanes or its 256-element chunk fills its
+  // last element too (keep rate over many draws)
   double last = 0;
-  for (int t = 0; t < 2000; ++t) last += DropoutMask({3}, 0.5)[2].item<float>();
+  const torch::Tensor ones = torch::ones({259});
+  for (int t = 0; t < 2000; ++t) last += Dropout(ones, 0.5, true)[258].item<float>();
   EXPECT_NEAR(last / 2000, 1.0, 5 * std::sqrt(0.25 * 4 / 2000));  // values 0 or 2
   torch::manual_seed(3);
   torch::Tensor again = Dropout(x.detach(), p, true);
@@ -138,6 +144,28 @@ TEST(DecisionTransformerTest, DropoutKeepsOneMinusPScaledAndIsFixedByTheSeed) {
   EXPECT_FALSE(torch::equal(Dropout(x.detach(), p, true), y.detach()));
   EXPECT_TRUE(torch::equal(Dropout(x.detach(), p, false), x.detach()));
   EXPECT_TRUE(torch::equal(Dropout(x.detach(), 0.0, true), x.detach()));
+}
+
+// The fused residual branch: residual + Dropout(x) with the same mask as Dropout draws
+// from the same seed, the residual's gradient passed through whole, x's the mask.
+TEST(DecisionTransformerTest, ResidualDropoutIsTheResidualPlusTheDroppedBranch) {
+  const double p = 0.25;
+  torch::manual_seed(5);
+  const torch::Tensor r0 = torch::randn({64, 37}), x0 = torch::randn({64, 37});
+  torch::manual_seed(9);
+  const torch::Tensor dropped = Dropout(x0, p, true);
+  torch::manual_seed(9);
+  torch::Tensor r = r0.clone().requires_grad_(true), x = x0.clone().requires_grad_(true);
+  torch::Tensor y = ResidualDropout(r, x, p, true);
+  EXPECT_LT((y - (r0 + dropped)).abs().max().item<double>(), 1e-6);
+  const torch::Tensor w = torch::randn({64, 37});
+  (y * w).sum().backward();
+  EXPECT_TRUE(torch::equal(r.grad(), w));
+  const torch::Tensor mask = (dropped != 0).to(torch::kFloat32) / (1 - p);
+  EXPECT_LT((x.grad() - w * mask).abs().max().item<double>(), 1e-6);
+  const double kept = (dropped != 0).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(kept, 1 - p, 0.03);
+  EXPECT_TRUE(torch::equal(ResidualDropout(r0, x0, p, false), r0 + x0));
 }
 
 TEST(DtAlgorithmTest, InputsAreNormalizedScaledAndMasked) {
