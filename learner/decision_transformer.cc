@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <dlfcn.h>
+
 namespace fleet::learner {
 namespace {
 
@@ -75,6 +77,10 @@ void DropoutBackward(const float* __restrict g, const uint8_t* __restrict mask, 
   for (int64_t i = 0; i < n; ++i) out[i] = g[i] * (static_cast<float>(mask[i]) * scale);
 }
 
+void DropoutBackwardInPlace(float* __restrict g, const uint8_t* __restrict mask, float scale, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) g[i] *= static_cast<float>(mask[i]) * scale;
+}
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -118,6 +124,125 @@ struct ResidualDropoutFunction : public torch::autograd::Function<ResidualDropou
     return {grads[0], DropoutGrad(ctx, grads[0]), torch::Tensor()};
   }
 };
+
+
+// The attention core of every block on CPU float32: the per-window matrix products go
+// straight to the BLAS sgemm_ that libtorch itself calls (found at run time, as
+// SetBlasThreads finds OpenBLAS), one call per window and head. libtorch 1.13's bmm splits
+// its batch the same way but through a select and an addmm per window (~10 us each, 1152
+// per training step at the official size) and a softmax input and output of its own; the
+// gradients of Q, K and V land in one (B T) x 3h tensor, QKV's layout, with no concatenation.
+using Sgemm = void (*)(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+                       const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+                       const float* beta, float* c, const int* ldc);
+
+Sgemm FindSgemm() {
+  static const Sgemm sgemm = reinterpret_cast<Sgemm>(::dlsym(RTLD_DEFAULT, "sgemm_"));
+  return sgemm;
+}
+
+// Row-major C (m x n, ldc) = alpha op(A) op(B) + beta C, op(A) m x k: the column-major
+// product C^T = op(B)^T op(A)^T, so the operands swap and the flags stay.
+void RowGemm(Sgemm sgemm, bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
+             const float* b, int ldb, float beta, float* c, int ldc) {
+  const char* fa = ta ? "T" : "N";
+  const char* fb = tb ? "T" : "N";
+  sgemm(fb, fa, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+}
+
+struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
+  // qkv: B x T x 3h contiguous (Q, K, V side by side, head i of each at columns i hd..);
+  // bias: additive, broadcastable to B x nh x T x T. Returns B x T x h.
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& qkv_in, const torch::Tensor& bias,
+                               int64_t nh, double scale, double p) {
+    const Sgemm sgemm = FindSgemm();
+    const torch::Tensor qkv = qkv_in.contiguous();
+    const int64_t B = qkv.size(0), T = qkv.size(1), h = qkv.size(2) / 3, hd = h / nh;
+    const int t = static_cast<int>(T), d = static_cast<int>(hd), ld = static_cast<int>(3 * h);
+    torch::Tensor scores = torch::empty({B, nh, T, T}, qkv.options());
+    const float* base = qkv.data_ptr<float>();
+    float* sp = scores.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < nh; ++i) {
+        const float* q = base + b * T * 3 * h + i * hd;
+        RowGemm(sgemm, false, true, t, t, d, static_cast<float>(scale), q, ld, q + h, ld, 0.0f,
+                sp + (b * nh + i) * T * T, t);
+      }
+    }
+    scores.add_(bias);
+    const torch::Tensor probs = torch::softmax(scores, -1);
+    torch::Tensor mixed = probs;  // what multiplies V: the probabilities after dropout
+    torch::Tensor mask;
+    double drop_scale = 1.0;
+    if (p > 0.0) {
+      mask = torch::empty(probs.sizes(), torch::TensorOptions().dtype(torch::kUInt8));
+      mixed = torch::empty_like(probs);
+      DropoutDraw draw = NewDraw(p);
+      DropoutForward(draw, probs.data_ptr<float>(), nullptr, mask.data_ptr<uint8_t>(), mixed.data_ptr<float>(),
+                     probs.numel());
+      drop_scale = draw.scale;
+    }
+    torch::Tensor y = torch::empty({B, T, h}, qkv.options());
+    const float* mp = mixed.data_ptr<float>();
+    float* yp = y.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < nh; ++i) {
+        const float* v = base + b * T * 3 * h + 2 * h + i * hd;
+        RowGemm(sgemm, false, false, t, d, t, 1.0f, mp + (b * nh + i) * T * T, t, v, ld, 0.0f,
+                yp + b * T * h + i * hd, static_cast<int>(h));
+      }
+    }
+    ctx->save_for_backward({qkv, probs, mixed, mask.defined() ? mask : torch::Tensor()});
+    ctx->saved_data["nh"] = nh;
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["drop_scale"] = drop_scale;
+    return y;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const Sgemm sgemm = FindSgemm();
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &qkv = saved[0], &probs = saved[1], &mixed = saved[2], &mask = saved[3];
+    const int64_t nh = ctx->saved_data["nh"].toInt();
+    const float scale = static_cast<float>(ctx->saved_data["scale"].toDouble());
+    const torch::Tensor dy = grads[0].contiguous();
+    const int64_t B = qkv.size(0), T = qkv.size(1), h = qkv.size(2) / 3, hd = h / nh;
+    const int t = static_cast<int>(T), d = static_cast<int>(hd), ld = static_cast<int>(3 * h),
+              ldy = static_cast<int>(h);
+    const float* base = qkv.data_ptr<float>();
+    const float* dyp = dy.data_ptr<float>();
+    const float* mp = mixed.data_ptr<float>();
+    torch::Tensor dqkv = torch::empty_like(qkv);
+    float* dp = dqkv.data_ptr<float>();
+    torch::Tensor dmixed = torch::empty_like(probs);
+    float* dmp = dmixed.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < nh; ++i) {
+        const int64_t row = b * T * 3 * h + i * hd, w = (b * nh + i) * T * T;
+        const float* dyb = dyp + b * T * h + i * hd;
+        // dMixed = dY V^T, dV = Mixed^T dY
+        RowGemm(sgemm, false, true, t, t, d, 1.0f, dyb, ldy, base + row + 2 * h, ld, 0.0f, dmp + w, t);
+        RowGemm(sgemm, true, false, t, d, t, 1.0f, mp + w, t, dyb, ldy, 0.0f, dp + row + 2 * h, ld);
+      }
+    }
+    if (mask.defined()) {
+      DropoutBackwardInPlace(dmp, mask.data_ptr<uint8_t>(),
+                             static_cast<float>(ctx->saved_data["drop_scale"].toDouble()), dmixed.numel());
+    }
+    const torch::Tensor dscores = torch::_softmax_backward_data(dmixed, probs, -1, torch::kFloat32);
+    const float* dsp = dscores.data_ptr<float>();
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t i = 0; i < nh; ++i) {
+        const int64_t row = b * T * 3 * h + i * hd, w = (b * nh + i) * T * T;
+        // scores = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q
+        RowGemm(sgemm, false, false, t, d, t, scale, dsp + w, t, base + row + h, ld, 0.0f, dp + row, ld);
+        RowGemm(sgemm, true, false, t, d, t, scale, dsp + w, t, base + row, ld, 0.0f, dp + row + h, ld);
+      }
+    }
+    return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
 
 bool OwnDropout(const torch::Tensor& x, double p) {
   return p < 1.0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
@@ -205,14 +330,24 @@ torch::Tensor DecisionTransformerImpl::forward(const torch::Tensor& states,
   const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
   // B x T x h (a column slice of the QKV rows) -> B x nh x T x hd, a view
   auto heads = [&](const torch::Tensor& t) { return t.view({B, T, nh, hd}).transpose(1, 2); };
+  // libtorch's matmul and softmax off the CPU, for other dtypes, where no BLAS sgemm_ is
+  // found, and after set_own_attention(false) (tests compare the two).
+  const bool own_attention = own_attention_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
+                             FindSgemm() != nullptr;
   for (const auto& module : *blocks_) {
     auto* b = module->as<DtBlockImpl>();
-    // split, not select: the gradient of three column slices is one concatenation, where
-    // a select's is a zero-filled copy of the whole QKV output per slice.
-    const auto qkv = Affine(b->attn_qkv, b->ln1->forward(x)).view({B, T, 3 * h}).split(h, -1);
-    torch::Tensor att = torch::matmul(heads(qkv[0]), heads(qkv[1]).transpose(-2, -1)) * scale + bias;
-    att = Dropout(torch::softmax(att, -1), p, train);
-    torch::Tensor y = torch::matmul(att, heads(qkv[2])).transpose(1, 2).reshape({B * T, h});
+    const torch::Tensor qkv = Affine(b->attn_qkv, b->ln1->forward(x)).view({B, T, 3 * h});
+    torch::Tensor y;
+    if (own_attention) {
+      y = AttentionFunction::apply(qkv, bias, nh, scale, train ? p : 0.0).view({B * T, h});
+    } else {
+      // split, not select: the gradient of three column slices is one concatenation,
+      // where a select's is a zero-filled copy of the whole QKV output per slice.
+      const auto parts = qkv.split(h, -1);
+      torch::Tensor att = torch::matmul(heads(parts[0]), heads(parts[1]).transpose(-2, -1)) * scale + bias;
+      att = Dropout(torch::softmax(att, -1), p, train);
+      y = torch::matmul(att, heads(parts[2])).transpose(1, 2).reshape({B * T, h});
+    }
     x = ResidualDropout(x, Affine(b->attn_proj, y), p, train);
     torch::Tensor m = Affine(b->mlp_fc, b->ln2->forward(x));
     // in place: the product's output is needed by no gradient but ReLU's own

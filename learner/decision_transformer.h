@@ -67,6 +67,10 @@ class DecisionTransformerImpl : public torch::nn::Module {
   std::vector<std::pair<std::string, torch::Tensor>> NamedTensors() const;
   const DtShape& shape() const { return shape_; }
   const DtConfig& config() const { return config_; }
+  // On (the default): on CPU float32 the attention core of each block is Fleet's own
+  // autograd function (per-window BLAS products; decision_transformer.cc). Off: libtorch's
+  // matmul, softmax and dropout, as on other devices. Both compute the same function.
+  void set_own_attention(bool on) { own_attention_ = on; }
 
  private:
   DtConfig config_;
@@ -78,6 +82,7 @@ class DecisionTransformerImpl : public torch::nn::Module {
   torch::nn::Linear predict_action_{nullptr};
   // registered for the module tree checkpoints were written with; forward uses Dropout()
   torch::nn::Dropout dropout_{nullptr};
+  bool own_attention_ = true;
 };
 TORCH_MODULE(DecisionTransformer);
 

@@ -2,6 +2,7 @@
 // (hand-computed), the loss itself, and a small model imitating a deterministic policy.
 #include "learner/decision_transformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -86,6 +87,43 @@ TEST(DecisionTransformerTest, PaddedStepsDoNotReachThePresentOnes) {
   changed.rtg.narrow(1, 0, 2).add_(3.0);
   const torch::Tensor after = Predict(m, changed);
   EXPECT_LT((after.narrow(1, 2, 4) - base.narrow(1, 2, 4)).abs().max().item<double>(), 1e-6);
+}
+
+// Fleet's attention function (per-window BLAS products, its own backward pass) against
+// libtorch's matmul / softmax / dropout composition of the same model: two heads, front
+// padding, dropout on (both draw their masks in the same order from the same seed), so the
+// loss and every parameter's gradient agree; the check fails if either pass breaks.
+TEST(DecisionTransformerTest, OwnAttentionMatchesLibtorchsForwardAndBackward) {
+  for (const double p : {0.0, 0.1}) {
+    DtConfig c = Small();
+    c.dropout = p;
+    torch::manual_seed(4);
+    DecisionTransformer own(c, DtShape{5, 3, false});
+    torch::manual_seed(4);
+    DecisionTransformer ref(c, DtShape{5, 3, false});
+    ref->set_own_attention(false);
+    Inputs in = Random(3, 6, 5, 3);
+    in.mask[1].narrow(0, 0, 2).zero_();  // window 1: two steps of front padding
+    auto run = [&](DecisionTransformer& m) {
+      m->train();
+      m->zero_grad();
+      torch::manual_seed(11);
+      torch::Tensor pred = m->forward(in.states, in.actions, in.rtg, in.timesteps, in.mask);
+      torch::Tensor loss = ((pred - in.actions).pow(2).sum(-1) * in.mask).sum();
+      loss.backward();
+      return loss.item<double>();
+    };
+    const double l_own = run(own), l_ref = run(ref);
+    EXPECT_NEAR(l_own, l_ref, 1e-5 * std::abs(l_ref)) << "p " << p;
+    const auto po = own->named_parameters(), pr = ref->named_parameters();
+    ASSERT_EQ(po.size(), pr.size());
+    for (size_t i = 0; i < po.size(); ++i) {
+      const torch::Tensor go = po[i].value().grad(), gr = pr[i].value().grad();
+      ASSERT_TRUE(go.defined() && gr.defined()) << po[i].key();
+      const double scale = std::max(1e-3, gr.abs().max().item<double>());
+      EXPECT_LT((go - gr).abs().max().item<double>() / scale, 1e-4) << po[i].key() << " p " << p;
+    }
+  }
 }
 
 ExperimentConfig DtExperiment(const std::string& env) {
