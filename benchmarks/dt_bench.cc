@@ -3,10 +3,13 @@
 //   BM_DtTrainStep     one training step (forward, loss, backward, AdamW) at the official
 //                      size: 3 layers, embedding 128, K 20 (60 tokens), batch 64, Hopper's
 //                      11-dim states and 3-dim actions; counters: GFLOP/s at the model's
-//                      FLOPs (below).
-//   BM_Gemm            the same number of FLOPs as GEMMs of the model's shapes (the 3840 x
+//                      FLOPs (below), and where BM_Gemm ran in the same invocation,
+//                      floor_ms (the step's FLOPs at BM_Gemm's rate) and x_floor (the
+//                      step's wall time over that floor).
+//   BM_Gemm            the linear layers' GEMMs of a step at the model's shapes (the 3840 x
 //                      128 activations times each weight, forward and the two backward
-//                      products): the machine's matmul rate at these shapes, the floor.
+//                      products; 13.6 of the step's 14.6 GFLOP): the machine's sgemm rate at
+//                      these shapes, which sets the floor. Registered first.
 //   BM_DtAct/N/K       one action for each of N envs from the actors' Eigen model
 //                      (actor/dt_model.h) with a full 20-step context, all N in one forward
 //                      pass; K = 0 the baseline x86-64 build, 1 the AVX2+FMA build (skipped
@@ -25,6 +28,7 @@
 // backward pass: 3 x 3 blocks x (24 x 128^2 + 4 x 60 x 128) x 3840 tokens = 14.6 GFLOP.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <random>
 
 #include "actor/dt_model.h"
@@ -35,12 +39,53 @@ namespace {
 
 constexpr int kD = 11, kA = 3, kK = 20, kB = 64;
 
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// BM_Gemm's sgemm rate (FLOP/s, wall time), for the floor BM_DtTrainStep reports when
+// both run in one invocation (BM_Gemm is registered first).
+double g_gemm_flops_per_s = 0;
+
 fleet::learner::DtConfig Official() { return fleet::learner::DtConfig{}; }
 
 double StepFlops(const fleet::learner::DtConfig& c, int batch) {
   const double h = c.embed_dim, T = 3.0 * c.context_len;
   return 3.0 * c.n_layer * (24 * h * h + 4 * T * h) * batch * T;
 }
+
+void BM_Gemm(benchmark::State& state) {
+  torch::set_num_threads(1);
+  fleet::learner::SetBlasThreads(1);
+  const auto c = Official();
+  const int64_t n = kB * 3 * kK, h = c.embed_dim;
+  // (out x in) of each block's linear layers; the forward product and the two of backward.
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{3 * h, h}, {h, h}, {4 * h, h}, {h, 4 * h}};
+  std::vector<torch::Tensor> x, w, g;
+  for (auto [out, in] : shapes) {
+    x.push_back(torch::randn({n, in}));
+    w.push_back(torch::randn({out, in}));
+    g.push_back(torch::randn({n, out}));
+  }
+  double flops = 0;
+  const auto start = Clock::now();
+  for (auto _ : state) {
+    for (int layer = 0; layer < c.n_layer; ++layer) {
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        benchmark::DoNotOptimize(torch::mm(x[i], w[i].t()));  // forward
+        benchmark::DoNotOptimize(torch::mm(g[i], w[i]));      // grad of the input
+        benchmark::DoNotOptimize(torch::mm(g[i].t(), x[i]));  // grad of the weight
+      }
+    }
+  }
+  for (auto [out, in] : shapes) flops += 3.0 * 2.0 * n * out * in * c.n_layer;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops / 1e9 * state.iterations(), benchmark::Counter::kIsRate);
+  // the rate over wall time, for BM_DtTrainStep's floor
+  g_gemm_flops_per_s = flops * static_cast<double>(state.iterations()) / Seconds(start);
+}
+BENCHMARK(BM_Gemm)->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 void BM_DtTrainStep(benchmark::State& state) {
   torch::set_num_threads(1);
@@ -55,6 +100,7 @@ void BM_DtTrainStep(benchmark::State& state) {
                       r = torch::randn({kB, kK}), t = torch::randint(0, 1000, {kB, kK}),
                       mask = torch::ones({kB, kK});
   m->train();
+  const auto start = Clock::now();
   for (auto _ : state) {
     torch::Tensor pred = m->forward(s, a, r, t, mask);
     torch::Tensor loss = (pred - a).pow(2).mean();
@@ -65,6 +111,13 @@ void BM_DtTrainStep(benchmark::State& state) {
   }
   state.counters["GFLOP/s"] = benchmark::Counter(StepFlops(c, kB) / 1e9 * state.iterations(),
                                                  benchmark::Counter::kIsRate);
+  if (g_gemm_flops_per_s > 0) {
+    // the floor: the step's FLOPs at the sgemm rate BM_Gemm measured; the step's wall time
+    // over it
+    const double floor_s = StepFlops(c, kB) / g_gemm_flops_per_s;
+    state.counters["floor_ms"] = floor_s * 1e3;
+    state.counters["x_floor"] = Seconds(start) / static_cast<double>(state.iterations()) / floor_s;
+  }
 }
 // Arg: dropout in percent (the official 10, and 0 to see what dropout costs).
 BENCHMARK(BM_DtTrainStep)->Arg(10)->Arg(0)->Unit(benchmark::kMillisecond)->MinTime(5.0);
@@ -89,34 +142,6 @@ void BM_Dropout(benchmark::State& state) {
 }
 BENCHMARK(BM_Dropout)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-void BM_Gemm(benchmark::State& state) {
-  torch::set_num_threads(1);
-  fleet::learner::SetBlasThreads(1);
-  const auto c = Official();
-  const int64_t n = kB * 3 * kK, h = c.embed_dim;
-  // (out x in) of each block's linear layers; the forward product and the two of backward.
-  const std::vector<std::pair<int64_t, int64_t>> shapes = {{3 * h, h}, {h, h}, {4 * h, h}, {h, 4 * h}};
-  std::vector<torch::Tensor> x, w, g;
-  for (auto [out, in] : shapes) {
-    x.push_back(torch::randn({n, in}));
-    w.push_back(torch::randn({out, in}));
-    g.push_back(torch::randn({n, out}));
-  }
-  double flops = 0;
-  for (auto _ : state) {
-    for (int layer = 0; layer < c.n_layer; ++layer) {
-      for (size_t i = 0; i < shapes.size(); ++i) {
-        benchmark::DoNotOptimize(torch::mm(x[i], w[i].t()));  // forward
-        benchmark::DoNotOptimize(torch::mm(g[i], w[i]));      // grad of the input
-        benchmark::DoNotOptimize(torch::mm(g[i].t(), x[i]));  // grad of the weight
-      }
-    }
-  }
-  for (auto [out, in] : shapes) flops += 3.0 * 2.0 * n * out * in * c.n_layer;
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops / 1e9 * state.iterations(), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_Gemm)->Unit(benchmark::kMillisecond)->MinTime(5.0);
 
 void BM_DtAct(benchmark::State& state) {
   torch::set_num_threads(1);
