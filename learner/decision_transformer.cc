@@ -34,10 +34,16 @@ struct DropoutDraw {
   uint64_t state;
 };
 
+// The keep threshold of 16-bit draws: 1 - p rounded to a multiple of 2^-16 (0 when p is
+// within 2^-17 of 1: then torch::dropout is used).
+int KeepThreshold(double p) { return static_cast<int>(std::lround((1.0 - p) * 65536.0)); }
+
 DropoutDraw NewDraw(double p) {
   const uint64_t seed = static_cast<uint64_t>(
       torch::randint(int64_t{1} << 62, {1}, torch::TensorOptions().dtype(torch::kInt64)).item<int64_t>());
-  return DropoutDraw{static_cast<int>(std::lround((1.0 - p) * 65536.0)), static_cast<float>(1.0 / (1.0 - p)), seed};
+  const int keep16 = KeepThreshold(p);
+  // the inverse of the keep probability drawn, so that the expected output is x exactly
+  return DropoutDraw{keep16, static_cast<float>(65536.0 / keep16), seed};
 }
 
 void DropoutForward(DropoutDraw& d, const float* __restrict x, const float* __restrict residual,
@@ -245,7 +251,7 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
 
 
 bool OwnDropout(const torch::Tensor& x, double p) {
-  return p < 1.0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
+  return KeepThreshold(p) > 0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
 }
 
 // y = x W^T + b over the last dimension, as one addmm (the bias added inside the product)
@@ -256,6 +262,8 @@ torch::Tensor Affine(const torch::nn::Linear& l, const torch::Tensor& rows) {
 }
 
 }  // namespace
+
+bool OwnAttentionAvailable() { return FindSgemm() != nullptr; }
 
 torch::Tensor Dropout(const torch::Tensor& x, double p, bool training) {
   if (!training || p <= 0.0) return x;
@@ -333,7 +341,7 @@ torch::Tensor DecisionTransformerImpl::forward(const torch::Tensor& states,
   // libtorch's matmul and softmax off the CPU, for other dtypes, where no BLAS sgemm_ is
   // found, and after set_own_attention(false) (tests compare the two).
   const bool own_attention = own_attention_ && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
-                             FindSgemm() != nullptr;
+                             OwnAttentionAvailable() && (!train || p <= 0.0 || KeepThreshold(p) > 0);
   for (const auto& module : *blocks_) {
     auto* b = module->as<DtBlockImpl>();
     const torch::Tensor qkv = Affine(b->attn_qkv, b->ln1->forward(x)).view({B, T, 3 * h});

@@ -40,17 +40,21 @@ class DtBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DtBlock);
 
-// Inverted dropout as torch's (each element kept with probability 1 - p and scaled by
-// 1 / (1 - p); x unchanged when not training or p is 0). On CPU float32 tensors its own
-// autograd function: one pass draws the mask (16-bit uniform draws, four per SplitMix64
-// output: the keep probability is 1 - p rounded to a multiple of 2^-16) and applies it,
-// keeping a byte per element for the backward pass; torch::dropout elsewhere. libtorch
-// 1.13 built without MKL (Debian's) draws its Bernoulli mask one mt19937 number per
-// element, ~12 ns each here (docs/RESULTS.md). The seed of each mask comes from torch's
-// default generator, so a run stays fixed by its seed.
+// Inverted dropout (each element kept with probability 1 - p and scaled by the inverse of
+// that probability; x unchanged when not training or p is 0). On CPU float32 tensors its
+// own autograd function: one pass draws the mask (16-bit uniform draws, four per
+// SplitMix64 output: the keep probability is 1 - p rounded to a multiple of 2^-16, and the
+// scale is its exact inverse, so the expected output is x) and applies it, keeping a byte
+// per element for the backward pass; torch::dropout elsewhere, and for p within 2^-17 of 1.
+// libtorch 1.13 built without MKL (Debian's) draws its Bernoulli mask one mt19937 number
+// per element, ~12 ns each here (docs/RESULTS.md). The seed of each mask comes from
+// torch's default generator, so a run stays fixed by its seed.
 torch::Tensor Dropout(const torch::Tensor& x, double p, bool training);
 // residual + Dropout(x, p, training) in one pass (the transformer's residual branches).
 torch::Tensor ResidualDropout(const torch::Tensor& residual, const torch::Tensor& x, double p, bool training);
+// Whether the attention core can run as Fleet's own function here: the BLAS sgemm_ that
+// libtorch links was found.
+bool OwnAttentionAvailable();
 
 class DecisionTransformerImpl : public torch::nn::Module {
  public:
@@ -68,8 +72,9 @@ class DecisionTransformerImpl : public torch::nn::Module {
   const DtShape& shape() const { return shape_; }
   const DtConfig& config() const { return config_; }
   // On (the default): on CPU float32 the attention core of each block is Fleet's own
-  // autograd function (per-window BLAS products; decision_transformer.cc). Off: libtorch's
-  // matmul, softmax and dropout, as on other devices. Both compute the same function.
+  // autograd function (per-window BLAS products; decision_transformer.cc). Off, and on
+  // other devices or dtypes or where OwnAttentionAvailable() is false: libtorch's matmul
+  // and softmax, with Dropout() on the probabilities. Both compute the same function.
   void set_own_attention(bool on) { own_attention_ = on; }
 
  private:
