@@ -142,7 +142,6 @@ void BM_Dropout(benchmark::State& state) {
 }
 BENCHMARK(BM_Dropout)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-
 void BM_DtAct(benchmark::State& state) {
   torch::set_num_threads(1);
   const auto c = Official();

@@ -25,7 +25,7 @@ inline uint64_t SplitMix64(uint64_t& state) {
 }
 
 // One dropout mask: element i kept when its 16-bit draw is below keep16; out = residual +
-// x * mask / (1 - p), and the mask (0 / 1 bytes) for the backward pass. Four elements per
+// x * mask * scale (scale: the inverse of the keep probability drawn), and the mask (0 / 1 bytes) for the backward pass. Four elements per
 // SplitMix64 output. The loops are written so that GCC vectorizes them (integer compare,
 // float multiply; a branch or a float-valued select is left scalar).
 struct DropoutDraw {
@@ -130,7 +130,6 @@ struct ResidualDropoutFunction : public torch::autograd::Function<ResidualDropou
     return {grads[0], DropoutGrad(ctx, grads[0]), torch::Tensor()};
   }
 };
-
 
 // The attention core of every block on CPU float32: the per-window matrix products go
 // straight to the BLAS sgemm_ that libtorch itself calls (found at run time, as
@@ -248,7 +247,6 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     return {dqkv, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
-
 
 bool OwnDropout(const torch::Tensor& x, double p) {
   return KeepThreshold(p) > 0 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32;
