@@ -78,29 +78,38 @@ void DropoutForward(DropoutDraw& d, const float* __restrict x, const float* __re
   }
 }
 
-void DropoutBackward(const float* __restrict g, const uint8_t* __restrict mask, float scale,
-                     float* __restrict out, int64_t n) {
+// out = g * mask * scale; out may be g itself (no __restrict: GCC versions the loop on a
+// run-time overlap check and vectorizes both cases; the pass is memory-bound either way).
+void DropoutBackward(const float* g, const uint8_t* mask, float scale, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = g[i] * (static_cast<float>(mask[i]) * scale);
-}
-
-void DropoutBackwardInPlace(float* __restrict g, const uint8_t* __restrict mask, float scale, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) g[i] *= static_cast<float>(mask[i]) * scale;
 }
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-torch::Tensor DropoutApply(AutogradContext* ctx, const torch::Tensor& residual, const torch::Tensor& x, double p) {
+// A fresh mask drawn over x: out = residual (if defined) + x * mask * scale.
+struct Dropped {
+  torch::Tensor out;
+  torch::Tensor mask;
+  float scale;
+};
+
+Dropped DrawDropout(const torch::Tensor& residual, const torch::Tensor& x, double p) {
   const torch::Tensor xc = x.contiguous();
   const torch::Tensor rc = residual.defined() ? residual.contiguous() : residual;
-  torch::Tensor mask = torch::empty(xc.sizes(), torch::TensorOptions().dtype(torch::kUInt8));
-  torch::Tensor out = torch::empty_like(xc);
-  DropoutDraw d = NewDraw(p);
-  DropoutForward(d, xc.data_ptr<float>(), rc.defined() ? rc.data_ptr<float>() : nullptr,
-                 mask.data_ptr<uint8_t>(), out.data_ptr<float>(), xc.numel());
-  ctx->save_for_backward({mask});
+  Dropped d{torch::empty_like(xc), torch::empty(xc.sizes(), torch::TensorOptions().dtype(torch::kUInt8)), 0.0f};
+  DropoutDraw draw = NewDraw(p);
+  DropoutForward(draw, xc.data_ptr<float>(), rc.defined() ? rc.data_ptr<float>() : nullptr,
+                 d.mask.data_ptr<uint8_t>(), d.out.data_ptr<float>(), xc.numel());
+  d.scale = draw.scale;
+  return d;
+}
+
+torch::Tensor DropoutApply(AutogradContext* ctx, const torch::Tensor& residual, const torch::Tensor& x, double p) {
+  Dropped d = DrawDropout(residual, x, p);
+  ctx->save_for_backward({d.mask});
   ctx->saved_data["scale"] = static_cast<double>(d.scale);
-  return out;
+  return d.out;
 }
 
 torch::Tensor DropoutGrad(AutogradContext* ctx, const torch::Tensor& grad) {
@@ -180,12 +189,10 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
     torch::Tensor mask;
     double drop_scale = 1.0;
     if (p > 0.0) {
-      mask = torch::empty(probs.sizes(), torch::TensorOptions().dtype(torch::kUInt8));
-      mixed = torch::empty_like(probs);
-      DropoutDraw draw = NewDraw(p);
-      DropoutForward(draw, probs.data_ptr<float>(), nullptr, mask.data_ptr<uint8_t>(), mixed.data_ptr<float>(),
-                     probs.numel());
-      drop_scale = draw.scale;
+      Dropped d = DrawDropout(torch::Tensor(), probs, p);
+      mixed = d.out;
+      mask = d.mask;
+      drop_scale = d.scale;
     }
     torch::Tensor y = torch::empty({B, T, h}, qkv.options());
     const float* mp = mixed.data_ptr<float>();
@@ -231,8 +238,8 @@ struct AttentionFunction : public torch::autograd::Function<AttentionFunction> {
       }
     }
     if (mask.defined()) {
-      DropoutBackwardInPlace(dmp, mask.data_ptr<uint8_t>(),
-                             static_cast<float>(ctx->saved_data["drop_scale"].toDouble()), dmixed.numel());
+      DropoutBackward(dmp, mask.data_ptr<uint8_t>(), static_cast<float>(ctx->saved_data["drop_scale"].toDouble()),
+                      dmp, dmixed.numel());
     }
     const torch::Tensor dscores = torch::_softmax_backward_data(dmixed, probs, -1, torch::kFloat32);
     const float* dsp = dscores.data_ptr<float>();
