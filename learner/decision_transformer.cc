@@ -25,9 +25,10 @@ inline uint64_t SplitMix64(uint64_t& state) {
 }
 
 // One dropout mask: element i kept when its 16-bit draw is below keep16; out = residual +
-// x * mask * scale (scale: the inverse of the keep probability drawn), and the mask (0 / 1 bytes) for the backward pass. Four elements per
-// SplitMix64 output. The loops are written so that GCC vectorizes them (integer compare,
-// float multiply; a branch or a float-valued select is left scalar).
+// x * mask * scale (scale: the inverse of the keep probability drawn), and the mask (0 / 1
+// bytes) for the backward pass. Four elements per SplitMix64 output. The loops are written
+// so that GCC vectorizes them (integer compare, float multiply; a branch or a float-valued
+// select is left scalar).
 struct DropoutDraw {
   int keep16;
   float scale;
