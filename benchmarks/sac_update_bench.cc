@@ -1,12 +1,14 @@
 // SAC's update (learner/sac.h) on HalfCheetah's shapes (17-dim observations, 6-dim
 // actions), CleanRL's defaults (256-256, batch 256, policy and temperature every 2 steps,
-// twice), one intra-op thread, against the floor its matrix products set: the same GEMMs
-// (every linear layer's forward product, and in the backward passes the products for the
-// weight gradients and for the input gradients autograd needs) timed alone with torch::mm
-// on tensors of the same shapes. An update's mean is taken over whole policy periods
-// (iterations in multiples of 2), with the learner process's CPU settings
-// (ConfigureCpuForTraining). Same update in Python PyTorch: benchmarks/sac_update_torch.py.
-//   taskset -c 1 build/benchmarks/sac_update_bench
+// twice), on 1 and 2 threads (the benchmark's argument: torch's intra-op threads and
+// OpenBLAS's, both set as the learner process sets them from learner.threads), against the
+// floor its matrix products set: the same GEMMs (every linear layer's forward product, and
+// in the backward passes the products for the weight gradients and for the input gradients
+// autograd needs) timed alone with torch::mm on tensors of the same shapes and threads. An
+// update's mean is taken over whole policy periods (iterations in multiples of 2). Same
+// update in Python PyTorch: benchmarks/sac_update_torch.py [--threads N].
+//   taskset -c 1 build/benchmarks/sac_update_bench --benchmark_filter=/1/
+//   build/benchmarks/sac_update_bench --benchmark_filter=/2/      (both cores)
 #include <random>
 #include <vector>
 
@@ -32,9 +34,15 @@ fleet::replay::TransitionBatch RandomBatch(std::mt19937& rng) {
   return b;
 }
 
+// The learner process's CPU settings (learner/torch_runtime.cc) with learner.threads = n.
+void UseThreads(int n) {
+  torch::set_num_threads(n);
+  fleet::learner::SetBlasThreads(n);
+  fleet::learner::ConfigureCpuForTraining();
+}
+
 void BM_SacUpdate(benchmark::State& state) {
-  torch::set_num_threads(1);
-  fleet::learner::ConfigureCpuForTraining();  // as the learner process does
+  UseThreads(static_cast<int>(state.range(0)));
   fleet::learner::SacConfig c;  // CleanRL's defaults
   fleet::learner::Sac sac(kObs, std::vector<float>(kAct, -1.f), std::vector<float>(kAct, 1.f), c, 1);
   std::mt19937 rng(1);
@@ -48,7 +56,7 @@ void BM_SacUpdate(benchmark::State& state) {
   state.counters["updates_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
                                                        benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SacUpdate)->Unit(benchmark::kMillisecond)->Iterations(400)->Repetitions(3);
+BENCHMARK(BM_SacUpdate)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(400)->Repetitions(3);
 
 // One linear layer applied to a batch: its forward product, and in backward the weight
 // gradient's and (where autograd needs it) the input gradient's.
@@ -88,8 +96,7 @@ std::vector<Linear> UpdateGemms() {
 }
 
 void BM_SacGemmFloor(benchmark::State& state) {
-  torch::set_num_threads(1);
-  fleet::learner::ConfigureCpuForTraining();
+  UseThreads(static_cast<int>(state.range(0)));
   struct Product {
     torch::Tensor a, b;
   };
@@ -117,7 +124,7 @@ void BM_SacGemmFloor(benchmark::State& state) {
   state.counters["gflops"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
                                                 benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SacGemmFloor)->Unit(benchmark::kMillisecond)->Iterations(400)->Repetitions(3);
+BENCHMARK(BM_SacGemmFloor)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(400)->Repetitions(3);
 
 }  // namespace
 

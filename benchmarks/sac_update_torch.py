@@ -3,10 +3,11 @@
 CleanRL 1.2.0's sac_continuous_action.py, whose structure and defaults both follow):
 HalfCheetah's shapes (17-dim observations, 6-dim actions), 256-256 ReLU networks, batch
 256, twin critics with Polyak targets, the policy and the temperature updated twice every
-second step. One intra-op thread; Debian's python3-torch is the same libtorch 1.13 Fleet's
-learner links. Prints ms per update (mean over whole policy periods), three repetitions.
+second step. One intra-op thread by default (--threads N for more); Debian's python3-torch
+is the same libtorch 1.13 Fleet's learner links. Prints ms per update (mean over whole
+policy periods), three repetitions.
 
-  taskset -c 1 /usr/bin/python3 benchmarks/sac_update_torch.py [--updates 400]
+  taskset -c 1 /usr/bin/python3 benchmarks/sac_update_torch.py [--updates 400] [--threads 1]
 """
 import argparse
 import math
@@ -52,8 +53,9 @@ class Actor(nn.Module):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=400)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     actor, q1, q2, q1t, q2t = Actor(), Q(), Q(), Q(), Q()
     q1t.load_state_dict(q1.state_dict())
@@ -104,7 +106,8 @@ def main():
         for i in range(args.updates):
             update(i + 1, batches[i % 8])
         ms = (time.perf_counter() - t0) * 1000 / args.updates
-        print(f"repetition {rep}: {ms:.2f} ms per update ({args.updates} updates, torch {torch.__version__})")
+        print(f"repetition {rep}: {ms:.2f} ms per update ({args.updates} updates, {args.threads} "
+              f"thread(s), torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """SAC side by side: CleanRL 1.2.0's sac_continuous_action.py and Fleet's `fleet run`
 with configs/halfcheetah_sac.yaml (the same defaults), for the same number of env steps,
-at the same time, each pinned to its own core (taskset): CleanRL on --cleanrl-cpu with one
-torch thread, every Fleet process on --fleet-cpu with one learner thread.
+each pinned (taskset) to its CPU list: by default at the same time, CleanRL on core 1 with one
+torch thread and every Fleet process on core 0 with one learner thread; with --only and
+--cleanrl-cpu 0,1 / --fleet-cpu 0,1 and --cleanrl-threads / --fleet-threads, one system at
+a time on the whole machine (torch's intra-op and the BLAS threads for CleanRL,
+learner.threads for Fleet).
 
 Reports per system: wall seconds to the end, env steps per second, the mean return of the
 episodes that ended in each window of --window steps, and the final window's. CleanRL's
@@ -17,6 +20,7 @@ model and reward terms as v4; docs/RESULTS.md).
 
   scripts/setup-bench-venv.sh
   python3 benchmarks/sac_vs_cleanrl.py --steps 100000 --seed 1 --out runs/sac_vs_cleanrl
+  python3 benchmarks/sac_vs_cleanrl.py --only fleet --fleet-cpu 0,1 --fleet-threads 2 ...
 """
 import argparse
 import csv
@@ -38,7 +42,8 @@ def run_cleanrl(args, out, result):
     cmd = ["taskset", "-c", str(args.cleanrl_cpu), args.cleanrl_python, launch, script,
            "--env-id", args.cleanrl_env, "--total-timesteps", str(args.steps),
            "--seed", str(args.seed), "--cuda", "False"]
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+    n = str(args.cleanrl_threads)
+    env = dict(os.environ, OMP_NUM_THREADS=n, MKL_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n,
                PYTHONUNBUFFERED="1")
     start = time.time()
     episodes = []
@@ -60,7 +65,7 @@ def run_fleet(args, out, result):
     cmd = ["taskset", "-c", str(args.fleet_cpu), os.path.join(ROOT, "build", "bin", "fleet"), "run",
            os.path.join(ROOT, "configs", "halfcheetah_sac.yaml"), "--run-dir", run_dir,
            "--set", f"learner.total_env_steps={args.steps}", "--set", f"run.seed={args.seed}",
-           "--set", "learner.sac.log_every=250"]
+           "--set", "learner.sac.log_every=250", "--set", f"learner.threads={args.fleet_threads}"]
     start = time.time()
     with open(os.path.join(out, "fleet.log"), "w") as log:
         code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -101,13 +106,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--window", type=int, default=25000)
     ap.add_argument("--cleanrl-env", default="GymnasiumMujoco/HalfCheetah-v4")
-    ap.add_argument("--cleanrl-cpu", type=int, default=1)
-    ap.add_argument("--fleet-cpu", type=int, default=0)
+    ap.add_argument("--cleanrl-cpu", default="1", help="taskset CPU list, e.g. 1 or 0,1")
+    ap.add_argument("--fleet-cpu", default="0", help="taskset CPU list, e.g. 0 or 0,1")
+    ap.add_argument("--cleanrl-threads", type=int, default=1, help="torch intra-op and BLAS threads")
+    ap.add_argument("--fleet-threads", type=int, default=1, help="learner.threads")
     ap.add_argument("--out", default="runs/sac_vs_cleanrl")
     # CleanRL 1.2.0's SAC script's own pins (scripts/setup-bench-venv.sh makes the venv)
     ap.add_argument("--cleanrl-python", default=os.path.join(ROOT, ".venv-bench-sac", "bin", "python"))
     ap.add_argument("--only", choices=["both", "cleanrl", "fleet"], default="both",
-                    help="one system alone (still pinned to its core)")
+                    help="one system alone (pinned to its CPU list)")
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -121,7 +128,9 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    summary = {"steps": args.steps, "seed": args.seed}
+    summary = {"steps": args.steps, "seed": args.seed,
+               "cleanrl_cpu": args.cleanrl_cpu, "cleanrl_threads": args.cleanrl_threads,
+               "fleet_cpu": args.fleet_cpu, "fleet_threads": args.fleet_threads}
     if "cleanrl" in result:
         c = result["cleanrl"]
         summary["cleanrl"] = {
