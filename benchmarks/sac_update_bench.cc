@@ -34,11 +34,11 @@ fleet::replay::TransitionBatch RandomBatch(std::mt19937& rng) {
   return b;
 }
 
-// The learner process's CPU settings (learner/torch_runtime.cc) with learner.threads = n.
+// The learner process's CPU settings with learner.threads = n.
 void UseThreads(int n) {
-  torch::set_num_threads(n);
-  fleet::learner::SetBlasThreads(n);
-  fleet::learner::ConfigureCpuForTraining();
+  fleet::ExperimentConfig config;
+  config.learner.threads = n;
+  fleet::learner::ConfigureLearnerProcess(config);
 }
 
 void BM_SacUpdate(benchmark::State& state) {

@@ -20,7 +20,7 @@ model and reward terms as v4; docs/RESULTS.md).
 
   scripts/setup-bench-venv.sh
   python3 benchmarks/sac_vs_cleanrl.py --steps 100000 --seed 1 --out runs/sac_vs_cleanrl
-  python3 benchmarks/sac_vs_cleanrl.py --only fleet --fleet-cpu 0,1 --fleet-threads 2 ...
+  python3 benchmarks/sac_vs_cleanrl.py --only fleet --fleet-cpu 0,1 --fleet-threads 1 ...
 """
 import argparse
 import csv
