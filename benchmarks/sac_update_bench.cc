@@ -58,11 +58,11 @@ void BM_SacUpdate(benchmark::State& state) {
 }
 BENCHMARK(BM_SacUpdate)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(400)->Repetitions(3);
 
-// One linear layer applied to a batch: its forward product, and in backward the weight
-// gradient's and (where autograd needs it) the input gradient's.
+// One linear layer applied to a batch: its forward product, and in backward (where autograd
+// needs them) the weight gradient's and the input gradient's.
 struct Linear {
   int in, out;
-  bool backward, input_grad;
+  bool weight_grad, input_grad;
 };
 
 // The linear applications of one average update (the policy step's work counted once per
@@ -72,26 +72,27 @@ std::vector<Linear> UpdateGemms() {
   const std::vector<Linear> actor = {{kObs, kHidden}, {kHidden, kHidden}, {kHidden, kAct}, {kHidden, kAct}};
   const std::vector<Linear> q = {{kObs + kAct, kHidden}, {kHidden, kHidden}, {kHidden, 1}};
   std::vector<Linear> all;
-  auto add = [&](const std::vector<Linear>& net, bool backward, bool first_input_grad) {
+  auto add = [&](const std::vector<Linear>& net, bool weight_grad, bool input_grad,
+                 bool first_input_grad) {
     for (size_t i = 0; i < net.size(); ++i) {
-      all.push_back({net[i].in, net[i].out, backward, backward && (i > 0 || first_input_grad)});
+      all.push_back({net[i].in, net[i].out, weight_grad, input_grad && (i > 0 || first_input_grad)});
     }
   };
   // target: the actor on s' and both target critics, no gradients
-  add(actor, false, false);
-  add(q, false, false);
-  add(q, false, false);
+  add(actor, false, false, false);
+  add(q, false, false, false);
+  add(q, false, false, false);
   // critic step: both critics forward and backward (the input is data: no input gradient)
-  add(q, true, false);
-  add(q, true, false);
+  add(q, true, true, false);
+  add(q, true, true, false);
   // policy step (once per update on average): the actor and both critics forward and
-  // backward (the critics' input holds the action: its gradient flows to the actor; the
-  // critics' weight gradients are computed too, as autograd does for parameters that
-  // require them), then the actor forward again for the temperature
-  add(actor, true, false);
-  add(q, true, true);
-  add(q, true, true);
-  add(actor, false, false);
+  // backward; the critics' input holds the action, whose gradient flows to the actor; their
+  // weights are frozen for this step (learner/sac.cc: those gradients would go unused),
+  // so no weight-gradient products; then the actor forward again for the temperature
+  add(actor, true, true, false);
+  add(q, false, true, true);
+  add(q, false, true, true);
+  add(actor, false, false, false);
   return all;
 }
 
@@ -106,15 +107,15 @@ void BM_SacGemmFloor(benchmark::State& state) {
     // forward: (B x in) (in x out)
     products.push_back({torch::randn({kBatch, l.in}), torch::randn({l.in, l.out})});
     flops += 2.0 * kBatch * l.in * l.out;
-    if (l.backward) {
+    if (l.weight_grad) {
       // weight gradient: (out x B) (B x in)
       products.push_back({torch::randn({l.out, kBatch}), torch::randn({kBatch, l.in})});
       flops += 2.0 * kBatch * l.in * l.out;
-      if (l.input_grad) {
-        // input gradient: (B x out) (out x in)
-        products.push_back({torch::randn({kBatch, l.out}), torch::randn({l.out, l.in})});
-        flops += 2.0 * kBatch * l.in * l.out;
-      }
+    }
+    if (l.input_grad) {
+      // input gradient: (B x out) (out x in)
+      products.push_back({torch::randn({kBatch, l.out}), torch::randn({l.out, l.in})});
+      flops += 2.0 * kBatch * l.in * l.out;
     }
   }
   for (auto _ : state) {

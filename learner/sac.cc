@@ -15,6 +15,22 @@ SacMlp MakeQ(int obs_dim, int action_dim, const std::vector<int>& hidden) {
   return SacMlp(obs_dim + action_dim, hidden, 1);
 }
 
+// Parameters that stop requiring gradients while it lives (and require them again after).
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(std::vector<torch::Tensor> params) : params_(std::move(params)) {
+    for (auto& p : params_) p.set_requires_grad(false);
+  }
+  ~FrozenParameters() {
+    for (auto& p : params_) p.set_requires_grad(true);
+  }
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  std::vector<torch::Tensor> params_;
+};
+
 }  // namespace
 
 SacMlpImpl::SacMlpImpl(int in, const std::vector<int>& hidden, int out) {
@@ -178,10 +194,21 @@ StatusOr<SacStepMetrics> Sac::Update(const replay::TransitionBatch& b) {
     for (int k = 0; k < c_.policy_frequency; ++k) {
       const SquashedSample pi = actor_->Sample(obs);
       const torch::Tensor spi = torch::cat({obs, pi.action}, 1);
-      const torch::Tensor min_q = torch::min(qf1_->forward(spi), qf2_->forward(spi)).squeeze(1);
-      const torch::Tensor actor_loss = (alpha * pi.log_prob - min_q).mean();
-      actor_opt_.zero_grad();
-      actor_loss.backward();
+      torch::Tensor actor_loss;
+      {
+        // The actor's loss reaches the critics' weights too, but those gradients are never
+        // used: the critic step zeroes them before its own backward pass (CleanRL computes
+        // and discards them). With the critics' parameters frozen, autograd computes only
+        // the gradient that flows through the critics into the action: the same update
+        // without the critics' weight-gradient products (a tenth of an update's FLOPs).
+        std::vector<torch::Tensor> critics = qf1_->parameters();
+        for (auto& t : qf2_->parameters()) critics.push_back(t);
+        FrozenParameters frozen(std::move(critics));
+        const torch::Tensor min_q = torch::min(qf1_->forward(spi), qf2_->forward(spi)).squeeze(1);
+        actor_loss = (alpha * pi.log_prob - min_q).mean();
+        actor_opt_.zero_grad();
+        actor_loss.backward();
+      }
       actor_opt_.step();
       m.actor_loss = actor_loss.item<double>();
       if (c_.autotune) {

@@ -82,6 +82,46 @@ TEST(SacTest, TargetNetworksMoveByTau) {
   EXPECT_TRUE(moved);
 }
 
+// The policy step does not touch the critics' gradients: the actor's loss flows through the
+// critics into the action only (their weight gradients would be zeroed unused before the
+// next critic step). Two learners from one seed draw the same critic step; one also takes a
+// policy step (policy_frequency 1), the other not yet (2): their critics' gradients are the
+// critic loss's in both, and the critics still train afterwards (requires_grad restored).
+TEST(SacTest, ThePolicyStepLeavesTheCriticsGradientsAsTheCriticStepLeftThem) {
+  auto grads_after_one_update = [](int policy_frequency) {
+    SacConfig c = Small();
+    c.policy_frequency = policy_frequency;
+    Sac sac(1, {-1.0f}, {1.0f}, c, 7);
+    std::mt19937_64 rng(4);
+    auto m = sac.Update(Bandit(64, rng));
+    EXPECT_TRUE(m.ok());
+    EXPECT_EQ(m->policy_updated, policy_frequency == 1);
+    std::vector<torch::Tensor> g;
+    for (auto* q : {&sac.qf1(), &sac.qf2()}) {
+      for (const auto& p : (*q)->parameters()) {
+        EXPECT_TRUE(p.requires_grad());
+        g.push_back(p.grad().clone());
+      }
+    }
+    // the critics still learn on the next update
+    std::vector<torch::Tensor> before;
+    for (const auto& p : sac.qf1()->parameters()) before.push_back(p.clone());
+    EXPECT_TRUE(sac.Update(Bandit(64, rng)).ok());
+    bool moved = false;
+    for (size_t i = 0; i < before.size(); ++i) {
+      moved = moved || !torch::equal(before[i], sac.qf1()->parameters()[i]);
+    }
+    EXPECT_TRUE(moved);
+    return g;
+  };
+  const auto with_policy_step = grads_after_one_update(1);
+  const auto critic_step_only = grads_after_one_update(2);
+  ASSERT_EQ(with_policy_step.size(), critic_step_only.size());
+  for (size_t i = 0; i < with_policy_step.size(); ++i) {
+    EXPECT_TRUE(torch::equal(with_policy_step[i], critic_step_only[i])) << "critic parameter " << i;
+  }
+}
+
 // The temperature goes up when the policy's entropy is below the target and down when
 // above: with a target entropy of +5 nats (unreachable for one bounded dimension) alpha
 // rises; with -5 (far below a fresh policy's) it falls.
