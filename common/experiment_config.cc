@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/config.h"
+#include "common/process.h"
 
 namespace fleet {
 namespace {
@@ -185,6 +186,12 @@ Status ExperimentConfig::Validate() const {
   FLEET_RETURN_IF_ERROR(Require(ChunksPerUpdate() <= store.queue_chunks,
                                 "learner.chunks_per_update",
                                 "must not exceed store.queue_chunks"));
+  for (const auto& [key, text] : {std::pair{"actors.cpus", actors.cpus},
+                                  {"store.cpus", store.cpus},
+                                  {"learner.cpus", learner.cpus}}) {
+    auto cpus = ParseCpuList(text);
+    FLEET_RETURN_IF_ERROR(Require(cpus.ok(), key, cpus.ok() ? "" : cpus.status().message()));
+  }
   FLEET_RETURN_IF_ERROR(Require(slurm.actor_nodes >= 0, "slurm.actor_nodes", "must be >= 0"));
   FLEET_RETURN_IF_ERROR(Require(slurm.cpus_per_actor >= 1, "slurm.cpus_per_actor", "must be >= 1"));
   FLEET_RETURN_IF_ERROR(Require(slurm.mem_per_cpu_mb >= 0, "slurm.mem_per_cpu_mb", "must be >= 0"));

@@ -113,6 +113,10 @@ struct ActorsSection {
   // still its density under the policy's Gaussian. A hold also ends with the env's
   // episode and at each new weights version. 1: fresh noise every step.
   int noise_hold_steps = 1;
+  // the CPUs (a list as taskset -c takes it: "1", "0-3,6") the local launcher runs the actors
+  // on; empty: wherever the orchestrator may run. E.g. a learner on a core of its own,
+  // apart from the actors that feed it. Slurm and Kubernetes place processes themselves.
+  std::string cpus;
 
   template <class V>
   void Visit(V& v) {
@@ -126,6 +130,7 @@ struct ActorsSection {
     v("restart_backoff_ms", restart_backoff_ms);
     v("heartbeat_timeout_s", heartbeat_timeout_s);
     v("noise_hold_steps", noise_hold_steps);
+    v("cpus", cpus);
   }
 };
 
@@ -153,6 +158,10 @@ struct StoreSection {
   // kill a store that gives no sign of life (RUN_DIR/logs/store.alive untouched) for this
   // long: hung or stopped (0: not watched); it is then restarted as above.
   double heartbeat_timeout_s = 60;
+  // the CPUs (a list as taskset -c takes it: "1", "0-3,6") the local launcher runs the store
+  // on; empty: wherever the orchestrator may run. E.g. a learner on a core of its own,
+  // apart from the actors that feed it. Slurm and Kubernetes place processes themselves.
+  std::string cpus;
 
   template <class V>
   void Visit(V& v) {
@@ -165,6 +174,7 @@ struct StoreSection {
     v("wal_fsync", wal_fsync);
     v("max_restarts", max_restarts);
     v("heartbeat_timeout_s", heartbeat_timeout_s);
+    v("cpus", cpus);
   }
 };
 
@@ -240,6 +250,10 @@ struct LearnerSection {
   // keep the policy of every this many updates as checkpoints/policy-vNNNNNN.pb (policies
   // along the run, e.g. for datasets of a given quality); 0: none.
   int policy_snapshot_every = 0;
+  // the CPUs (a list as taskset -c takes it: "1", "0-3,6") the local launcher runs the learner
+  // on; empty: wherever the orchestrator may run. E.g. a learner on a core of its own,
+  // apart from the actors that feed it. Slurm and Kubernetes place processes themselves.
+  std::string cpus;
   // the algorithms' sections, e.g. `network` and `ppo`.
   config::OpenSections sections;
 
@@ -259,6 +273,7 @@ struct LearnerSection {
     v("eval_every", eval_every);
     v("eval_episodes", eval_episodes);
     v("eval_actors", eval_actors);
+    v("cpus", cpus);
     v.Rest(sections);
   }
 };

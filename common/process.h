@@ -19,9 +19,11 @@ namespace fleet {
 
 class ChildProcess {
  public:
-  // Starts `argv[0]` with `argv`; `name` labels it in messages ("store", "actor 1").
+  // Starts `argv[0]` with `argv`; `name` labels it in messages ("store", "actor 1"). With
+  // `cpus` non-empty the child runs on those CPUs only (sched_setaffinity before exec); each
+  // must be one this process may run on, else an error naming it and nothing starts.
   static StatusOr<ChildProcess> Spawn(const std::string& name, const std::vector<std::string>& argv,
-                                      const std::string& log_path);
+                                      const std::string& log_path, const std::vector<int>& cpus = {});
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ~ChildProcess();
@@ -44,6 +46,14 @@ class ChildProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
 };
+
+// A CPU list in the kernel's cpuset syntax ("1", "0-3", "0,2-3"), as taskset -c takes it:
+// the CPUs in ascending order, or an error naming what is wrong with it. Empty text is an
+// empty list.
+StatusOr<std::vector<int>> ParseCpuList(const std::string& text);
+
+// The CPUs this process may run on (sched_getaffinity), ascending.
+std::vector<int> AllowedCpus();
 
 // The last `lines` lines of a text file (for failure reports).
 std::string TailFile(const std::string& path, int lines);

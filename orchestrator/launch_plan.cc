@@ -32,6 +32,7 @@ RoleSpec Store(const ExperimentConfig& cfg, const std::string& run_dir, const En
     r.args.insert(r.args.end(), {"--record-infos", Join(record_infos)});
   }
   r.log_name = "store";
+  r.resources.cpu_list = cfg.store.cpus;
   // the store touches RUN_DIR/logs/store.alive from its poll loop (every 100 ms at most)
   if (cfg.store.heartbeat_timeout_s > 0) {
     r.heartbeat_file = run_dir + "/logs/store.alive";
@@ -126,6 +127,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   learner.on_exit = OnExit::kEndsRun;
   SuperviseLearner(cfg, run_dir, learner);
   learner.resources.cpus = cfg.learner.threads;
+  learner.resources.cpu_list = cfg.learner.cpus;
   learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
   plan.roles.push_back(learner);
 
@@ -136,6 +138,7 @@ StatusOr<LaunchPlan> BuildRunPlan(const ExperimentConfig& cfg, const std::string
   actors.args = {"actor", "--config", run_dir + "/config.yaml", "--id", "{index}",
                  "--ingest", ep.ingest.connect, "--weights", ep.weights.connect};
   actors.log_name = "actor-{index}";
+  actors.resources.cpu_list = cfg.actors.cpus;
   actors.on_exit = OnExit::kFailsIfNonZero;
   actors.restart = RestartPolicy::kOnFailure;
   actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent
@@ -167,6 +170,7 @@ StatusOr<LaunchPlan> BuildOfflinePlan(const ExperimentConfig& cfg, const std::st
   learner.on_exit = OnExit::kEndsRun;
   SuperviseLearner(cfg, run_dir, learner);
   learner.resources.cpus = cfg.learner.threads;
+  learner.resources.cpu_list = cfg.learner.cpus;
   learner.resources.gpus = cfg.learner.device == "cuda" ? 1 : 0;
   plan.roles.push_back(learner);
   plan.stop_order = {"learner"};
@@ -191,6 +195,7 @@ StatusOr<LaunchPlan> BuildCollectPlan(const ExperimentConfig& cfg, const std::st
                  "--ingest", ep.ingest.connect, "--stats",
                  run_dir + "/logs/actor-{index}.stats.json"};
   actors.log_name = "actor-{index}";
+  actors.resources.cpu_list = cfg.actors.cpus;
   actors.on_exit = OnExit::kFailsIfNonZero;
   actors.restart = RestartPolicy::kOnFailure;
   actors.stop_signal_exit_is_clean = true;  // nothing to finish: unsent chunks are resent

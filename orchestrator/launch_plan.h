@@ -33,6 +33,9 @@ enum class OnExit {
 struct Resources {
   int cpus = 1;
   int gpus = 0;
+  // the local launcher's CPU affinity for every instance (common/process.h's
+  // ParseCpuList syntax, from the role's `cpus` config key); empty: not pinned.
+  std::string cpu_list;
 };
 
 struct RoleSpec {

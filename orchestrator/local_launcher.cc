@@ -26,8 +26,9 @@ StatusOr<std::unique_ptr<RoleHandle>> LocalLauncher::Start(const RoleSpec& role,
   std::vector<std::string> argv = role.ArgsFor(index);
   argv.insert(argv.begin(), role.program.starts_with("/") ? role.program : bin_dir_ + "/" + role.program);
   const std::string log = logs_dir_ + "/" + role.LogNameFor(index);
+  FLEET_ASSIGN_OR_RETURN(const std::vector<int> cpus, ParseCpuList(role.resources.cpu_list));
   FLEET_ASSIGN_OR_RETURN(ChildProcess child,
-                         ChildProcess::Spawn(role.InstanceName(index), argv, log + ".log"));
+                         ChildProcess::Spawn(role.InstanceName(index), argv, log + ".log", cpus));
   std::ofstream(log + ".pid", std::ios::trunc) << child.pid() << "\n";
   return std::unique_ptr<RoleHandle>(new LocalHandle(std::move(child)));
 }

@@ -45,7 +45,8 @@ TEST(EndpointsTest, TcpSeparatesBindAndConnectAddresses) {
 TEST(LaunchPlanTest, RunBindsWhereItServesAndConnectsElsewhere) {
   ExperimentConfig cfg = Config({"run.transport=tcp", "run.tcp_bind_host=*",
                                  "run.tcp_connect_host=head", "run.tcp_base_port=40200",
-                                 "actors.count=3", "store.record=true", "learner.threads=2"});
+                                 "actors.count=3", "store.record=true", "learner.threads=2",
+                                 "learner.cpus=1", "actors.cpus=0,2-3", "store.cpus=0"});
   auto ep = Endpoints::Make(cfg.run);
   ASSERT_TRUE(ep.ok());
   auto plan = BuildRunPlan(cfg, "/runs/x", *ep, /*resume=*/true, 1234);
@@ -64,6 +65,15 @@ TEST(LaunchPlanTest, RunBindsWhereItServesAndConnectsElsewhere) {
   EXPECT_NE(std::find(learner->args.begin(), learner->args.end(), "--resume"), learner->args.end());
   EXPECT_EQ(learner->program, "fleet-learner");
   EXPECT_EQ(learner->resources.cpus, 2);
+  // the local launcher's CPU lists, one per role
+  EXPECT_EQ(learner->resources.cpu_list, "1");
+  EXPECT_EQ(actors->resources.cpu_list, "0,2-3");
+  EXPECT_EQ(store->resources.cpu_list, "0");
+  auto bad_cpus = learner::ParseRunConfig("", {"learner.cpus=1-0"});
+  ASSERT_FALSE(bad_cpus.ok());
+  EXPECT_NE(bad_cpus.status().message().find("config key 'learner.cpus' '1-0' is not a CPU list"),
+            std::string::npos)
+      << bad_cpus.status().message();
   EXPECT_EQ(actors->count, 3);
   EXPECT_TRUE(Has(actors->ArgsFor(2), "--id", "2"));
   EXPECT_TRUE(Has(actors->args, "--ingest", "tcp://head:40200"));
