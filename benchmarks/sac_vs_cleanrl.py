@@ -21,6 +21,8 @@ model and reward terms as v4; docs/RESULTS.md).
   scripts/setup-bench-venv.sh
   python3 benchmarks/sac_vs_cleanrl.py --steps 100000 --seed 1 --out runs/sac_vs_cleanrl
   python3 benchmarks/sac_vs_cleanrl.py --only fleet --fleet-cpu 0,1 --fleet-threads 1 ...
+  python3 benchmarks/sac_vs_cleanrl.py --only fleet --fleet-cpu 0,1 --fleet-set store.cpus=0 \
+      --fleet-set actors.cpus=0 --fleet-set learner.cpus=1 ...   (the learner on a core of its own)
 """
 import argparse
 import csv
@@ -66,6 +68,8 @@ def run_fleet(args, out, result):
            os.path.join(ROOT, "configs", "halfcheetah_sac.yaml"), "--run-dir", run_dir,
            "--set", f"learner.total_env_steps={args.steps}", "--set", f"run.seed={args.seed}",
            "--set", "learner.sac.log_every=250", "--set", f"learner.threads={args.fleet_threads}"]
+    for kv in args.fleet_set:
+        cmd += ["--set", kv]
     start = time.time()
     with open(os.path.join(out, "fleet.log"), "w") as log:
         code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -110,6 +114,8 @@ def main():
     ap.add_argument("--fleet-cpu", default="0", help="taskset CPU list, e.g. 0 or 0,1")
     ap.add_argument("--cleanrl-threads", type=int, default=1, help="torch intra-op and BLAS threads")
     ap.add_argument("--fleet-threads", type=int, default=1, help="learner.threads")
+    ap.add_argument("--fleet-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="more config for Fleet's run, e.g. learner.cpus=1 (repeatable)")
     ap.add_argument("--out", default="runs/sac_vs_cleanrl")
     # CleanRL 1.2.0's SAC script's own pins (scripts/setup-bench-venv.sh makes the venv)
     ap.add_argument("--cleanrl-python", default=os.path.join(ROOT, ".venv-bench-sac", "bin", "python"))
