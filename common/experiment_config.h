@@ -197,6 +197,12 @@ struct ReplaySection {
   double error_buffer = 0;
   // the largest sample a learner may ask for.
   int max_sample = 4096;
+  // the learner asks for its next sample before it updates on the current one, so that
+  // the store draws it (and its limiter waits for the actors' inserts) while the learner
+  // computes: one sample in flight, as Reverb's datasets prefetch. The sample then cannot
+  // hold what the actors insert during that update (one env step at CleanRL's ratio).
+  // false: each sample is asked for after the update before it, as CleanRL's loop draws.
+  bool prefetch = true;
 
   template <class V>
   void Visit(V& v) {
@@ -205,6 +211,7 @@ struct ReplaySection {
     v("min_size", min_size);
     v("error_buffer", error_buffer);
     v("max_sample", max_sample);
+    v("prefetch", prefetch);
   }
 };
 

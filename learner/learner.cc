@@ -424,6 +424,10 @@ Status LearnerRole::RunReplay() {
       metrics_.AddEpisode(sample->episode_returns[i], sample->episode_lengths[i]);
     }
     metrics_.CheckThreshold();
+    if (cfg_.replay.prefetch && metrics_.env_steps() < cfg_.learner.total_env_steps) {
+      // the store draws the next sample while this update runs
+      FLEET_RETURN_IF_ERROR(rollouts_->PrefetchSample(plan.batch_size));
+    }
     const auto t0 = Clock::now();
     FLEET_ASSIGN_OR_RETURN(std::vector<double> values, algo_->Update(sample->batch, {updates_, 0}));
     update_seconds += std::chrono::duration<double>(Clock::now() - t0).count();

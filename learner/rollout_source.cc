@@ -44,25 +44,49 @@ bool RolloutSource::Reconnected() {
   return again;
 }
 
-StatusOr<bool> RolloutSource::Request(const proto::RolloutRequest& req,
-                                      const std::function<void()>& idle) {
+Status RolloutSource::Send(const proto::RolloutRequest& req) {
   // a store restarted since the last batch lost the chunks it held: counted, so that the
   // caller can have the actors send again
   if (Reconnected()) ++reconnects_;
   FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
+  pending_ = req;
+  return OkStatus();
+}
+
+StatusOr<bool> RolloutSource::Await(const std::function<void()>& idle) {
+  FLEET_CHECK(pending_.has_value());
   bool got = false;
   while (!got) {
     if (StopRequested()) return false;
     if (Reconnected()) {  // a restarted store: the request it held died with it
       ++reconnects_;
-      FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, req));
+      FLEET_RETURN_IF_ERROR(zmqu::SendProto(socket_, *pending_));
     }
     if (zmqu::WaitReadable(socket_, std::chrono::milliseconds(50))) {
       got = zmqu::RecvMultipart(socket_, frames_);
     }
     idle();
   }
+  pending_.reset();
   return true;
+}
+
+StatusOr<bool> RolloutSource::Request(const proto::RolloutRequest& req,
+                                      const std::function<void()>& idle) {
+  if (pending_) {
+    return FailedPreconditionError("a request to the store is already in flight");
+  }
+  FLEET_RETURN_IF_ERROR(Send(req));
+  return Await(idle);
+}
+
+Status RolloutSource::PrefetchSample(int transitions) {
+  if (pending_) {
+    return FailedPreconditionError("a request to the store is already in flight");
+  }
+  proto::RolloutRequest req;
+  req.set_sample_transitions(static_cast<uint32_t>(transitions));
+  return Send(req);
 }
 
 StatusOr<proto::RolloutHeader> RolloutSource::ReplyHeader() const {
@@ -74,9 +98,15 @@ StatusOr<proto::RolloutHeader> RolloutSource::ReplyHeader() const {
 
 StatusOr<std::optional<ReplaySample>> RolloutSource::NextSample(int transitions,
                                                                 const std::function<void()>& idle) {
-  proto::RolloutRequest req;
-  req.set_sample_transitions(static_cast<uint32_t>(transitions));
-  FLEET_ASSIGN_OR_RETURN(bool got, Request(req, idle));
+  bool got = false;
+  if (pending_ && pending_->sample_transitions() == static_cast<uint32_t>(transitions) &&
+      !pending_->stats_only()) {
+    FLEET_ASSIGN_OR_RETURN(got, Await(idle));  // the prefetched sample
+  } else {
+    proto::RolloutRequest req;
+    req.set_sample_transitions(static_cast<uint32_t>(transitions));
+    FLEET_ASSIGN_OR_RETURN(got, Request(req, idle));
+  }
   if (!got) return std::optional<ReplaySample>();
   FLEET_ASSIGN_OR_RETURN(proto::RolloutHeader header, ReplyHeader());
   const proto::TransitionSample& s = header.sample();

@@ -56,6 +56,10 @@ class RolloutSource {
   // when the store refuses (no replay table, too large a sample), DataLoss for a
   // malformed reply.
   StatusOr<std::optional<ReplaySample>> NextSample(int transitions, const std::function<void()>& idle);
+  // Asks for the next sample of `transitions` now, for the next NextSample to collect: the
+  // store draws it (its rate limiter waiting for the actors' inserts as needed) while the
+  // caller computes. One request in flight at most: FailedPrecondition when one is.
+  Status PrefetchSample(int transitions);
   // How often the store's connection came back (a restarted store, which lost the
   // chunks and the request it held; a request in wait is sent again). Counted before
   // `idle` runs.
@@ -68,6 +72,9 @@ class RolloutSource {
   // sends `req` and waits for the reply's frames (frames_), resending it to a restarted
   // store; false when a stop was requested.
   StatusOr<bool> Request(const proto::RolloutRequest& req, const std::function<void()>& idle);
+  // the two halves of Request: send (the request is then in flight: pending_) and wait.
+  Status Send(const proto::RolloutRequest& req);
+  StatusOr<bool> Await(const std::function<void()>& idle);
   // the reply's header frame; FailedPrecondition with the store's reason when it refused.
   StatusOr<proto::RolloutHeader> ReplyHeader() const;
 
@@ -77,6 +84,7 @@ class RolloutSource {
   int reconnects_ = 0;
   int chunks_per_batch_;
   std::vector<zmq::message_t> frames_;
+  std::optional<proto::RolloutRequest> pending_;  // sent, its reply not yet received
 };
 
 }  // namespace fleet::learner

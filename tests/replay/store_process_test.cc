@@ -12,6 +12,7 @@
 
 #include "common/zmq_util.h"
 #include "common/process.h"
+#include "learner/rollout_source.h"
 #include "tests/test_util.h"
 
 namespace fleet {
@@ -359,6 +360,54 @@ TEST_F(LooseReplayStoreProcessTest, TheOldestAreEvictedAndBadRequestsAreNamed) {
   header = Ask(learner, req);
   ASSERT_TRUE(header);
   EXPECT_EQ(header->sample().size(), 32u);
+}
+
+// The learner's prefetch (replay.prefetch): PrefetchSample sends the request at once, the
+// store draws the sample before anyone waits for it, and the next NextSample returns that
+// sample without asking again; one request in flight at most.
+TEST_F(LooseReplayStoreProcessTest, APrefetchedSampleIsDrawnAtOnceAndCollectedByNextSample) {
+  zmq::socket_t actor = Actor("actor-0");
+  for (uint64_t s = 0; s < 10; ++s) {
+    SendBytes(actor, Chunk(s));
+    auto ack = RecvAck(actor);
+    ASSERT_TRUE(ack);
+    ASSERT_TRUE(ack->accepted()) << ack->error();
+  }
+  zmq::socket_t probe = Learner();
+  auto samples_served = [&] {
+    proto::RolloutRequest stats;
+    stats.set_stats_only(true);
+    auto header = Ask(probe, stats);
+    EXPECT_TRUE(header);
+    return header ? header->stats().replay_samples() : uint64_t{0};
+  };
+  learner::RolloutSource source(ctx_, rollout_, 1);
+  ASSERT_TRUE(source.PrefetchSample(32).ok());
+  auto again = source.PrefetchSample(32);
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.message().find("already in flight"), std::string::npos) << again.ToString();
+  // drawn while nobody waits for it
+  uint64_t served = 0;
+  for (int i = 0; i < 100 && served == 0; ++i) {
+    served = samples_served();
+    if (served == 0) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(served, 32u);
+  auto first = source.NextSample(32, [] {});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->batch.size, 32);
+  EXPECT_EQ((*first)->inserted_steps, 160u);  // the 10 chunks' steps came with it
+  EXPECT_EQ(samples_served(), 32u);           // collected, not asked for again
+  // without a prefetch, NextSample asks
+  auto second = source.NextSample(32, [] {});
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(samples_served(), 64u);
+  // a request in flight is not sent over
+  ASSERT_TRUE(source.PrefetchSample(16).ok());
+  auto other = source.NextSample(32, [] {});
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("already in flight"), std::string::npos);
 }
 
 }  // namespace
