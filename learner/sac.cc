@@ -201,9 +201,7 @@ StatusOr<SacStepMetrics> Sac::Update(const replay::TransitionBatch& b) {
         // and discards them). With the critics' parameters frozen, autograd computes only
         // the gradient that flows through the critics into the action: the same update
         // without the critics' weight-gradient products (a tenth of an update's FLOPs).
-        std::vector<torch::Tensor> critics = qf1_->parameters();
-        for (auto& t : qf2_->parameters()) critics.push_back(t);
-        FrozenParameters frozen(std::move(critics));
+        FrozenParameters frozen(q_opt_.param_groups()[0].params());  // both critics
         const torch::Tensor min_q = torch::min(qf1_->forward(spi), qf2_->forward(spi)).squeeze(1);
         actor_loss = (alpha * pi.log_prob - min_q).mean();
         actor_opt_.zero_grad();
